@@ -1,0 +1,76 @@
+using RelayFunctions.Api;
+
+namespace RelayFunctions.Accounts;
+
+/// <summary>The caller's own account: read it, and change its preferences.</summary>
+public static class AccountEndpoints
+{
+    public static void MapAccountEndpoints(this RouteGroupBuilder scoped)
+    {
+        scoped.MapGet("/account", (HttpContext http, Caller caller) =>
+            new Outcome<Account>.Ok(caller.Account).ToHttp(http, "The account", AccountView.From, a => a.ETag))
+            .WithName("GetAccount").Produces<AccountView>();
+
+        scoped.MapPatch("/account", PatchAsync)
+            .WithName("UpdateAccountPreferences").Accepts<AccountPreferencesRequest>("application/json", "application/merge-patch+json")
+            .Produces<AccountView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status412PreconditionFailed);
+    }
+
+    private static async Task<IResult> PatchAsync(HttpContext http, Caller caller, AccountStore accounts, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        var alert = AccountFields.OptionalEmail(body, "alertEmail");
+        var postmaster = AccountFields.OptionalEmail(body, "postmasterEmail");
+        foreach (var field in new[] { "serviceLevel", "primaryEmail" })
+        {
+            if (body.Has(field))
+            {
+                body.String(field);
+                body.Errors.Add(field, "Only an operator can change this.");
+            }
+        }
+        body.RejectUnknownFields();
+        if (body.Errors.Any)
+        {
+            return OutcomeResults.Invalid(body.Errors);
+        }
+
+        var outcome = await accounts.UpdatePreferencesAsync(caller.AccountId, EntityTags.IfMatch(http.Request), current =>
+            new AccountSettings(
+                current.ServiceLevel, current.PrimaryEmail,
+                alert.Present ? alert.Value : current.AlertEmail,
+                postmaster.Present ? postmaster.Value : current.PostmasterEmail),
+            cancellationToken);
+        return outcome.ToHttp(http, "The account", AccountView.From, a => a.ETag);
+    }
+}
+
+/// <summary>Body of <c>PATCH /api/account</c> (merge patch: absent keeps, null clears).</summary>
+public sealed record AccountPreferencesRequest(string? AlertEmail, string? PostmasterEmail);
+
+public sealed record AccountView(
+    string Id, string ServiceLevel, string PrimaryEmail, string? AlertEmail, string? PostmasterEmail,
+    DateTimeOffset Created, DateTimeOffset Updated)
+{
+    public static object From(Account a) => new AccountView(
+        a.Id, ServiceLevels.ToName(a.ServiceLevel), a.PrimaryEmail.ToString(), a.AlertEmail?.ToString(),
+        a.PostmasterEmail?.ToString(), a.Created, a.Updated);
+}
+
+internal static class AccountFields
+{
+    public static (bool Present, EmailAddress? Value) OptionalEmail(JsonBody body, string field)
+    {
+        var (present, text) = body.String(field);
+        if (!present || string.IsNullOrWhiteSpace(text))
+        {
+            return (present, null);
+        }
+        if (EmailAddress.TryParse(text, out var address, out var error))
+        {
+            return (true, address);
+        }
+        body.Errors.Add(field, error!);
+        return (true, null);
+    }
+}

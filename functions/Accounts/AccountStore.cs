@@ -1,0 +1,103 @@
+using Azure;
+using Azure.Data.Tables;
+using RelayFunctions.Api;
+using RelayFunctions.Storage;
+
+namespace RelayFunctions.Accounts;
+
+/// <summary>Accounts in Table storage: partition = account id, one row.</summary>
+public sealed class AccountStore(StorageClients storage, StorageInitializer initializer, TimeProvider time)
+{
+    private const string Row = "account";
+
+    private TableClient Table => storage.Table("Accounts");
+
+    public async Task<Account?> FindAsync(string accountId, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(accountId, Row, cancellationToken: cancellationToken);
+        return response.HasValue ? FromEntity(response.Value!) : null;
+    }
+
+    /// <summary>An operator creates an account or replaces its settings.</summary>
+    public Task<Outcome<Account>> PutAsync(string accountId, AccountSettings settings, ETag? ifMatch, CancellationToken cancellationToken) =>
+        Retry.OnStaleAsync<Outcome<Account>>(async () =>
+        {
+            var current = await FindAsync(accountId, cancellationToken);
+            var now = time.GetUtcNow();
+            if (current is null)
+            {
+                if (ifMatch is { } tag && tag != ETag.All)
+                {
+                    return new Outcome<Account>.Stale();
+                }
+                var entity = ToEntity(accountId, settings, now, now);
+                try
+                {
+                    var added = await Table.AddEntityAsync(entity, cancellationToken);
+                    return new Outcome<Account>.Ok(FromEntity(entity, added.Headers.ETag!.Value), Created: true);
+                }
+                catch (RequestFailedException e) when (e.Status == 409)
+                {
+                    return null;
+                }
+            }
+            return await ReplaceAsync(current, settings, ifMatch, now, cancellationToken);
+        }, () => new Outcome<Account>.Conflict("The account is being changed by someone else; try again."));
+
+    /// <summary>The owner changes its preferences (alert and postmaster addresses).</summary>
+    public Task<Outcome<Account>> UpdatePreferencesAsync(
+        string accountId, ETag? ifMatch, Func<Account, AccountSettings> change, CancellationToken cancellationToken) =>
+        Retry.OnStaleAsync<Outcome<Account>>(async () =>
+        {
+            var current = await FindAsync(accountId, cancellationToken);
+            if (current is null)
+            {
+                return new Outcome<Account>.NotFound();
+            }
+            return await ReplaceAsync(current, change(current), ifMatch, time.GetUtcNow(), cancellationToken);
+        }, () => new Outcome<Account>.Conflict("The account is being changed by someone else; try again."));
+
+    private async Task<Outcome<Account>?> ReplaceAsync(
+        Account current, AccountSettings settings, ETag? ifMatch, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!EntityTags.Satisfied(ifMatch, current.ETag))
+        {
+            return new Outcome<Account>.Stale();
+        }
+        var entity = ToEntity(current.Id, settings, current.Created, now);
+        try
+        {
+            var response = await Table.UpdateEntityAsync(entity, current.ETag, TableUpdateMode.Replace, cancellationToken);
+            return new Outcome<Account>.Ok(FromEntity(entity, response.Headers.ETag!.Value));
+        }
+        catch (RequestFailedException e) when (Retry.IsConflict(e))
+        {
+            return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<Account>.Stale();
+        }
+    }
+
+    private static TableEntity ToEntity(string id, AccountSettings s, DateTimeOffset created, DateTimeOffset updated) =>
+        new(id, Row)
+        {
+            ["ServiceLevel"] = ServiceLevels.ToName(s.ServiceLevel),
+            ["PrimaryEmail"] = s.PrimaryEmail.ToString(),
+            ["AlertEmail"] = s.AlertEmail?.ToString(),
+            ["PostmasterEmail"] = s.PostmasterEmail?.ToString(),
+            ["Created"] = created,
+            ["Updated"] = updated,
+        };
+
+    private static Account FromEntity(TableEntity e) => FromEntity(e, e.ETag);
+
+    private static Account FromEntity(TableEntity e, ETag etag)
+    {
+        ServiceLevels.TryParse(e.GetString("ServiceLevel"), out var level);
+        return new Account(
+            e.PartitionKey, level, Email(e.GetString("PrimaryEmail"))!, Email(e.GetString("AlertEmail")), Email(e.GetString("PostmasterEmail")),
+            e.GetDateTimeOffset("Created") ?? default, e.GetDateTimeOffset("Updated") ?? default, etag);
+    }
+
+    private static EmailAddress? Email(string? stored) =>
+        EmailAddress.TryParse(stored, out var address, out _) ? address : null;
+}

@@ -1,0 +1,107 @@
+using RelayFunctions.Api;
+
+namespace RelayFunctions.Domains;
+
+/// <summary>The caller's mail domains: list, create, read, change (merge patch with If-Match), delete.</summary>
+public static class DomainEndpoints
+{
+    public static void MapDomainEndpoints(this RouteGroupBuilder scoped)
+    {
+        scoped.MapGet("/domains", async (Caller caller, DomainStore domains, CancellationToken cancellationToken) =>
+        {
+            var list = await domains.ListAsync(caller.AccountId, cancellationToken);
+            return TypedResults.Ok(new DomainList(list.Select(DomainView.From).ToList()));
+        }).WithName("ListDomains");
+
+        scoped.MapPost("/domains", CreateAsync)
+            .WithName("CreateDomain").Accepts<DomainCreateRequest>("application/json")
+            .Produces<DomainView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+
+        scoped.MapGet("/domains/{name}", async (string name, HttpContext http, Caller caller, DomainStore domains, CancellationToken cancellationToken) =>
+        {
+            var domain = DomainName.TryParse(name, out var parsed, out _) ? await domains.FindAsync(caller.AccountId, parsed, cancellationToken) : null;
+            return domain is null
+                ? OutcomeResults.NotFound($"Domain '{name}'")
+                : new Outcome<MailDomain>.Ok(domain).ToHttp(http, name, DomainView.From, d => d.ETag);
+        }).WithName("GetDomain").Produces<DomainView>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        scoped.MapPatch("/domains/{name}", PatchAsync)
+            .WithName("UpdateDomain").Accepts<DomainPatchRequest>("application/merge-patch+json", "application/json")
+            .Produces<DomainView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status412PreconditionFailed);
+
+        scoped.MapDelete("/domains/{name}", DeleteAsync)
+            .WithName("DeleteDomain").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+    }
+
+    private static async Task<IResult> CreateAsync(
+        HttpContext http, Caller caller, DomainStore domains, DomainRequest request, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (body.Errors.Any)
+        {
+            return OutcomeResults.Invalid(body.Errors);
+        }
+        var (name, settings) = request.ReadCreate(body);
+        if (body.Errors.Any)
+        {
+            return OutcomeResults.Invalid(body.Errors);
+        }
+        var outcome = await domains.CreateAsync(caller.AccountId, name!, settings!, cancellationToken);
+        return outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag, d => $"/api/domains/{d.Name}");
+    }
+
+    private static async Task<IResult> PatchAsync(
+        string name, HttpContext http, Caller caller, DomainStore domains, DomainRequest request, CancellationToken cancellationToken)
+    {
+        if (!DomainName.TryParse(name, out var parsed, out _))
+        {
+            return OutcomeResults.NotFound($"Domain '{name}'");
+        }
+        var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (body.Errors.Any)
+        {
+            return OutcomeResults.Invalid(body.Errors);
+        }
+        var outcome = await domains.UpdateAsync(caller.AccountId, parsed, EntityTags.IfMatch(http.Request), current =>
+        {
+            var settings = request.ReadPatch(body, current);
+            return settings is null
+                ? new Outcome<DomainSettings>.Invalid(body.Errors.ToDictionary())
+                : new Outcome<DomainSettings>.Ok(settings);
+        }, cancellationToken);
+        return outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag);
+    }
+
+    private static async Task<IResult> DeleteAsync(
+        string name, HttpContext http, Caller caller, DomainStore domains, CancellationToken cancellationToken)
+    {
+        if (!DomainName.TryParse(name, out var parsed, out _))
+        {
+            return OutcomeResults.NotFound($"Domain '{name}'");
+        }
+        var outcome = await domains.DeleteAsync(caller.AccountId, parsed, EntityTags.IfMatch(http.Request), cancellationToken);
+        return outcome is Outcome<MailDomain>.Ok
+            ? TypedResults.NoContent()
+            : outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag);
+    }
+}
+
+public sealed record DomainList(IReadOnlyList<DomainView> Domains);
+
+/// <summary>A domain as the API shows it.</summary>
+public sealed record DomainView(
+    string Name, string DisplayName, string Mode, string? DestinationHost, int? DestinationPort,
+    IReadOnlyList<string> Recipients, long MessageSizeLimit, DateTimeOffset Created, DateTimeOffset Updated)
+{
+    public static DomainView From(MailDomain d) => new(
+        d.Name.Value, d.Name.Unicode, DomainModes.ToName(d.Settings.Mode), d.Settings.Destination?.Host, d.Settings.Destination?.Port,
+        d.Settings.Recipients, d.Settings.MessageSizeLimit, d.Created, d.Updated);
+}
+
+/// <summary>Body of <c>POST /api/domains</c>.</summary>
+public sealed record DomainCreateRequest(
+    string Name, string Mode, string? DestinationHost, int? DestinationPort, IReadOnlyList<string>? Recipients, long? MessageSizeLimit);
+
+/// <summary>Body of <c>PATCH /api/domains/{name}</c> (merge patch: absent keeps, null clears).</summary>
+public sealed record DomainPatchRequest(
+    string? Mode, string? DestinationHost, int? DestinationPort, IReadOnlyList<string>? Recipients, long? MessageSizeLimit);

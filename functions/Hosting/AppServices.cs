@@ -1,0 +1,67 @@
+using System.Text.Json.Serialization;
+using RelayFunctions.Accounts;
+using RelayFunctions.Api;
+using RelayFunctions.Domains;
+using RelayFunctions.Hosting.Queues;
+using RelayFunctions.Hosting.Timers;
+using RelayFunctions.Network;
+using RelayFunctions.Storage;
+
+namespace RelayFunctions.Hosting;
+
+/// <summary>Every registration of the app, in one place.</summary>
+public static class AppServices
+{
+    public static WebApplicationBuilder AddRelayFunctions(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        HostJson.AddTo(configuration, builder.Environment.ContentRootPath);
+        var mode = HostingMode.From(configuration);
+        services.AddSingleton(mode);
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddOptions<StorageOptions>().Configure(o =>
+        {
+            var section = configuration.GetSection(StorageOptions.ConnectionSetting);
+            o.ConnectionString = section.Value;
+            o.BlobServiceUri = Uri(section["blobServiceUri"]);
+            o.QueueServiceUri = Uri(section["queueServiceUri"]);
+            o.TableServiceUri = Uri(section["tableServiceUri"]);
+            o.ClientId = section["clientId"];
+            o.Prefix = configuration["Storage:Prefix"] ?? "";
+        });
+        services.AddOptions<QueueRunnerOptions>().Bind(configuration.GetSection(QueueRunnerOptions.Section));
+        services.AddOptions<TimerRunnerOptions>().Bind(configuration.GetSection(TimerRunnerOptions.Section));
+        services.AddOptions<DestinationOptions>().Bind(configuration.GetSection(DestinationOptions.Section));
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section));
+
+        services.AddSingleton<StorageClients>();
+        services.AddSingleton<StorageInitializer>();
+        services.AddSingleton<QueueSignals>();
+        services.AddSingleton<QueueWriter>();
+        services.AddSingleton<FunctionCatalog>();
+        services.AddSingleton<DestinationPolicy>();
+        services.AddSingleton<AccountStore>();
+        services.AddSingleton<DomainStore>();
+        services.AddSingleton<DomainRequest>();
+        services.AddScoped<Caller>();
+
+        if (!mode.IsCustomHandler)
+        {
+            services.AddHostedService<TimerRunner>();
+            services.AddHostedService<QueueRunner>();
+        }
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        services.AddProblemDetails();
+        services.AddOpenApi("v1", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);
+        services.AddApiSecurity(configuration);
+        return builder;
+    }
+
+    private static Uri? Uri(string? text) => string.IsNullOrWhiteSpace(text) ? null : new Uri(text);
+}

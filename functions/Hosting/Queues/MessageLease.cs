@@ -1,0 +1,53 @@
+using Azure.Storage.Queues;
+using StorageMessage = Azure.Storage.Queues.Models.QueueMessage;
+
+namespace RelayFunctions.Hosting.Queues;
+
+/// <summary>
+/// Keeps a received message invisible while its function runs by extending its visibility at half-time.
+/// Each extension returns a new pop receipt, which the final delete or update must use.
+/// </summary>
+public sealed class MessageLease(QueueClient queue, StorageMessage message, TimeSpan duration)
+{
+    private string _popReceipt = message.PopReceipt;
+
+    public string PopReceipt => Volatile.Read(ref _popReceipt);
+
+    public IDisposable StartRenewal()
+    {
+        var cts = new CancellationTokenSource();
+        var loop = RenewAsync(cts.Token);
+        return new Renewal(cts, loop);
+    }
+
+    private async Task RenewAsync(CancellationToken stop)
+    {
+        var interval = duration / 2;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(interval, stop);
+                var receipt = await queue.UpdateMessageAsync(message.MessageId, PopReceipt, visibilityTimeout: duration, cancellationToken: stop);
+                Volatile.Write(ref _popReceipt, receipt.Value.PopReceipt);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Azure.RequestFailedException)
+        {
+            // Lost the message; the completion step will fail the same way and log it.
+        }
+    }
+
+    private sealed class Renewal(CancellationTokenSource cts, Task loop) : IDisposable
+    {
+        public void Dispose()
+        {
+            cts.Cancel();
+            loop.GetAwaiter().GetResult();
+            cts.Dispose();
+        }
+    }
+}

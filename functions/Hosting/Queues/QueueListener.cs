@@ -1,0 +1,143 @@
+using Azure;
+using Azure.Storage.Queues;
+using StorageMessage = Azure.Storage.Queues.Models.QueueMessage;
+
+namespace RelayFunctions.Hosting.Queues;
+
+/// <summary>
+/// Drives one queue function standalone with the Functions host's semantics (reference §3): batches of
+/// <c>batchSize</c>, a new batch when in-flight work drops to the threshold, a renewed lease while a message
+/// runs, delete on success, retry with <c>visibilityTimeout</c> on failure, and after
+/// <c>maxDequeueCount</c> failures one copy to <c>&lt;queue&gt;-poison</c>.
+/// </summary>
+public sealed partial class QueueListener(
+    IQueueFunction function, QueueClient queue, QueueClient? poison, QueueRunnerOptions options,
+    QueueSignals signals, ILogger logger)
+{
+    private readonly PollingBackoff _backoff = new(options.MaxPollingInterval);
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        await queue.CreateIfNotExistsAsync(cancellationToken: stopping);
+        var inFlight = new List<Task>();
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                inFlight.RemoveAll(t => t.IsCompleted);
+                if (inFlight.Count > options.EffectiveNewBatchThreshold)
+                {
+                    await Task.WhenAny(inFlight);
+                    continue;
+                }
+
+                StorageMessage[] batch;
+                try
+                {
+                    var response = await queue.ReceiveMessagesAsync(options.BatchSize, options.MessageLease, stopping);
+                    batch = response.Value;
+                }
+                catch (RequestFailedException e)
+                {
+                    Log.ReceiveFailed(logger, e, queue.Name);
+                    batch = [];
+                }
+
+                if (batch.Length > 0)
+                {
+                    _backoff.Reset();
+                    inFlight.AddRange(batch.Select(m => ProcessAsync(m, stopping)));
+                    continue;
+                }
+
+                await signals.WaitAsync(queue.Name, _backoff.NextDelay(), stopping);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        await Task.WhenAll(inFlight);
+    }
+
+    private async Task ProcessAsync(StorageMessage message, CancellationToken stopping)
+    {
+        var lease = new MessageLease(queue, message, options.MessageLease);
+        try
+        {
+            if (message.DequeueCount > options.MaxDequeueCount)
+            {
+                await MoveToPoisonAsync(message, lease);
+                return;
+            }
+
+            bool succeeded;
+            using (var renewal = lease.StartRenewal())
+            {
+                succeeded = await RunFunctionAsync(message, stopping);
+            }
+
+            if (succeeded)
+            {
+                await queue.DeleteMessageAsync(message.MessageId, lease.PopReceipt, CancellationToken.None);
+            }
+            else if (message.DequeueCount >= options.MaxDequeueCount)
+            {
+                await MoveToPoisonAsync(message, lease);
+            }
+            else
+            {
+                await queue.UpdateMessageAsync(message.MessageId, lease.PopReceipt, visibilityTimeout: options.VisibilityTimeout, cancellationToken: CancellationToken.None);
+            }
+        }
+        catch (RequestFailedException e)
+        {
+            // The lease was lost (another receiver has the message now) or storage failed; the message
+            // becomes visible again by itself, so nothing is lost.
+            Log.CompletionFailed(logger, e, function.Name, message.MessageId);
+        }
+    }
+
+    private async Task<bool> RunFunctionAsync(StorageMessage message, CancellationToken stopping)
+    {
+        try
+        {
+            var body = message.Body.ToString();
+            await function.RunAsync(
+                new QueueMessage(message.MessageId, body, message.DequeueCount, message.InsertedOn), stopping);
+            return true;
+        }
+        catch (Exception e) when (!stopping.IsCancellationRequested)
+        {
+            Log.FunctionFailed(logger, e, function.Name, message.MessageId, message.DequeueCount);
+            return false;
+        }
+    }
+
+    private async Task MoveToPoisonAsync(StorageMessage message, MessageLease lease)
+    {
+        if (poison is null)
+        {
+            // No poison queue can be named for this queue: leave the message invisible, as the host does.
+            return;
+        }
+        await poison.CreateIfNotExistsAsync();
+        await poison.SendMessageAsync(message.Body);
+        await queue.DeleteMessageAsync(message.MessageId, lease.PopReceipt);
+        Log.MovedToPoison(logger, message.MessageId, function.Name, poison.Name, message.DequeueCount);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving from queue {Queue} failed")]
+        public static partial void ReceiveFailed(ILogger logger, Exception exception, string queue);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "{FunctionName} failed on message {MessageId} (dequeue count {DequeueCount})")]
+        public static partial void FunctionFailed(ILogger logger, Exception exception, string functionName, string messageId, long dequeueCount);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Completing message {MessageId} of {FunctionName} failed; it will be seen again")]
+        public static partial void CompletionFailed(ILogger logger, Exception exception, string functionName, string messageId);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} of {FunctionName} moved to {PoisonQueue} after {DequeueCount} tries")]
+        public static partial void MovedToPoison(ILogger logger, string messageId, string functionName, string poisonQueue, long dequeueCount);
+    }
+}

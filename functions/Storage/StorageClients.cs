@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Options;
+
+namespace RelayFunctions.Storage;
+
+/// <summary>The three storage service clients and the one place that turns logical names into real ones.</summary>
+public sealed partial class StorageClients
+{
+    private readonly string _prefix;
+
+    public StorageClients(IOptions<StorageOptions> options)
+    {
+        var o = options.Value;
+        if (!string.IsNullOrEmpty(o.Prefix) && !PrefixPattern().IsMatch(o.Prefix))
+        {
+            throw new InvalidOperationException(
+                $"Storage:Prefix '{o.Prefix}' must be lowercase letters and digits, starting with a letter, at most 20 characters.");
+        }
+        _prefix = o.Prefix;
+
+        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        if (!string.IsNullOrWhiteSpace(o.ConnectionString))
+        {
+            Tables = new TableServiceClient(o.ConnectionString);
+            Queues = new QueueServiceClient(o.ConnectionString, queueOptions);
+            Blobs = new BlobServiceClient(o.ConnectionString);
+        }
+        else if (o.BlobServiceUri is not null && o.QueueServiceUri is not null && o.TableServiceUri is not null)
+        {
+            TokenCredential credential = string.IsNullOrEmpty(o.ClientId)
+                ? new DefaultAzureCredential()
+                : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = o.ClientId });
+            Tables = new TableServiceClient(o.TableServiceUri, credential);
+            Queues = new QueueServiceClient(o.QueueServiceUri, credential, queueOptions);
+            Blobs = new BlobServiceClient(o.BlobServiceUri, credential);
+        }
+        else
+        {
+            throw new InvalidOperationException(
+                "Storage is not configured: set AzureWebJobsStorage to a connection string, or "
+                + "AzureWebJobsStorage__blobServiceUri, __queueServiceUri and __tableServiceUri for managed identity.");
+        }
+    }
+
+    public TableServiceClient Tables { get; }
+    public QueueServiceClient Queues { get; }
+    public BlobServiceClient Blobs { get; }
+
+    /// <summary>Table names allow letters and digits only.</summary>
+    public TableClient Table(string logicalName) => Tables.GetTableClient(_prefix + logicalName);
+
+    /// <summary>Queue and container names allow lowercase letters, digits and hyphens.</summary>
+    public QueueClient Queue(string logicalName) => Queues.GetQueueClient(QueueName(logicalName));
+
+    public string QueueName(string logicalName) => (_prefix.Length > 0 ? _prefix + "-" : "") + logicalName.ToLowerInvariant();
+
+    public BlobContainerClient Container(string logicalName) =>
+        Blobs.GetBlobContainerClient((_prefix.Length > 0 ? _prefix + "-" : "") + logicalName);
+
+    [GeneratedRegex("^[a-z][a-z0-9]{0,19}$")]
+    private static partial Regex PrefixPattern();
+}

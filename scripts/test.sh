@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the tests need, starts it on loopback, runs every test, and stops what it started.
+#   scripts/test.sh                 all tests
+#   scripts/test.sh --filter X      passes extra arguments to dotnet test
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cleanup() { stop_pidfile "$STATE/azurite-test.pid"; }
+trap cleanup EXIT
+
+install_node_packages
+# Ports of their own, so a local run (scripts/run-local.sh, 10000-10002) can stay up beside the tests.
+start_azurite test 10100 10101 10102 --inMemoryPersistence
+export RELAY_TEST_STORAGE; RELAY_TEST_STORAGE=$(azurite_connection_string 10100 10101 10102)
+
+log "dotnet test"
+cd "$ROOT"
+dotnet test RelayFunctions.sln --logger "console;verbosity=normal" "$@"

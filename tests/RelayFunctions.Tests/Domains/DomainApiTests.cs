@@ -1,0 +1,239 @@
+using System.Net;
+using System.Net.Http.Json;
+using RelayFunctions.Tests.Infrastructure;
+
+namespace RelayFunctions.Tests.Domains;
+
+public sealed class DomainApiTests : IClassFixture<AppFactory>
+{
+    private readonly AppFactory _app;
+
+    public DomainApiTests(AppFactory app) => _app = app;
+
+    private static string Unique(string stem) => $"{stem}-{Guid.NewGuid().ToString("N")[..8]}.example";
+
+    [Fact]
+    public async Task ADomainIsCreatedListedReadUpdatedAndDeleted()
+    {
+        var acme = await _app.NewAccountAsync("lifecycle");
+        var name = Unique("mail");
+
+        var created = await acme.PostAsJsonAsync("/api/domains", new { name, mode = "redirect", destinationHost = "mx.customer.example", destinationPort = 2525 });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal($"/api/domains/{name}", created.Headers.Location?.OriginalString);
+        Assert.NotNull(created.Headers.ETag);
+        var body = await created.ReadJsonAsync();
+        Assert.Equal(name, body.GetProperty("name").GetString());
+        Assert.Equal("redirect", body.GetProperty("mode").GetString());
+        Assert.Equal("mx.customer.example", body.GetProperty("destinationHost").GetString());
+        Assert.Equal(2525, body.GetProperty("destinationPort").GetInt32());
+        Assert.Equal(10485760, body.GetProperty("messageSizeLimit").GetInt64());
+
+        var list = await (await acme.GetAsync("/api/domains")).ReadJsonAsync();
+        Assert.Contains(list.GetProperty("domains").EnumerateArray(), d => d.GetProperty("name").GetString() == name);
+
+        var read = await acme.GetAsync($"/api/domains/{name}");
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        var etag = read.Headers.ETag!.ToString();
+
+        var patched = await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}",
+            new { mode = "hold", recipients = new[] { "Alice@" + name, "@" + name }, messageSizeLimit = 20971520 }, ifMatch: etag);
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        var after = await patched.ReadJsonAsync();
+        Assert.Equal("hold", after.GetProperty("mode").GetString());
+        Assert.Equal("mx.customer.example", after.GetProperty("destinationHost").GetString());
+        Assert.Equal(new[] { "@" + name, "alice@" + name }, after.GetProperty("recipients").EnumerateArray().Select(r => r.GetString()).ToArray());
+        Assert.Equal(20971520, after.GetProperty("messageSizeLimit").GetInt64());
+        Assert.NotEqual(etag, patched.Headers.ETag!.ToString());
+
+        var deleted = await acme.SendAsync(HttpMethod.Delete, $"/api/domains/{name}", ifMatch: patched.Headers.ETag!.ToString());
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await (await acme.GetAsync($"/api/domains/{name}")).AssertProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task AStaleIfMatchIsRefusedWith412AndChangesNothing()
+    {
+        var acme = await _app.NewAccountAsync("stale");
+        var name = Unique("stale");
+        var created = await acme.PostAsJsonAsync("/api/domains", new { name, mode = "hold" });
+        var first = created.Headers.ETag!.ToString();
+        var second = await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { messageSizeLimit = 2097152 }, ifMatch: first);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+
+        await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { mode = "backup-mx" }, ifMatch: first))
+            .AssertProblemAsync(HttpStatusCode.PreconditionFailed);
+        await (await acme.SendAsync(HttpMethod.Delete, $"/api/domains/{name}", ifMatch: first))
+            .AssertProblemAsync(HttpStatusCode.PreconditionFailed);
+        await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { mode = "backup-mx" }, ifMatch: "\"not-a-tag-we-issued\""))
+            .AssertProblemAsync(HttpStatusCode.PreconditionFailed);
+
+        var now = await (await acme.GetAsync($"/api/domains/{name}")).ReadJsonAsync();
+        Assert.Equal("hold", now.GetProperty("mode").GetString());
+        Assert.Equal(2097152, now.GetProperty("messageSizeLimit").GetInt64());
+    }
+
+    [Fact]
+    public async Task ConcurrentPatchesWithoutIfMatchAreAllApplied()
+    {
+        var acme = await _app.NewAccountAsync("racers");
+        var name = Unique("race");
+        await acme.PostAsJsonAsync("/api/domains", new { name, mode = "hold" });
+
+        // Each writer adds one recipient by reading the list and writing it back with If-Match, retrying on 412:
+        // the storage ETags must make every one of them count.
+        var writers = Enumerable.Range(0, 8).Select(async i =>
+        {
+            while (true)
+            {
+                var read = await acme.GetAsync($"/api/domains/{name}");
+                var current = (await read.ReadJsonAsync()).GetProperty("recipients").EnumerateArray().Select(r => r.GetString()!).ToList();
+                current.Add($"user{i}@{name}");
+                var write = await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { recipients = current }, ifMatch: read.Headers.ETag!.ToString());
+                if (write.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+                Assert.Equal(HttpStatusCode.PreconditionFailed, write.StatusCode);
+            }
+        });
+        await Task.WhenAll(writers);
+
+        // Without If-Match, concurrent patches of different fields both land.
+        var both = await Task.WhenAll(
+            acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { messageSizeLimit = 3145728 }),
+            acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { mode = "redirect", destinationHost = "192.0.32.10", destinationPort = 25 }));
+        foreach (var response in both)
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        }
+
+        var final = await (await acme.GetAsync($"/api/domains/{name}")).ReadJsonAsync();
+        Assert.Equal(8, final.GetProperty("recipients").GetArrayLength());
+        Assert.Equal(3145728, final.GetProperty("messageSizeLimit").GetInt64());
+        Assert.Equal("redirect", final.GetProperty("mode").GetString());
+    }
+
+    [Fact]
+    public async Task InternationalNamesAreStoredAsPunycodeAndCompareCaseInsensitively()
+    {
+        var acme = await _app.NewAccountAsync("idn");
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var created = await acme.PostAsJsonAsync("/api/domains", new { name = $"Bücher-{suffix}.Example.", mode = "hold" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await created.ReadJsonAsync();
+        var ascii = body.GetProperty("name").GetString()!;
+        Assert.StartsWith("xn--", ascii);
+        Assert.EndsWith(".example", ascii);
+        Assert.Equal($"bücher-{suffix}.example", body.GetProperty("displayName").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await acme.GetAsync($"/api/domains/{Uri.EscapeDataString($"BÜCHER-{suffix}.example")}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await acme.GetAsync($"/api/domains/{ascii.ToUpperInvariant()}")).StatusCode);
+        await (await acme.PostAsJsonAsync("/api/domains", new { name = ascii.ToUpperInvariant(), mode = "hold" })).AssertProblemAsync(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task ADomainBelongsToOneAccountOnly()
+    {
+        var first = await _app.NewAccountAsync("first-owner");
+        var second = await _app.NewAccountAsync("second-owner");
+        var name = Unique("taken");
+        Assert.Equal(HttpStatusCode.Created, (await first.PostAsJsonAsync("/api/domains", new { name, mode = "hold" })).StatusCode);
+
+        var problem = await (await second.PostAsJsonAsync("/api/domains", new { name = name.ToUpperInvariant(), mode = "hold" }))
+            .AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains("another account", problem.GetProperty("detail").GetString());
+
+        // Once the owner deletes it, the name is free again.
+        Assert.Equal(HttpStatusCode.NoContent, (await first.DeleteAsync($"/api/domains/{name}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await second.PostAsJsonAsync("/api/domains", new { name, mode = "hold" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task ConcurrentCreatesOfOneNameByTwoAccountsLeaveExactlyOneOwner()
+    {
+        var a = await _app.NewAccountAsync("race-a");
+        var b = await _app.NewAccountAsync("race-b");
+        var name = Unique("contested");
+        var results = await Task.WhenAll(
+            a.PostAsJsonAsync("/api/domains", new { name, mode = "hold" }),
+            b.PostAsJsonAsync("/api/domains", new { name, mode = "hold" }));
+        Assert.Single(results, r => r.StatusCode == HttpStatusCode.Created);
+        Assert.Single(results, r => r.StatusCode == HttpStatusCode.Conflict);
+        var owners = 0;
+        foreach (var client in new[] { a, b })
+        {
+            owners += (await client.GetAsync($"/api/domains/{name}")).StatusCode == HttpStatusCode.OK ? 1 : 0;
+        }
+        Assert.Equal(1, owners);
+    }
+
+    [Fact]
+    public async Task InvalidBodiesGetProblemDetailsNamingEachField()
+    {
+        var acme = await _app.NewAccountAsync("validation");
+        var name = Unique("valid");
+
+        await (await acme.PostAsJsonAsync("/api/domains", new { name = "not a domain", mode = "teleport" }))
+            .AssertFieldErrorsAsync("name", "mode");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name = "localhost", mode = "hold" }))
+            .AssertFieldErrorsAsync("name");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name = "192.0.2.1", mode = "hold" }))
+            .AssertFieldErrorsAsync("name");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "redirect" }))
+            .AssertFieldErrorsAsync("destinationHost", "destinationPort");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "redirect", destinationHost = "mx.example.net", destinationPort = 70000 }))
+            .AssertFieldErrorsAsync("destinationPort");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "redirect", destinationHost = "10.1.2.3", destinationPort = 25 }))
+            .AssertFieldErrorsAsync("destinationHost");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "redirect", destinationHost = "::1", destinationPort = 25 }))
+            .AssertFieldErrorsAsync("destinationHost");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "backup-mx", destinationHost = "mx.example.net", destinationPort = 25 }))
+            .AssertFieldErrorsAsync("destinationHost");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "hold", recipients = new[] { "bob@elsewhere.example", "@" + name, "not an address" } }))
+            .AssertFieldErrorsAsync("recipients[0]", "recipients[2]");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "hold", messageSizeLimit = 10 }))
+            .AssertFieldErrorsAsync("messageSizeLimit");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "hold", destinationPort = "25" }))
+            .AssertFieldErrorsAsync("destinationPort");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "hold", colour = "blue" }))
+            .AssertFieldErrorsAsync("colour");
+        await (await acme.SendAsync(HttpMethod.Post, "/api/domains", "{\"name\": "))
+            .AssertFieldErrorsAsync("body");
+        await (await acme.SendAsync(HttpMethod.Post, "/api/domains", "[1,2]"))
+            .AssertFieldErrorsAsync("body");
+
+        // None of those created anything.
+        await (await acme.GetAsync($"/api/domains/{name}")).AssertProblemAsync(HttpStatusCode.NotFound);
+
+        await acme.PostAsJsonAsync("/api/domains", new { name, mode = "hold" });
+        await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { name = "other.example" }))
+            .AssertFieldErrorsAsync("name");
+        await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { mode = "redirect" }))
+            .AssertFieldErrorsAsync("destinationHost", "destinationPort");
+        var unchanged = await (await acme.GetAsync($"/api/domains/{name}")).ReadJsonAsync();
+        Assert.Equal("hold", unchanged.GetProperty("mode").GetString());
+    }
+
+    [Fact]
+    public async Task RedirectAcceptsPublicIpv6AndIpLiteralsInBrackets()
+    {
+        var acme = await _app.NewAccountAsync("literals");
+        var v6 = await acme.PostAsJsonAsync("/api/domains", new { name = Unique("v6"), mode = "redirect", destinationHost = "[ipv6:2606:4700::6810:85e5]", destinationPort = 25 });
+        Assert.True(v6.StatusCode == HttpStatusCode.Created, await v6.Content.ReadAsStringAsync());
+        Assert.Equal("2606:4700::6810:85e5", (await v6.ReadJsonAsync()).GetProperty("destinationHost").GetString());
+        var v4 = await acme.PostAsJsonAsync("/api/domains", new { name = Unique("v4"), mode = "redirect", destinationHost = "[192.0.32.10]", destinationPort = 2525 });
+        Assert.Equal("192.0.32.10", (await v4.ReadJsonAsync()).GetProperty("destinationHost").GetString());
+    }
+
+    [Fact]
+    public async Task MovingToBackupMxDropsTheDestination()
+    {
+        var acme = await _app.NewAccountAsync("to-backup");
+        var name = Unique("backup");
+        await acme.PostAsJsonAsync("/api/domains", new { name, mode = "redirect", destinationHost = "mx.example.net", destinationPort = 25 });
+        var patched = await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { mode = "backup-mx" })).ReadJsonAsync();
+        Assert.Equal("backup-mx", patched.GetProperty("mode").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, patched.GetProperty("destinationHost").ValueKind);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace RelayFunctions.Tests.Infrastructure;
+
+/// <summary>The app in-process against Azurite, with a storage prefix of its own and the test token key.</summary>
+public class AppFactory : WebApplicationFactory<Program>
+{
+    private readonly List<KeyValuePair<string, string?>> _settings;
+    private readonly Action<IServiceCollection>? _services;
+
+    public AppFactory()
+        : this(null, null)
+    {
+    }
+
+    internal AppFactory(IEnumerable<KeyValuePair<string, string?>>? settings, Action<IServiceCollection>? services = null)
+    {
+        Prefix = Azurite.NewPrefix();
+        _settings =
+        [
+            new("AzureWebJobsStorage", Azurite.ConnectionString),
+            new("Storage:Prefix", Prefix),
+            new("Cors:AllowedOrigins:0", "https://control.example"),
+            .. TestTokens.Settings(),
+            .. settings ?? [],
+        ];
+        _services = services;
+    }
+
+    public string Prefix { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
+        }
+    }
+
+    public HttpClient ClientFor(string? account, params string[] roles)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.For(account, roles));
+        return client;
+    }
+
+    public HttpClient Operator() => ClientFor("ops", "operator");
+
+    /// <summary>Registers an account through the operator API and returns a client acting as it.</summary>
+    public async Task<HttpClient> NewAccountAsync(string id, string level = "standard", string? alertEmail = null)
+    {
+        var response = await Operator().PutAsJsonAsync($"/api/admin/accounts/{id}", new
+        {
+            serviceLevel = level,
+            primaryEmail = $"owner@{id}.example",
+            alertEmail,
+        });
+        response.EnsureSuccessStatusCode();
+        return ClientFor(id);
+    }
+}
