@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Http.Json;
+using RelayFunctions.Tests.Infrastructure;
+
+namespace RelayFunctions.Tests.Accounts;
+
+public sealed class AccountApiTests : IClassFixture<AppFactory>
+{
+    private readonly AppFactory _app;
+
+    public AccountApiTests(AppFactory app) => _app = app;
+
+    [Fact]
+    public async Task AnOperatorCreatesThenUpdatesAnAccount()
+    {
+        var ops = _app.Operator();
+        var created = await ops.PutAsJsonAsync("/api/admin/accounts/Globex", new { serviceLevel = "Personal Plus", primaryEmail = "boss@globex.example" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await created.ReadJsonAsync();
+        Assert.Equal("globex", body.GetProperty("id").GetString());
+        Assert.Equal("personal-plus", body.GetProperty("serviceLevel").GetString());
+
+        var updated = await ops.SendAsync(HttpMethod.Put, "/api/admin/accounts/globex",
+            new { serviceLevel = "enterprise", primaryEmail = "boss@globex.example", postmasterEmail = "postmaster@globex.example" },
+            ifMatch: created.Headers.ETag!.ToString());
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.Equal("enterprise", (await updated.ReadJsonAsync()).GetProperty("serviceLevel").GetString());
+
+        await (await ops.SendAsync(HttpMethod.Put, "/api/admin/accounts/globex",
+            new { serviceLevel = "personal", primaryEmail = "boss@globex.example" }, ifMatch: created.Headers.ETag!.ToString()))
+            .AssertProblemAsync(HttpStatusCode.PreconditionFailed);
+
+        var read = await (await ops.GetAsync("/api/admin/accounts/globex")).ReadJsonAsync();
+        Assert.Equal("enterprise", read.GetProperty("serviceLevel").GetString());
+        Assert.Equal("postmaster@globex.example", read.GetProperty("postmasterEmail").GetString());
+    }
+
+    [Fact]
+    public async Task AccountSettingsAreValidatedPerField()
+    {
+        var ops = _app.Operator();
+        await (await ops.PutAsJsonAsync("/api/admin/accounts/bad%20id", new { serviceLevel = "gold", primaryEmail = "nope", alertEmail = "a@b" }))
+            .AssertFieldErrorsAsync("accountId", "serviceLevel", "primaryEmail", "alertEmail");
+        await (await ops.PutAsJsonAsync("/api/admin/accounts/nobody", new { }))
+            .AssertFieldErrorsAsync("serviceLevel", "primaryEmail");
+        await (await ops.GetAsync("/api/admin/accounts/nobody")).AssertProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task TheOwnerChangesItsPreferencesButNotItsServiceLevel()
+    {
+        var owner = await _app.NewAccountAsync("prefs", alertEmail: "old@prefs.example");
+        var read = await owner.GetAsync("/api/account");
+
+        var changed = await owner.SendAsync(HttpMethod.Patch, "/api/account",
+            new { postmasterEmail = "pm@prefs.example" }, ifMatch: read.Headers.ETag!.ToString());
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        var body = await changed.ReadJsonAsync();
+        Assert.Equal("pm@prefs.example", body.GetProperty("postmasterEmail").GetString());
+        Assert.Equal("old@prefs.example", body.GetProperty("alertEmail").GetString());
+
+        var cleared = await (await owner.SendAsync(HttpMethod.Patch, "/api/account", new { alertEmail = (string?)null })).ReadJsonAsync();
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, cleared.GetProperty("alertEmail").ValueKind);
+
+        await (await owner.SendAsync(HttpMethod.Patch, "/api/account", new { serviceLevel = "enterprise", alertEmail = "not-an-address" }))
+            .AssertFieldErrorsAsync("serviceLevel", "alertEmail");
+        await (await owner.SendAsync(HttpMethod.Patch, "/api/account", new { alertEmail = "x@prefs.example" }, ifMatch: read.Headers.ETag!.ToString()))
+            .AssertProblemAsync(HttpStatusCode.PreconditionFailed);
+        Assert.Equal("standard", (await (await owner.GetAsync("/api/account")).ReadJsonAsync()).GetProperty("serviceLevel").GetString());
+    }
+}

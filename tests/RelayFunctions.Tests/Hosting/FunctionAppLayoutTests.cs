@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using RelayFunctions.Tests.Infrastructure;
+
+namespace RelayFunctions.Tests.Hosting;
+
+/// <summary>
+/// `dotnet publish` must yield a deployable function-app folder, and the published executable must speak the
+/// custom-handler protocol on the port the Functions host gives it, on loopback.
+/// </summary>
+public sealed class FunctionAppLayoutTests : IClassFixture<FunctionAppLayoutTests.Published>
+{
+    public sealed class Published : IDisposable
+    {
+        public Published()
+        {
+            Folder = Path.Combine(Path.GetTempPath(), "relay-publish-" + Guid.NewGuid().ToString("N")[..8]);
+            var project = Path.Combine(RepoRoot.Path, "functions", "RelayFunctions.csproj");
+            var (code, output) = Run("dotnet", ["publish", project, "-c", "Release", "-o", Folder, "--nologo"], RepoRoot.Path, TimeSpan.FromMinutes(5));
+            Assert.True(code == 0, "dotnet publish failed:\n" + output);
+        }
+
+        public string Folder { get; }
+
+        public void Dispose() => Directory.Delete(Folder, recursive: true);
+    }
+
+    private readonly Published _published;
+
+    public FunctionAppLayoutTests(Published published) => _published = published;
+
+    [Fact]
+    public void ThePublishFolderIsAFunctionApp()
+    {
+        var folder = _published.Folder;
+        var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "host.json"))).RootElement;
+        Assert.Equal("2.0", host.GetProperty("version").GetString());
+        Assert.Equal("Microsoft.Azure.Functions.ExtensionBundle", host.GetProperty("extensionBundle").GetProperty("id").GetString());
+        var handler = host.GetProperty("customHandler");
+        Assert.True(handler.GetProperty("enableForwardingHttpRequest").GetBoolean());
+        var description = handler.GetProperty("description");
+        Assert.Equal("dotnet", description.GetProperty("defaultExecutablePath").GetString());
+        var entry = description.GetProperty("arguments")[0].GetString()!;
+        Assert.True(File.Exists(Path.Combine(folder, entry)), $"{entry} is not in the publish folder");
+
+        var functions = Directory.GetDirectories(folder).Where(d => File.Exists(Path.Combine(d, "function.json"))).Select(Path.GetFileName).ToList();
+        Assert.Contains("Api", functions);
+        var api = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "Api", "function.json"))).RootElement.GetProperty("bindings");
+        // Forwarding applies only to exactly one httpTrigger in and one http out.
+        Assert.Equal(2, api.GetArrayLength());
+        var trigger = api.EnumerateArray().Single(b => b.GetProperty("type").GetString() == "httpTrigger");
+        Assert.Equal("{*path}", trigger.GetProperty("route").GetString());
+        Assert.Equal("anonymous", trigger.GetProperty("authLevel").GetString());
+        Assert.Single(api.EnumerateArray(), b => b.GetProperty("type").GetString() == "http" && b.GetProperty("direction").GetString() == "out");
+    }
+
+    [Fact]
+    public async Task ThePublishedAppServesTheHostOnLoopbackAtTheGivenPort()
+    {
+        var port = Azurite.FreePort();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(_published.Folder, "RelayFunctions.dll")])
+        {
+            WorkingDirectory = _published.Folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString();
+        start.Environment["FUNCTIONS_WORKER_RUNTIME"] = "Custom";
+        start.Environment["AzureWebJobsStorage"] = Azurite.ConnectionString;
+        start.Environment["ASPNETCORE_URLS"] = "http://0.0.0.0:5999";
+        using var process = Process.Start(start)!;
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            var ready = false;
+            for (var i = 0; i < 150 && !ready; i++)
+            {
+                try
+                {
+                    ready = (await http.GetAsync("/")).StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(200);
+                }
+            }
+            Assert.True(ready, "the handler did not answer the readiness probe");
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/health")).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/domains")).StatusCode);
+
+            // Only loopback, and only the host's port: ASPNETCORE_URLS is ignored under the host.
+            var listening = await File.ReadAllTextAsync("/proc/net/tcp");
+            Assert.Contains($"0100007F:{port:X4}", listening);
+            Assert.DoesNotContain($":{5999:X4}", listening);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    internal static (int Code, string Output) Run(string file, string[] args, string workingDirectory, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(file, args) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, "timed out");
+        }
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+}
