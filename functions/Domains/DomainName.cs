@@ -39,6 +39,11 @@ public sealed partial record DomainName
             error = "Must be a domain name, not an IP address.";
             return false;
         }
+        if (s.Length > 253)
+        {
+            error = "A domain name is at most 253 characters.";
+            return false;
+        }
         string ascii;
         try
         {
