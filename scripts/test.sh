@@ -14,4 +14,11 @@ export RELAY_TEST_STORAGE; RELAY_TEST_STORAGE=$(azurite_connection_string 10100 
 
 log "dotnet test"
 cd "$ROOT"
-dotnet test RelayFunctions.sln --logger "console;verbosity=normal" "$@"
+set +e
+dotnet test RelayFunctions.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$STATE/test-output.log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line any CI reads: "N passed, N failed".
+count() { sed -n "s/^ *$1: *\([0-9][0-9]*\) *\r\{0,1\}$/\1/p" "$STATE/test-output.log" | awk '{s+=$1} END {print s+0}'; }
+echo "$(count Passed) passed, $(count Failed) failed"
+exit "$status"

@@ -47,6 +47,10 @@ public static class AppServices
         services.AddSingleton<DomainRequest>();
         services.AddScoped<Caller>();
 
+        if (configuration.GetValue<bool>("Sample:Seed"))
+        {
+            services.AddHostedService<SampleData>();
+        }
         if (!mode.IsCustomHandler)
         {
             services.AddHostedService<TimerRunner>();

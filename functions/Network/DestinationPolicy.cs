@@ -42,6 +42,7 @@ public sealed class DestinationPolicy
     public DestinationPolicy(IOptions<DestinationOptions> options)
     {
         _allowed = options.Value.AllowedRanges
+            .Where(r => !string.IsNullOrWhiteSpace(r))
             .Select(r => AddressRange.TryParse(r, out var range)
                 ? range
                 : throw new InvalidOperationException($"Destinations:AllowedRanges entry '{r}' is not an address or CIDR range."))
