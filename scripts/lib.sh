@@ -51,3 +51,59 @@ stop_pidfile() {
 azurite_connection_string() { # blob queue table
   echo "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$1/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$2/devstoreaccount1;TableEndpoint=http://127.0.0.1:$3/devstoreaccount1;"
 }
+
+# Debian packages the tests need (Knot DNS for real lookups); installed once, as root.
+install_debian_packages() {
+  local missing=()
+  command -v knotd >/dev/null || missing+=(knot)
+  command -v knsupdate >/dev/null || missing+=(knot-dnsutils)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The package enables a system knotd on port 53; the tests run their own on loopback.
+  $sudo systemctl disable --now knot >/dev/null 2>&1 || true
+}
+
+# start_knot NAME PORT ZONE...: an authoritative Knot DNS on 127.0.0.1:PORT serving each ZONE (empty but for
+# SOA/NS), with dynamic updates (knsupdate) allowed from 127.0.0.1.
+start_knot() {
+  local name=$1 port=$2; shift 2
+  local dir="$STATE/knot-$name"
+  rm -rf "$dir"; mkdir -p "$dir/run" "$dir/db" "$dir/zones"
+  {
+    echo "server:"
+    echo "    listen: 127.0.0.1@$port"
+    echo "    rundir: $dir/run"
+    echo "    user: $(id -un):$(id -gn)"
+    echo "database:"
+    echo "    storage: $dir/db"
+    echo "log:"
+    echo "  - target: stderr"
+    echo "    any: warning"
+    echo "acl:"
+    echo "  - id: local_update"
+    echo "    address: 127.0.0.1"
+    echo "    action: update"
+    echo "template:"
+    echo "  - id: default"
+    echo "    storage: $dir/zones"
+    echo "    zonefile-sync: -1"
+    echo "    journal-content: none"
+    echo "    acl: local_update"
+    echo "zone:"
+    for zone in "$@"; do echo "  - domain: $zone"; done
+  } >"$dir/knot.conf"
+  for zone in "$@"; do
+    [ -f "$dir/zones/$zone.zone" ] || printf '$ORIGIN %s.\n$TTL 60\n@ SOA ns admin 1 3600 600 86400 1\n@ NS ns\nns A 127.0.0.1\n' "$zone" >"$dir/zones/$zone.zone"
+  done
+  log "starting Knot DNS ($name) on 127.0.0.1:$port for $*"
+  /usr/sbin/knotd -c "$dir/knot.conf" >"$STATE/knot-$name.log" 2>&1 &
+  echo $! >"$STATE/knot-$name.pid"
+  local deadline=$((SECONDS + 30))
+  until kdig +short +time=1 +retry=0 -p "$port" @127.0.0.1 "$1" SOA >/dev/null 2>&1 && [ -n "$(kdig +short +time=1 -p "$port" @127.0.0.1 "$1" SOA)" ]; do
+    [ $SECONDS -lt $deadline ] || { log "Knot did not answer"; cat "$STATE/knot-$name.log" >&2; return 1; }
+    sleep 0.2
+  done
+}

@@ -1,4 +1,6 @@
 using RelayFunctions.Api;
+using RelayFunctions.Helpers;
+using RelayFunctions.RelayMap;
 
 namespace RelayFunctions.Domains;
 
@@ -34,7 +36,7 @@ public static class DomainEndpoints
     }
 
     private static async Task<IResult> CreateAsync(
-        HttpContext http, Caller caller, DomainStore domains, DomainRequest request, CancellationToken cancellationToken)
+        HttpContext http, Caller caller, DomainStore domains, DomainRequest request, MapChanges map, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
         if (body.Errors.Any)
@@ -47,11 +49,16 @@ public static class DomainEndpoints
             return OutcomeResults.Invalid(body.Errors);
         }
         var outcome = await domains.CreateAsync(caller.AccountId, name!, settings!, cancellationToken);
+        if (outcome is Outcome<MailDomain>.Ok)
+        {
+            await map.MarkDirtyAsync($"domain {name} created", cancellationToken);
+        }
         return outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag, d => $"/api/domains/{d.Name}");
     }
 
     private static async Task<IResult> PatchAsync(
-        string name, HttpContext http, Caller caller, DomainStore domains, DomainRequest request, CancellationToken cancellationToken)
+        string name, HttpContext http, Caller caller, DomainStore domains, DomainRequest request, HelperStore helpers, MapChanges map,
+        CancellationToken cancellationToken)
     {
         if (!DomainName.TryParse(name, out var parsed, out _))
         {
@@ -69,20 +76,33 @@ public static class DomainEndpoints
                 ? new Outcome<DomainSettings>.Invalid(body.Errors.ToDictionary())
                 : new Outcome<DomainSettings>.Ok(settings);
         }, cancellationToken);
+        if (outcome is Outcome<MailDomain>.Ok ok)
+        {
+            // An IP helper serves only redirect and hold domains: any other mode removes it.
+            if (ok.Value.Settings.Mode is not (DomainMode.Redirect or DomainMode.Hold))
+            {
+                await helpers.RemoveForDomainAsync(caller.AccountId, parsed, cancellationToken);
+            }
+            await map.MarkDirtyAsync($"domain {parsed} changed", cancellationToken);
+        }
         return outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag);
     }
 
     private static async Task<IResult> DeleteAsync(
-        string name, HttpContext http, Caller caller, DomainStore domains, CancellationToken cancellationToken)
+        string name, HttpContext http, Caller caller, DomainStore domains, HelperStore helpers, MapChanges map, CancellationToken cancellationToken)
     {
         if (!DomainName.TryParse(name, out var parsed, out _))
         {
             return OutcomeResults.NotFound($"Domain '{name}'");
         }
         var outcome = await domains.DeleteAsync(caller.AccountId, parsed, EntityTags.IfMatch(http.Request), cancellationToken);
-        return outcome is Outcome<MailDomain>.Ok
-            ? TypedResults.NoContent()
-            : outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag);
+        if (outcome is not Outcome<MailDomain>.Ok)
+        {
+            return outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag);
+        }
+        await helpers.RemoveForDomainAsync(caller.AccountId, parsed, cancellationToken);
+        await map.MarkDirtyAsync($"domain {parsed} deleted", cancellationToken);
+        return TypedResults.NoContent();
     }
 }
 

@@ -2,6 +2,7 @@ using RelayFunctions.Accounts;
 using RelayFunctions.Api;
 using RelayFunctions.Domains;
 using RelayFunctions.Health;
+using RelayFunctions.Helpers;
 
 namespace RelayFunctions.Hosting;
 
@@ -35,6 +36,7 @@ public static class AppPipeline
         var scoped = api.MapGroup("").RequireAuthorization().AddEndpointFilter<CallerFilter>();
         scoped.MapAccountEndpoints();
         scoped.MapDomainEndpoints();
+        scoped.MapHelperEndpoints();
 
         var admin = api.MapGroup("/admin").RequireAuthorization(OperatorPolicy.Name);
         admin.MapAdminAccountEndpoints();

@@ -1,10 +1,13 @@
 using System.Text.Json.Serialization;
 using RelayFunctions.Accounts;
 using RelayFunctions.Api;
+using RelayFunctions.Alerts;
 using RelayFunctions.Domains;
+using RelayFunctions.Helpers;
 using RelayFunctions.Hosting.Queues;
 using RelayFunctions.Hosting.Timers;
 using RelayFunctions.Network;
+using RelayFunctions.RelayMap;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.Hosting;
@@ -35,6 +38,8 @@ public static class AppServices
         services.AddOptions<TimerRunnerOptions>().Bind(configuration.GetSection(TimerRunnerOptions.Section));
         services.AddOptions<DestinationOptions>().Bind(configuration.GetSection(DestinationOptions.Section));
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section));
+        services.AddOptions<HelperOptions>().Bind(configuration.GetSection(HelperOptions.Section));
+        services.AddOptions<DnsOptions>().Bind(configuration.GetSection(DnsOptions.Section));
 
         services.AddSingleton<StorageClients>();
         services.AddSingleton<StorageInitializer>();
@@ -46,6 +51,19 @@ public static class AppServices
         services.AddSingleton<DomainStore>();
         services.AddSingleton<DomainRequest>();
         services.AddScoped<Caller>();
+        services.AddSingleton<MapChanges>();
+        services.AddAlerts(configuration);
+
+        services.AddSingleton<IHostResolver, DnsClientResolver>();
+        services.AddSingleton<ScheduleIndex>();
+        services.AddSingleton<HelperStore>();
+        services.AddSingleton<HelperHistory>();
+        services.AddSingleton<HelperAlerts>();
+        services.AddSingleton<HelperService>();
+        services.AddSingleton<HelperCheck>();
+        services.AddSingleton<CheckScheduler>();
+        services.AddSingleton<ITimerFunction, ScheduleChecksFunction>();
+        services.AddSingleton<IQueueFunction, CheckHelpersFunction>();
 
         if (configuration.GetValue<bool>("Sample:Seed"))
         {

@@ -1,0 +1,23 @@
+namespace RelayFunctions.Alerts;
+
+/// <summary>The mail transport for alerts (SMTP, Azure Communication Services, or none).</summary>
+public interface IAlertSender
+{
+    /// <summary>
+    /// Returns once the transport has accepted the message. Throws <see cref="AlertDeliveryException"/> when it
+    /// did not; cancellation through <paramref name="cancellationToken"/> surfaces as usual.
+    /// </summary>
+    Task SendAsync(AlertMessage message, CancellationToken cancellationToken);
+}
+
+/// <summary>An alert the transport did not accept.</summary>
+public sealed class AlertDeliveryException(string message, bool definite, Exception? innerException = null)
+    : Exception(message, innerException)
+{
+    /// <summary>
+    /// True when the message was certainly not delivered (refused before the transport took it), so sending it
+    /// again cannot produce a duplicate. False when it may have been delivered, e.g. the connection was lost
+    /// after the message content went out, or an HTTP request timed out.
+    /// </summary>
+    public bool Definite { get; } = definite;
+}

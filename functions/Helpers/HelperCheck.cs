@@ -1,0 +1,147 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using RelayFunctions.Accounts;
+using RelayFunctions.Api;
+using RelayFunctions.Domains;
+using RelayFunctions.Network;
+using RelayFunctions.RelayMap;
+
+namespace RelayFunctions.Helpers;
+
+/// <summary>The queue message of one check: which helper, the index bucket it was due in, and a token unique to the tick.</summary>
+public sealed record CheckRequest(
+    [property: JsonPropertyName("a")] string AccountId,
+    [property: JsonPropertyName("d")] string Domain,
+    [property: JsonPropertyName("b")] string Bucket,
+    [property: JsonPropertyName("t")] string Token)
+{
+    public string ToJson() => JsonSerializer.Serialize(this);
+
+    public static CheckRequest Parse(string json) =>
+        JsonSerializer.Deserialize<CheckRequest>(json) ?? throw new JsonException("Empty check request.");
+}
+
+/// <summary>
+/// One helper check, safe to run twice: resolve the destination host, decide the routing, record it on the
+/// helper (ETag), then apply it to the domain (ETag), write history and alert. A replayed message (same token)
+/// only re-applies what its first run decided; a stale one (the helper has moved on) does nothing.
+/// </summary>
+public sealed partial class HelperCheck(
+    HelperStore helpers, ScheduleIndex index, DomainStore domains, AccountStore accounts, IHostResolver resolver,
+    DestinationPolicy policy, HelperHistory history, HelperAlerts alerts, MapChanges map, TimeProvider time,
+    IOptions<HelperOptions> options, ILogger<HelperCheck> logger)
+{
+    public async Task RunAsync(CheckRequest request, CancellationToken cancellationToken)
+    {
+        if (!DomainName.TryParse(request.Domain, out var name, out _))
+        {
+            await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, cancellationToken);
+            return;
+        }
+        for (var attempt = 0; attempt < Storage.Retry.Attempts; attempt++)
+        {
+            var helper = await helpers.FindAsync(request.AccountId, name, cancellationToken);
+            if (helper is null)
+            {
+                await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, cancellationToken);
+                return;
+            }
+            if (helper.LastCheckToken == request.Token)
+            {
+                await ApplyAsync(helper, cancellationToken);
+                return;
+            }
+            if (helper.IndexBucket != request.Bucket)
+            {
+                Log.Stale(logger, request.Domain, request.Bucket, helper.IndexBucket);
+                await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, cancellationToken);
+                return;
+            }
+            var checkedHelper = await CheckAsync(helper, request.Token, cancellationToken);
+            if (checkedHelper is not null)
+            {
+                await ApplyAsync(checkedHelper, cancellationToken);
+                return;
+            }
+            // The helper changed while we resolved (an API edit or check-now); look again.
+        }
+        throw new InvalidOperationException($"The helper of {request.Domain} kept changing; the check will be retried.");
+    }
+
+    /// <summary>Resolves and records the result on the helper; null if the helper changed meanwhile.</summary>
+    private async Task<IpHelper?> CheckAsync(IpHelper helper, string token, CancellationToken cancellationToken)
+    {
+        var domain = await domains.FindAsync(helper.AccountId, helper.Domain, cancellationToken);
+        if (domain is null || domain.Settings.Mode is not (DomainMode.Redirect or DomainMode.Hold))
+        {
+            // The domain is gone or left the modes a helper serves: the helper goes with it.
+            await helpers.RemoveAsync(helper, helper.ETag, cancellationToken);
+            return null;
+        }
+
+        var lookups = await resolver.ResolveAsync(helper.Settings.Host, helper.Settings.AllowIpv6, cancellationToken);
+        var outcome = CheckOutcome.Classify(lookups, policy);
+        var now = time.GetUtcNow();
+        var current = Routing.Of(domain.Settings);
+        var target = RoutingDecision.Decide(outcome, current, helper.Settings.Port, Random.Shared);
+        var next = RoutingDecision.NextCheck(outcome, now, options.Value);
+        var status = new HelperStatus(now, outcome.Kind, outcome.Kind == OutcomeKind.Resolved ? outcome.Addresses : outcome.Seen, outcome.Ttl, outcome.Reason);
+        var change = target == current ? null : new PendingChange(current, target, now);
+        var notable = change is not null || helper.Status.LastOutcome != status.LastOutcome
+            || !helper.Status.Addresses.OrderBy(a => a.ToString()).SequenceEqual(status.Addresses.OrderBy(a => a.ToString()));
+
+        var updated = helper with
+        {
+            Status = status,
+            NextCheck = next,
+            CheckRequested = false,
+            IndexBucket = index.BucketFor(next, helper.AccountId, helper.Domain),
+            LastCheckToken = token,
+            LastCheckNotable = notable,
+            Change = change,
+        };
+        var written = await helpers.TryReplaceAsync(helper, updated, cancellationToken);
+        if (written is not null)
+        {
+            Log.Checked(logger, helper.Domain.Value, CheckOutcome.Name(outcome.Kind), target.Describe(), next);
+        }
+        return written;
+    }
+
+    /// <summary>Applies the helper's recorded decision to the domain, then history and alert: each step idempotent.</summary>
+    private async Task ApplyAsync(IpHelper helper, CancellationToken cancellationToken)
+    {
+        if (helper.Change is { } change)
+        {
+            var outcome = await domains.UpdateAsync(helper.AccountId, helper.Domain, null, current =>
+                current.Settings.Mode is DomainMode.Redirect or DomainMode.Hold
+                    ? new Outcome<DomainSettings>.Ok(current.Settings with { Mode = change.To.Mode, Destination = change.To.Destination })
+                    : new Outcome<DomainSettings>.Conflict("The domain left the modes an IP helper serves."),
+                cancellationToken);
+            if (outcome is not Outcome<MailDomain>.Ok)
+            {
+                // Deleted or moved to another mode since the check: the helper is removed on its next check.
+                return;
+            }
+            await map.MarkDirtyAsync($"helper {helper.Domain}", cancellationToken);
+        }
+        if (helper.LastCheckNotable)
+        {
+            await history.RecordAsync(helper, cancellationToken);
+        }
+        if (helper.Change is not null && await accounts.FindAsync(helper.AccountId, cancellationToken) is { } account)
+        {
+            await alerts.SendOnceAsync(helper, account, cancellationToken);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Checked {Domain}: {Outcome}, routing {Routing}, next check {Next}")]
+        public static partial void Checked(ILogger logger, string domain, string outcome, string routing, DateTimeOffset next);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Stale check of {Domain} (bucket {Bucket}, the helper is in {Current})")]
+        public static partial void Stale(ILogger logger, string domain, string bucket, string current);
+    }
+}

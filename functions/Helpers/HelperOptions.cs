@@ -1,0 +1,32 @@
+namespace RelayFunctions.Helpers;
+
+/// <summary>Scheduling of IP address helper checks. Defaults follow the seed: ~1 min ticks, 5 min after a failure, 60 min after an invalid result.</summary>
+public sealed class HelperOptions
+{
+    public const string Section = "Helpers";
+
+    /// <summary>NCRONTAB schedule of the <c>ScheduleChecks</c> timer.</summary>
+    public string Schedule { get; set; } = "0 * * * * *";
+
+    /// <summary>Granularity of the due-time index; a check runs in the first tick after its bucket has passed.</summary>
+    public TimeSpan BucketSize { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A resolved check is repeated after the record's TTL, but never sooner than this…</summary>
+    public TimeSpan MinimumInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>…and never later than this.</summary>
+    public TimeSpan MaximumInterval { get; set; } = TimeSpan.FromDays(1);
+
+    public TimeSpan FailedRetry { get; set; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan InvalidRetry { get; set; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>A due helper enqueued this long ago without being checked is enqueued again (lost or poisoned message).</summary>
+    public TimeSpan EnqueueLease { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>At most this many helpers are enqueued by one tick; the rest wait for the next.</summary>
+    public int MaxPerTick { get; set; } = 50_000;
+
+    /// <summary>How many enqueues a tick has in flight at once.</summary>
+    public int EnqueueConcurrency { get; set; } = 32;
+}

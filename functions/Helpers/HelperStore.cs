@@ -1,0 +1,165 @@
+using System.Net;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using RelayFunctions.Domains;
+using RelayFunctions.Storage;
+
+namespace RelayFunctions.Helpers;
+
+/// <summary>
+/// IP address helpers in Table storage (<c>Helpers</c>: account / domain), each with exactly one entry in the
+/// <see cref="ScheduleIndex"/>. Moving a helper in the index always adds the new entry before the helper
+/// names it and removes the old one after, so a crash leaves at worst a stale entry, never an orphaned helper.
+/// </summary>
+public sealed class HelperStore(StorageClients storage, StorageInitializer initializer, ScheduleIndex index, TimeProvider time)
+{
+    private TableClient Table => storage.Table("Helpers");
+
+    public async Task<IpHelper?> FindAsync(string accountId, DomainName domain, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(accountId, domain.Value, cancellationToken: cancellationToken);
+        return response.HasValue ? FromEntity(response.Value!) : null;
+    }
+
+    public async Task<IReadOnlyList<IpHelper>> ListAsync(string accountId, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var result = new List<IpHelper>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
+        {
+            result.Add(FromEntity(e));
+        }
+        return result;
+    }
+
+    /// <summary>Creates a helper, due at the next tick. False if the domain already has one.</summary>
+    public async Task<IpHelper?> AddAsync(string accountId, DomainName domain, HelperSettings settings, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var now = time.GetUtcNow();
+        var bucket = index.DueNowBucket(now, accountId, domain);
+        await index.AddAsync(bucket, accountId, domain, cancellationToken);
+        var helper = new IpHelper(accountId, domain, settings, HelperStatus.NeverChecked, now, true, bucket, null, false, null, now, now, default);
+        try
+        {
+            var response = await Table.AddEntityAsync(ToEntity(helper), cancellationToken);
+            return helper with { ETag = response.Headers.ETag!.Value };
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            await index.RemoveAsync(bucket, accountId, domain.Value, cancellationToken);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="updated"/> if the stored helper still has <paramref name="expected"/>'s ETag,
+    /// moving its index entry when the bucket changed. Null when someone else changed it first.
+    /// </summary>
+    public async Task<IpHelper?> TryReplaceAsync(IpHelper expected, IpHelper updated, CancellationToken cancellationToken)
+    {
+        var moved = updated.IndexBucket != expected.IndexBucket;
+        if (moved)
+        {
+            await index.AddAsync(updated.IndexBucket, updated.AccountId, updated.Domain, cancellationToken);
+        }
+        updated = updated with { Updated = time.GetUtcNow() };
+        try
+        {
+            var response = await Table.UpdateEntityAsync(ToEntity(updated), expected.ETag, TableUpdateMode.Replace, cancellationToken);
+            if (moved)
+            {
+                await index.RemoveAsync(expected.IndexBucket, expected.AccountId, expected.Domain.Value, cancellationToken);
+            }
+            return updated with { ETag = response.Headers.ETag!.Value };
+        }
+        catch (RequestFailedException e) when (Retry.IsConflict(e) || e.Status == 404)
+        {
+            if (moved)
+            {
+                await index.RemoveAsync(updated.IndexBucket, updated.AccountId, updated.Domain.Value, cancellationToken);
+            }
+            return null;
+        }
+    }
+
+    /// <summary>Deletes the helper (if <paramref name="ifMatch"/> still holds) and its index entry.</summary>
+    public async Task<bool> RemoveAsync(IpHelper helper, ETag ifMatch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Table.DeleteEntityAsync(helper.AccountId, helper.Domain.Value, ifMatch, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return false;
+        }
+        await index.RemoveAsync(helper.IndexBucket, helper.AccountId, helper.Domain.Value, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Removes a domain's helper whatever its state: the domain left the modes a helper serves, or is gone.</summary>
+    public async Task RemoveForDomainAsync(string accountId, DomainName domain, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(accountId, domain, cancellationToken) is { } helper)
+        {
+            await RemoveAsync(helper, ETag.All, cancellationToken);
+        }
+    }
+
+    private static TableEntity ToEntity(IpHelper h) => new(h.AccountId, h.Domain.Value)
+    {
+        ["Host"] = h.Settings.Host.Value,
+        ["Port"] = h.Settings.Port,
+        ["AlertOnChange"] = h.Settings.AlertOnChange,
+        ["AllowIpv6"] = h.Settings.AllowIpv6,
+        ["LastCheck"] = h.Status.LastCheck,
+        ["LastOutcome"] = h.Status.LastOutcome is { } k ? CheckOutcome.Name(k) : null,
+        ["Addresses"] = JsonSerializer.Serialize(h.Status.Addresses.Select(a => a.ToString())),
+        ["Ttl"] = h.Status.Ttl,
+        ["Reason"] = h.Status.Reason,
+        ["NextCheck"] = h.NextCheck,
+        ["CheckRequested"] = h.CheckRequested,
+        ["IndexBucket"] = h.IndexBucket,
+        ["LastCheckToken"] = h.LastCheckToken,
+        ["LastCheckNotable"] = h.LastCheckNotable,
+        ["Change"] = h.Change is null ? null : JsonSerializer.Serialize(StoredChange.From(h.Change)),
+        ["Created"] = h.Created,
+        ["Updated"] = h.Updated,
+    };
+
+    private static IpHelper FromEntity(TableEntity e)
+    {
+        Enum.TryParse<OutcomeKind>(e.GetString("LastOutcome"), ignoreCase: true, out var outcome);
+        var addresses = JsonSerializer.Deserialize<string[]>(e.GetString("Addresses") ?? "[]")!.Select(IPAddress.Parse).ToList();
+        var status = new HelperStatus(
+            e.GetDateTimeOffset("LastCheck"), e.GetString("LastOutcome") is null ? null : outcome, addresses, e.GetInt32("Ttl"), e.GetString("Reason"));
+        var change = e.GetString("Change") is { } json ? JsonSerializer.Deserialize<StoredChange>(json)!.ToChange() : null;
+        return new IpHelper(
+            e.PartitionKey, DomainName.Parse(e.RowKey),
+            new HelperSettings(DomainName.Parse(e.GetString("Host")), e.GetInt32("Port") ?? 25, e.GetBoolean("AlertOnChange") ?? false, e.GetBoolean("AllowIpv6") ?? false),
+            status, e.GetDateTimeOffset("NextCheck") ?? default, e.GetBoolean("CheckRequested") ?? false, e.GetString("IndexBucket"),
+            e.GetString("LastCheckToken"), e.GetBoolean("LastCheckNotable") ?? false, change,
+            e.GetDateTimeOffset("Created") ?? default, e.GetDateTimeOffset("Updated") ?? default, e.ETag);
+    }
+
+    private sealed record StoredChange(string FromMode, string? FromHost, int? FromPort, string ToMode, string? ToHost, int? ToPort, DateTimeOffset At)
+    {
+        public static StoredChange From(PendingChange c) => new(
+            DomainModes.ToName(c.From.Mode), c.From.Destination?.Host, c.From.Destination?.Port,
+            DomainModes.ToName(c.To.Mode), c.To.Destination?.Host, c.To.Destination?.Port, c.At);
+
+        public PendingChange ToChange() => new(Routing(FromMode, FromHost, FromPort), Routing(ToMode, ToHost, ToPort), At);
+
+        private static Routing Routing(string mode, string? host, int? port)
+        {
+            DomainModes.TryParse(mode, out var m);
+            return new Routing(m, host is not null && port is not null ? new Destination(host, port.Value) : null);
+        }
+    }
+}

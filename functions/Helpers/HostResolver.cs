@@ -1,0 +1,93 @@
+using System.Net;
+using DnsClient;
+using Microsoft.Extensions.Options;
+using RelayFunctions.Domains;
+
+namespace RelayFunctions.Helpers;
+
+public sealed class DnsOptions
+{
+    public const string Section = "Dns";
+
+    /// <summary>Servers to ask, as <c>address:port</c> (IPv6 as <c>[::1]:53</c>); empty = the machine's resolvers.</summary>
+    public List<string> Servers { get; set; } = [];
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    public int Retries { get; set; } = 1;
+}
+
+/// <summary>The DNS seam: looks up the address records of a destination host.</summary>
+public interface IHostResolver
+{
+    Task<IReadOnlyList<Lookup>> ResolveAsync(DomainName host, bool includeIpv6, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Resolves with DnsClient against the configured servers, without a cache (every check must see the current
+/// record). DNS errors are data (DnsClient's <c>HasError</c>/response code), network failures become
+/// <see cref="LookupError.Timeout"/> or <see cref="LookupError.Unreachable"/>.
+/// </summary>
+public sealed class DnsClientResolver : IHostResolver
+{
+    private readonly LookupClient _client;
+
+    public DnsClientResolver(IOptions<DnsOptions> options)
+    {
+        var o = options.Value;
+        var servers = o.Servers.Where(s => !string.IsNullOrWhiteSpace(s)).Select(ParseEndpoint).ToArray();
+        var clientOptions = servers.Length > 0 ? new LookupClientOptions(servers) : new LookupClientOptions();
+        clientOptions.UseCache = false;
+        clientOptions.Timeout = o.Timeout;
+        clientOptions.Retries = o.Retries;
+        clientOptions.ThrowDnsErrors = false;
+        clientOptions.ContinueOnDnsError = true;
+        clientOptions.ContinueOnEmptyResponse = false;
+        clientOptions.UseTcpFallback = true;
+        _client = new LookupClient(clientOptions);
+    }
+
+    public async Task<IReadOnlyList<Lookup>> ResolveAsync(DomainName host, bool includeIpv6, CancellationToken cancellationToken)
+    {
+        var queries = new List<Task<Lookup>> { QueryAsync(host, QueryType.A, cancellationToken) };
+        if (includeIpv6)
+        {
+            queries.Add(QueryAsync(host, QueryType.AAAA, cancellationToken));
+        }
+        return await Task.WhenAll(queries);
+    }
+
+    private async Task<Lookup> QueryAsync(DomainName host, QueryType type, CancellationToken cancellationToken)
+    {
+        var name = type.ToString();
+        try
+        {
+            var response = await _client.QueryAsync(host.Value + ".", type, QueryClass.IN, cancellationToken);
+            if (response.HasError)
+            {
+                var error = response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain
+                    ? LookupError.NameDoesNotExist
+                    : LookupError.ServerFailure;
+                return new Lookup(name, [], error, response.Header.ResponseCode.ToString());
+            }
+            var records = type == QueryType.A
+                ? response.Answers.ARecords().Select(r => new AddressRecord(r.Address, r.TimeToLive))
+                : response.Answers.AaaaRecords().Select(r => new AddressRecord(r.Address, r.TimeToLive));
+            return new Lookup(name, records.ToList(), LookupError.None);
+        }
+        catch (DnsResponseException e)
+        {
+            var error = e.Code == DnsResponseCode.ConnectionTimeout ? LookupError.Timeout : LookupError.Unreachable;
+            return new Lookup(name, [], error, e.DnsError);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new Lookup(name, [], LookupError.Timeout);
+        }
+    }
+
+    internal static IPEndPoint ParseEndpoint(string text) =>
+        IPEndPoint.TryParse(text.Trim(), out var endpoint)
+            ? endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint
+            : throw new InvalidOperationException($"Dns:Servers entry '{text}' is not address:port.");
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MimeKit;
+using RelayFunctions.Tests.Infrastructure;
+
+namespace RelayFunctions.Tests.Alerts;
+
+/// <summary>
+/// scripts/smtp-sink.mjs as a child process: a real SMTP server (nodemailer's smtp-server) on a free loopback
+/// port that writes what it receives into a folder of its own.
+/// </summary>
+public sealed class SmtpSink : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private SmtpSink(Process process, string folder, int port)
+    {
+        _process = process;
+        Folder = folder;
+        Port = port;
+    }
+
+    public string Folder { get; }
+    public int Port { get; }
+
+    public static async Task<SmtpSink> StartAsync(params string[] options)
+    {
+        if (!Directory.Exists(Path.Combine(RepoRoot.Path, "node_modules", "smtp-server")))
+        {
+            throw new InvalidOperationException("smtp-server is not installed: run scripts/test.sh (or npm ci) first.");
+        }
+        var folder = Directory.CreateTempSubdirectory("smtp-sink-").FullName;
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = RepoRoot.Path,
+            ArgumentList = { Path.Combine("scripts", "smtp-sink.mjs"), "0", folder },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var option in options)
+        {
+            start.ArgumentList.Add(option);
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");
+        var sink = new SmtpSink(process, folder, await ReadPortAsync(process));
+        // Drained so the child never blocks on a full pipe; the sink reports nothing there while it runs.
+        process.BeginErrorReadLine();
+        return sink;
+    }
+
+    /// <summary>The messages received so far, in order: the raw message and its envelope sidecar.</summary>
+    public IReadOnlyList<(MimeMessage Message, JsonElement Envelope)> Received() =>
+        Directory.GetFiles(Folder, "*.json").Order(StringComparer.Ordinal)
+            .Select(json => (
+                MimeMessage.Load(Path.ChangeExtension(json, ".eml")),
+                JsonDocument.Parse(File.ReadAllText(json)).RootElement))
+            .ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // It has exited already.
+        }
+        _process.Dispose();
+        Directory.Delete(Folder, recursive: true);
+    }
+
+    private static async Task<int> ReadPortAsync(Process process)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("listening ", StringComparison.Ordinal))
+            {
+                return int.Parse(line["listening ".Length..]);
+            }
+        }
+        var errors = await process.StandardError.ReadToEndAsync(timeout.Token);
+        throw new InvalidOperationException($"smtp-sink exited before listening: {errors}");
+    }
+}

@@ -1,0 +1,61 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace RelayFunctions.Tests.Infrastructure;
+
+/// <summary>
+/// The app standalone with its own timer and queue runners, ticking every second against Knot DNS, so tests can
+/// change a record with knsupdate and watch the helper react.
+/// </summary>
+public class HelperApp : AppFactory
+{
+    public HelperApp()
+        : this([])
+    {
+    }
+
+    internal HelperApp(IEnumerable<KeyValuePair<string, string?>> extra)
+        : base([.. FastEngine(), .. extra])
+    {
+    }
+
+    public static IEnumerable<KeyValuePair<string, string?>> FastEngine() =>
+    [
+        new("Dns:Servers:0", Knot.Endpoint),
+        new("Dns:Timeout", "00:00:01"),
+        new("Dns:Retries", "0"),
+        new("Helpers:Schedule", "* * * * * *"),
+        new("Helpers:BucketSize", "00:00:01"),
+        new("Helpers:MinimumInterval", "00:00:01"),
+        new("Hosting:HostId", "tests-" + Guid.NewGuid().ToString("N")[..8]),
+        new("Hosting:LockLease", "00:00:15"),
+        new("Hosting:LockRecoveryInterval", "00:00:01"),
+        new("AzureFunctionsJobHost:extensions:queues:maxPollingInterval", "00:00:00.500"),
+    ];
+
+    /// <summary>An account with a domain in <paramref name="mode"/>, ready for a helper.</summary>
+    public async Task<(HttpClient Client, string Domain)> NewDomainAsync(string account, string mode = "hold", string? alertEmail = null)
+    {
+        var client = await NewAccountAsync(account, alertEmail: alertEmail);
+        var domain = $"{account}-{Guid.NewGuid().ToString("N")[..8]}.example";
+        object body = mode == "redirect"
+            ? new { name = domain, mode, destinationHost = "192.0.32.10", destinationPort = 25 }
+            : new { name = domain, mode };
+        (await client.PostAsJsonAsync("/api/domains", body)).EnsureSuccessStatusCode();
+        return (client, domain);
+    }
+
+    public static async Task<JsonElement> DomainAsync(HttpClient client, string domain) =>
+        await (await client.GetAsync($"/api/domains/{domain}")).ReadJsonAsync();
+
+    public static async Task<JsonElement> HelperAsync(HttpClient client, string domain) =>
+        await (await client.GetAsync($"/api/domains/{domain}/ip-helper")).ReadJsonAsync();
+
+    /// <summary>Waits until the domain's mode and destination are as given.</summary>
+    public static Task<JsonElement> RoutingAsync(HttpClient client, string domain, string mode, string? host = null, int? port = null, int seconds = 20) =>
+        Eventually.WaitAsync(() => DomainAsync(client, domain), d =>
+                d.GetProperty("mode").GetString() == mode
+                && (host is null || d.GetProperty("destinationHost").GetString() == host)
+                && (port is null || d.GetProperty("destinationPort").GetInt32() == port),
+            TimeSpan.FromSeconds(seconds), $"{domain} to be {mode} {host}:{port}");
+}
