@@ -10,7 +10,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 # Azurite from the pinned package.json / package-lock.json.
 install_node_packages() {
-  if [ ! -x "$ROOT/node_modules/.bin/azurite" ]; then
+  if [ ! -x "$ROOT/node_modules/.bin/azurite" ] || [ ! -d "$ROOT/node_modules/smtp-server" ]; then
     log "npm ci (Azurite)"
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -1,6 +1,5 @@
 using Azure;
 using Azure.Data.Tables;
-using Microsoft.Extensions.Options;
 using RelayFunctions.Accounts;
 using RelayFunctions.Alerts;
 using RelayFunctions.Storage;
@@ -13,14 +12,14 @@ namespace RelayFunctions.Helpers;
 /// finds it and stays silent. Only a definite refusal removes the row again, so that the retry may send.
 /// </summary>
 public sealed partial class HelperAlerts(
-    StorageClients storage, StorageInitializer initializer, IAlertSender sender, IOptions<AlertOptions> options,
-    ILogger<HelperAlerts> logger)
+    StorageClients storage, StorageInitializer initializer, IAlertSender sender, ILogger<HelperAlerts> logger)
 {
     private TableClient Table => storage.Table("HelperAlerts");
 
-    public static AlertMessage Compose(string tag, IpHelper helper, Account account, PendingChange change) => new(
+    /// <summary>The seed's sample; the sender puts the service tag in front of the subject ("[relay] IP Helper example.com").</summary>
+    public static AlertMessage Compose(IpHelper helper, Account account, PendingChange change) => new(
         account.AlertEmail!.ToString(),
-        $"[{tag}] IP Helper {helper.Domain}",
+        $"IP Helper {helper.Domain}",
         $"{change.To.Describe()}\n--\nHelper alert: '{account.AlertEmail}' account '{account.Id}'.\nThis is an automated message.\n");
 
     public async Task SendOnceAsync(IpHelper helper, Account account, CancellationToken cancellationToken)
@@ -41,7 +40,7 @@ public sealed partial class HelperAlerts(
             return;
         }
 
-        var message = Compose(options.Value.Tag, helper, account, change);
+        var message = Compose(helper, account, change);
         try
         {
             await sender.SendAsync(message, cancellationToken);
