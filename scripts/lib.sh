@@ -95,6 +95,8 @@ start_knot() {
     echo "zone:"
     for zone in "$@"; do echo "  - domain: $zone"; done
   } >"$dir/knot.conf"
+  # Prepared zone files (the benchmark's 100k names) are copied in; others start empty.
+  if [ -n "${KNOT_ZONES:-}" ]; then cp "$KNOT_ZONES"/*.zone "$dir/zones/"; fi
   for zone in "$@"; do
     [ -f "$dir/zones/$zone.zone" ] || printf '$ORIGIN %s.\n$TTL 60\n@ SOA ns admin 1 3600 600 86400 1\n@ NS ns\nns A 127.0.0.1\n' "$zone" >"$dir/zones/$zone.zone"
   done

@@ -165,7 +165,7 @@ public sealed class DomainStore(StorageClients storage, StorageInitializer initi
         }
     }
 
-    private static TableEntity ToEntity(string accountId, DomainName name, DomainSettings s, DateTimeOffset created, DateTimeOffset updated)
+    internal static TableEntity ToEntity(string accountId, DomainName name, DomainSettings s, DateTimeOffset created, DateTimeOffset updated)
     {
         var entity = new TableEntity(accountId, name.Value)
         {

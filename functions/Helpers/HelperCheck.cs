@@ -41,7 +41,10 @@ public sealed partial class HelperCheck(
         }
         for (var attempt = 0; attempt < Storage.Retry.Attempts; attempt++)
         {
+            // The domain is needed by every check that runs; reading both at once saves a round trip.
+            var domainRead = domains.FindAsync(request.AccountId, name, cancellationToken);
             var helper = await helpers.FindAsync(request.AccountId, name, cancellationToken);
+            var domain = await domainRead;
             if (helper is null)
             {
                 await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, cancellationToken);
@@ -58,7 +61,7 @@ public sealed partial class HelperCheck(
                 await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, cancellationToken);
                 return;
             }
-            var checkedHelper = await CheckAsync(helper, request.Token, cancellationToken);
+            var checkedHelper = await CheckAsync(helper, domain, request.Token, cancellationToken);
             if (checkedHelper is not null)
             {
                 await ApplyAsync(checkedHelper, cancellationToken);
@@ -70,9 +73,8 @@ public sealed partial class HelperCheck(
     }
 
     /// <summary>Resolves and records the result on the helper; null if the helper changed meanwhile.</summary>
-    private async Task<IpHelper?> CheckAsync(IpHelper helper, string token, CancellationToken cancellationToken)
+    private async Task<IpHelper?> CheckAsync(IpHelper helper, MailDomain? domain, string token, CancellationToken cancellationToken)
     {
-        var domain = await domains.FindAsync(helper.AccountId, helper.Domain, cancellationToken);
         if (domain is null || domain.Settings.Mode is not (DomainMode.Redirect or DomainMode.Hold))
         {
             // The domain is gone or left the modes a helper serves: the helper goes with it.
@@ -124,13 +126,18 @@ public sealed partial class HelperCheck(
                 // Deleted or moved to another mode since the check: the helper is removed on its next check.
                 return;
             }
-            await map.MarkDirtyAsync($"helper {helper.Domain}", cancellationToken);
         }
-        if (helper.LastCheckNotable)
-        {
-            await history.RecordAsync(helper, cancellationToken);
-        }
-        if (helper.Change is not null && await accounts.FindAsync(helper.AccountId, cancellationToken) is { } account)
+        // Independent of each other, and each idempotent: run them side by side.
+        await Task.WhenAll(
+            helper.Change is null ? Task.CompletedTask : map.MarkDirtyAsync($"helper {helper.Domain}", cancellationToken),
+            helper.LastCheckNotable ? history.RecordAsync(helper, cancellationToken) : Task.CompletedTask,
+            AlertAsync(helper, cancellationToken));
+    }
+
+    private async Task AlertAsync(IpHelper helper, CancellationToken cancellationToken)
+    {
+        if (helper.Change is not null && helper.Settings.AlertOnChange
+            && await accounts.FindAsync(helper.AccountId, cancellationToken) is { } account)
         {
             await alerts.SendOnceAsync(helper, account, cancellationToken);
         }

@@ -112,7 +112,7 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
         }
     }
 
-    private static TableEntity ToEntity(IpHelper h) => new(h.AccountId, h.Domain.Value)
+    internal static TableEntity ToEntity(IpHelper h) => new(h.AccountId, h.Domain.Value)
     {
         ["Host"] = h.Settings.Host.Value,
         ["Port"] = h.Settings.Port,

@@ -13,7 +13,7 @@ public sealed partial class StorageClients
 {
     private readonly string _prefix;
 
-    public StorageClients(IOptions<StorageOptions> options)
+    public StorageClients(IOptions<StorageOptions> options, StorageRequestCounter? counter = null)
     {
         var o = options.Value;
         if (!string.IsNullOrEmpty(o.Prefix) && !PrefixPattern().IsMatch(o.Prefix))
@@ -24,20 +24,34 @@ public sealed partial class StorageClients
         _prefix = o.Prefix;
 
         var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        var tableOptions = new TableClientOptions();
+        var blobOptions = new BlobClientOptions();
+        if (counter is not null)
+        {
+            foreach (var clientOptions in new ClientOptions[] { queueOptions, tableOptions, blobOptions })
+            {
+                clientOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+            }
+        }
         if (!string.IsNullOrWhiteSpace(o.ConnectionString))
         {
-            Tables = new TableServiceClient(o.ConnectionString);
+            Tables = new TableServiceClient(o.ConnectionString, tableOptions);
             Queues = new QueueServiceClient(o.ConnectionString, queueOptions);
-            Blobs = new BlobServiceClient(o.ConnectionString);
+            Blobs = new BlobServiceClient(o.ConnectionString, blobOptions);
+            if (counter is not null)
+            {
+                counter.TablePort = Tables.Uri.Port;
+                counter.QueuePort = Queues.Uri.Port;
+            }
         }
         else if (o.BlobServiceUri is not null && o.QueueServiceUri is not null && o.TableServiceUri is not null)
         {
             TokenCredential credential = string.IsNullOrEmpty(o.ClientId)
                 ? new DefaultAzureCredential()
                 : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = o.ClientId });
-            Tables = new TableServiceClient(o.TableServiceUri, credential);
+            Tables = new TableServiceClient(o.TableServiceUri, credential, tableOptions);
             Queues = new QueueServiceClient(o.QueueServiceUri, credential, queueOptions);
-            Blobs = new BlobServiceClient(o.BlobServiceUri, credential);
+            Blobs = new BlobServiceClient(o.BlobServiceUri, credential, blobOptions);
         }
         else
         {
