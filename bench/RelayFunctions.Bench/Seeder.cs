@@ -28,11 +28,12 @@ public sealed class Seeder(StorageClients storage, ScheduleIndex index, string z
             // The last `due` of this range are due now; the rest spread over the next 24 hours.
             var next = to - i <= due ? now.AddMinutes(-5) : now.AddSeconds(300 + random.Next(86_400));
             var bucket = index.BucketFor(next, account, name);
+            var nonce = ScheduleIndex.NewNonce();
             domains.Add(DomainStore.ToEntity(account, name, new DomainSettings(DomainMode.Hold, null, [], DomainSettings.DefaultMessageSizeLimit), now, now));
             helpers.Add(HelperStore.ToEntity(new IpHelper(
                 account, name, new HelperSettings(DomainName.Parse($"h{i}.{zone}"), 2525, false, false), HelperStatus.NeverChecked,
-                next, false, bucket, null, false, null, now, now, default)));
-            entries.Add(new TableEntity(bucket, $"{account}|{name.Value}"));
+                next, false, bucket, nonce, null, false, null, now, now, default)));
+            entries.Add(new TableEntity(bucket, $"{account}|{name.Value}|{nonce}"));
         }
         await Task.WhenAll(
             WriteAsync(storage.Table("Domains"), domains),

@@ -71,7 +71,7 @@ public sealed partial class CheckScheduler(
                 // Mark first: if the mark loses a race (the check already moved the helper), nothing is sent.
                 if (await index.MarkEnqueuedAsync(entry, now, cancellationToken))
                 {
-                    var request = new CheckRequest(entry.AccountId, entry.Domain, entry.Bucket, token);
+                    var request = new CheckRequest(entry.AccountId, entry.Domain, entry.Bucket, entry.Nonce, token);
                     await queues.SendAsync(CheckHelpersFunction.Queue, request.ToJson(), cancellationToken: cancellationToken);
                     Interlocked.Increment(ref enqueued);
                 }

@@ -9,11 +9,12 @@ using RelayFunctions.RelayMap;
 
 namespace RelayFunctions.Helpers;
 
-/// <summary>The queue message of one check: which helper, the index bucket it was due in, and a token unique to the tick.</summary>
+/// <summary>The queue message of one check: which helper, the index entry it was due by, and a token unique to the tick.</summary>
 public sealed record CheckRequest(
     [property: JsonPropertyName("a")] string AccountId,
     [property: JsonPropertyName("d")] string Domain,
     [property: JsonPropertyName("b")] string Bucket,
+    [property: JsonPropertyName("n")] string Nonce,
     [property: JsonPropertyName("t")] string Token)
 {
     public string ToJson() => JsonSerializer.Serialize(this);
@@ -36,7 +37,7 @@ public sealed partial class HelperCheck(
     {
         if (!DomainName.TryParse(request.Domain, out var name, out _))
         {
-            await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, cancellationToken);
+            await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, request.Nonce, cancellationToken);
             return;
         }
         for (var attempt = 0; attempt < Storage.Retry.Attempts; attempt++)
@@ -47,7 +48,7 @@ public sealed partial class HelperCheck(
             var domain = await domainRead;
             if (helper is null)
             {
-                await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, cancellationToken);
+                await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, request.Nonce, cancellationToken);
                 return;
             }
             if (helper.LastCheckToken == request.Token)
@@ -55,10 +56,10 @@ public sealed partial class HelperCheck(
                 await ApplyAsync(helper, cancellationToken);
                 return;
             }
-            if (helper.IndexBucket != request.Bucket)
+            if (helper.IndexBucket != request.Bucket || helper.IndexNonce != request.Nonce)
             {
                 Log.Stale(logger, request.Domain, request.Bucket, helper.IndexBucket);
-                await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, cancellationToken);
+                await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, request.Nonce, cancellationToken);
                 return;
             }
             var checkedHelper = await CheckAsync(helper, domain, request.Token, cancellationToken);

@@ -40,8 +40,9 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
         await initializer.EnsureCreatedAsync();
         var now = time.GetUtcNow();
         var bucket = index.DueNowBucket(now, accountId, domain);
-        await index.AddAsync(bucket, accountId, domain, cancellationToken);
-        var helper = new IpHelper(accountId, domain, settings, HelperStatus.NeverChecked, now, true, bucket, null, false, null, now, now, default);
+        var nonce = ScheduleIndex.NewNonce();
+        await index.AddAsync(bucket, accountId, domain, nonce, cancellationToken);
+        var helper = new IpHelper(accountId, domain, settings, HelperStatus.NeverChecked, now, true, bucket, nonce, null, false, null, now, now, default);
         try
         {
             var response = await Table.AddEntityAsync(ToEntity(helper), cancellationToken);
@@ -49,21 +50,26 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
-            await index.RemoveAsync(bucket, accountId, domain.Value, cancellationToken);
+            await index.RemoveAsync(bucket, accountId, domain.Value, nonce, cancellationToken);
             return null;
         }
     }
 
     /// <summary>
     /// Writes <paramref name="updated"/> if the stored helper still has <paramref name="expected"/>'s ETag,
-    /// moving its index entry when the bucket changed. Null when someone else changed it first.
+    /// moving its index entry (under a new nonce) when the bucket changed. Null when someone else changed it first.
     /// </summary>
     public async Task<IpHelper?> TryReplaceAsync(IpHelper expected, IpHelper updated, CancellationToken cancellationToken)
     {
         var moved = updated.IndexBucket != expected.IndexBucket;
         if (moved)
         {
-            await index.AddAsync(updated.IndexBucket, updated.AccountId, updated.Domain, cancellationToken);
+            updated = updated with { IndexNonce = ScheduleIndex.NewNonce() };
+            await index.AddAsync(updated.IndexBucket, updated.AccountId, updated.Domain, updated.IndexNonce, cancellationToken);
+        }
+        else
+        {
+            updated = updated with { IndexNonce = expected.IndexNonce };
         }
         updated = updated with { Updated = time.GetUtcNow() };
         try
@@ -71,7 +77,7 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
             var response = await Table.UpdateEntityAsync(ToEntity(updated), expected.ETag, TableUpdateMode.Replace, cancellationToken);
             if (moved)
             {
-                await index.RemoveAsync(expected.IndexBucket, expected.AccountId, expected.Domain.Value, cancellationToken);
+                await index.RemoveAsync(expected.IndexBucket, expected.AccountId, expected.Domain.Value, expected.IndexNonce, cancellationToken);
             }
             return updated with { ETag = response.Headers.ETag!.Value };
         }
@@ -79,7 +85,8 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
         {
             if (moved)
             {
-                await index.RemoveAsync(updated.IndexBucket, updated.AccountId, updated.Domain.Value, cancellationToken);
+                // Only our own entry: its nonce is ours alone.
+                await index.RemoveAsync(updated.IndexBucket, updated.AccountId, updated.Domain.Value, updated.IndexNonce, cancellationToken);
             }
             return null;
         }
@@ -99,7 +106,7 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
         {
             return false;
         }
-        await index.RemoveAsync(helper.IndexBucket, helper.AccountId, helper.Domain.Value, cancellationToken);
+        await index.RemoveAsync(helper.IndexBucket, helper.AccountId, helper.Domain.Value, helper.IndexNonce, cancellationToken);
         return true;
     }
 
@@ -126,6 +133,7 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
         ["NextCheck"] = h.NextCheck,
         ["CheckRequested"] = h.CheckRequested,
         ["IndexBucket"] = h.IndexBucket,
+        ["IndexNonce"] = h.IndexNonce,
         ["LastCheckToken"] = h.LastCheckToken,
         ["LastCheckNotable"] = h.LastCheckNotable,
         ["Change"] = h.Change is null ? null : JsonSerializer.Serialize(StoredChange.From(h.Change)),
@@ -143,7 +151,7 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
         return new IpHelper(
             e.PartitionKey, DomainName.Parse(e.RowKey),
             new HelperSettings(DomainName.Parse(e.GetString("Host")), e.GetInt32("Port") ?? 25, e.GetBoolean("AlertOnChange") ?? false, e.GetBoolean("AllowIpv6") ?? false),
-            status, e.GetDateTimeOffset("NextCheck") ?? default, e.GetBoolean("CheckRequested") ?? false, e.GetString("IndexBucket"),
+            status, e.GetDateTimeOffset("NextCheck") ?? default, e.GetBoolean("CheckRequested") ?? false, e.GetString("IndexBucket"), e.GetString("IndexNonce") ?? "",
             e.GetString("LastCheckToken"), e.GetBoolean("LastCheckNotable") ?? false, change,
             e.GetDateTimeOffset("Created") ?? default, e.GetDateTimeOffset("Updated") ?? default, e.ETag);
     }

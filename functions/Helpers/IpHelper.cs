@@ -22,8 +22,8 @@ public sealed record HelperStatus(
 public sealed record PendingChange(Routing From, Routing To, DateTimeOffset At);
 
 /// <summary>
-/// The IP address helper of one domain, as stored. <see cref="IndexBucket"/> names its one entry in the due-time
-/// index; <see cref="LastCheckToken"/> makes a replayed check message re-apply its own decision and nothing more.
+/// The IP address helper of one domain, as stored. <see cref="IndexBucket"/> and <see cref="IndexNonce"/> name its
+/// one entry in the due-time index; <see cref="LastCheckToken"/> makes a replayed check message re-apply its own decision and nothing more.
 /// </summary>
 public sealed record IpHelper(
     string AccountId,
@@ -33,6 +33,7 @@ public sealed record IpHelper(
     DateTimeOffset NextCheck,
     bool CheckRequested,
     string IndexBucket,
+    string IndexNonce,
     string? LastCheckToken,
     bool LastCheckNotable,
     PendingChange? Change,

@@ -9,9 +9,11 @@ namespace RelayFunctions.Helpers;
 
 /// <summary>
 /// The due-time index of helpers (<c>HelperSchedule</c>): one entry per helper in the partition of the time bucket
-/// its next check falls in (<c>yyyyMMddHHmmss-ss</c>, sixteen shards per bucket), row <c>account|domain</c>.
+/// its next check falls in (<c>yyyyMMddHHmmss-ss</c>, sixteen shards per bucket), row <c>account|domain|nonce</c>.
 /// Finding due helpers is one range query over the buckets that have passed, so a tick costs O(number due),
-/// not O(all helpers). The helper entity names its bucket; an entry that disagrees is stale and is removed.
+/// not O(all helpers). The helper entity names its entry (bucket and nonce); an entry that disagrees is stale and
+/// is removed. The nonce is new with every move, so a writer that loses a race removes only its own entry, never
+/// the winner's, even when both chose the same bucket.
 /// </summary>
 public sealed class ScheduleIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
 {
@@ -19,7 +21,9 @@ public sealed class ScheduleIndex(StorageClients storage, StorageInitializer ini
 
     private TableClient Table => storage.Table("HelperSchedule");
 
-    public sealed record Entry(string Bucket, string AccountId, string Domain, DateTimeOffset? EnqueuedAt, ETag ETag);
+    public sealed record Entry(string Bucket, string AccountId, string Domain, string Nonce, DateTimeOffset? EnqueuedAt, ETag ETag);
+
+    public static string NewNonce() => Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>The partition for a check due at <paramref name="due"/>.</summary>
     public string BucketFor(DateTimeOffset due, string accountId, DomainName domain)
@@ -34,17 +38,17 @@ public sealed class ScheduleIndex(StorageClients storage, StorageInitializer ini
     public string DueNowBucket(DateTimeOffset now, string accountId, DomainName domain) =>
         BucketFor(now - options.Value.BucketSize, accountId, domain);
 
-    public async Task AddAsync(string bucket, string accountId, DomainName domain, CancellationToken cancellationToken)
+    public async Task AddAsync(string bucket, string accountId, DomainName domain, string nonce, CancellationToken cancellationToken)
     {
         await initializer.EnsureCreatedAsync();
-        await Table.UpsertEntityAsync(new TableEntity(bucket, Row(accountId, domain)), TableUpdateMode.Replace, cancellationToken);
+        await Table.UpsertEntityAsync(new TableEntity(bucket, Row(accountId, domain.Value, nonce)), TableUpdateMode.Replace, cancellationToken);
     }
 
-    public async Task RemoveAsync(string bucket, string accountId, string domain, CancellationToken cancellationToken)
+    public async Task RemoveAsync(string bucket, string accountId, string domain, string nonce, CancellationToken cancellationToken)
     {
         try
         {
-            await Table.DeleteEntityAsync(bucket, accountId + "|" + domain, ETag.All, cancellationToken);
+            await Table.DeleteEntityAsync(bucket, Row(accountId, domain, nonce), ETag.All, cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -61,8 +65,12 @@ public sealed class ScheduleIndex(StorageClients storage, StorageInitializer ini
         var count = 0;
         await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken))
         {
-            var separator = e.RowKey.IndexOf('|');
-            yield return new Entry(e.PartitionKey, e.RowKey[..separator], e.RowKey[(separator + 1)..], e.GetDateTimeOffset("EnqueuedAt"), e.ETag);
+            var parts = e.RowKey.Split('|');
+            if (parts.Length != 3)
+            {
+                continue;
+            }
+            yield return new Entry(e.PartitionKey, parts[0], parts[1], parts[2], e.GetDateTimeOffset("EnqueuedAt"), e.ETag);
             if (++count >= limit)
             {
                 yield break;
@@ -75,7 +83,7 @@ public sealed class ScheduleIndex(StorageClients storage, StorageInitializer ini
     {
         try
         {
-            var update = new TableEntity(entry.Bucket, entry.AccountId + "|" + entry.Domain) { ["EnqueuedAt"] = at };
+            var update = new TableEntity(entry.Bucket, Row(entry.AccountId, entry.Domain, entry.Nonce)) { ["EnqueuedAt"] = at };
             await Table.UpdateEntityAsync(update, entry.ETag, TableUpdateMode.Merge, cancellationToken);
             return true;
         }
@@ -85,7 +93,7 @@ public sealed class ScheduleIndex(StorageClients storage, StorageInitializer ini
         }
     }
 
-    private static string Row(string accountId, DomainName domain) => accountId + "|" + domain.Value;
+    private static string Row(string accountId, string domain, string nonce) => $"{accountId}|{domain}|{nonce}";
 
     // FNV-1a: stable across processes and versions, unlike string.GetHashCode.
     private static int StableHash(string s)

@@ -57,12 +57,15 @@ public sealed partial class TimerListener(
             await InvokeAsync(new TimerInfo(true, status.Last, status.Next), status.Next, token);
         }
 
+        var last = status?.Last ?? DateTimeOffset.MinValue;
         while (true)
         {
+            // A delay may end a moment early: never take the same occurrence twice.
             now = time.GetUtcNow();
-            var due = schedule.NextAfter(now);
+            var due = schedule.NextAfter(now > last ? now : last);
             await Task.Delay(due - now, time, token);
             await InvokeAsync(new TimerInfo(false, status?.Last, due), due, token);
+            last = due;
             status = await monitor.ReadAsync(function.Name, token);
         }
     }

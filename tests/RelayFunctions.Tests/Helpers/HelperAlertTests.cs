@@ -46,7 +46,7 @@ public sealed class HelperAlertTests
         // The same check message delivered again re-applies its decision and sends nothing.
         var stored = await app.Services.GetRequiredService<HelperStore>().FindAsync("alerted", DomainName.Parse(domain), default);
         await app.Services.GetRequiredService<HelperCheck>().RunAsync(
-            new CheckRequest("alerted", domain, "19700101000000-00", stored!.LastCheckToken!), default);
+            new CheckRequest("alerted", domain, "19700101000000-00", "old", stored!.LastCheckToken!), default);
         Assert.Single(sink.Received());
 
         // The next real change alerts again, once.
