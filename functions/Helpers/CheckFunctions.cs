@@ -49,8 +49,13 @@ public sealed partial class CheckScheduler(
         int due = 0, enqueued = 0, skipped = 0;
         using var gate = new SemaphoreSlim(o.EnqueueConcurrency);
         var work = new List<Task>();
-        await foreach (var entry in index.DueAsync(now, o.MaxPerTick, cancellationToken))
+        await foreach (var entry in index.DueAsync(now, int.MaxValue, cancellationToken))
         {
+            if (work.Count >= o.MaxPerTick)
+            {
+                // The rest wait for the next tick; entries still leased do not count against the limit.
+                break;
+            }
             due++;
             if (entry.EnqueuedAt is { } at && now - at < o.EnqueueLease)
             {

@@ -46,7 +46,7 @@ public sealed partial class HelperAlerts(
             await sender.SendAsync(message, cancellationToken);
             key["State"] = "sent";
         }
-        catch (AlertDeliveryException e) when (e.Definite)
+        catch (Exception e) when (e is OperationCanceledException || e is AlertDeliveryException { Definite: true })
         {
             await Table.DeleteEntityAsync(key.PartitionKey, key.RowKey, ETag.All, CancellationToken.None);
             throw;

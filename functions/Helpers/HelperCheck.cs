@@ -117,15 +117,25 @@ public sealed partial class HelperCheck(
     {
         if (helper.Change is { } change)
         {
+            // Applied only over the routing the check saw: a replay that comes after later edits changes nothing.
             var outcome = await domains.UpdateAsync(helper.AccountId, helper.Domain, null, current =>
-                current.Settings.Mode is DomainMode.Redirect or DomainMode.Hold
-                    ? new Outcome<DomainSettings>.Ok(current.Settings with { Mode = change.To.Mode, Destination = change.To.Destination })
-                    : new Outcome<DomainSettings>.Conflict("The domain left the modes an IP helper serves."),
+                current.Settings.Mode is not (DomainMode.Redirect or DomainMode.Hold)
+                    ? new Outcome<DomainSettings>.Conflict(LeftHelperModes)
+                    : Routing.Of(current.Settings) == change.From || Routing.Of(current.Settings) == change.To
+                        ? new Outcome<DomainSettings>.Ok(current.Settings with { Mode = change.To.Mode, Destination = change.To.Destination })
+                        : new Outcome<DomainSettings>.Conflict(ChangedSince),
                 cancellationToken);
-            if (outcome is not Outcome<MailDomain>.Ok)
+            switch (outcome)
             {
-                // Deleted or moved to another mode since the check: the helper is removed on its next check.
-                return;
+                case Outcome<MailDomain>.Ok:
+                    break;
+                case Outcome<MailDomain>.Conflict { Reason: LeftHelperModes or ChangedSince }:
+                case Outcome<MailDomain>.NotFound:
+                    // Deleted, moved to another mode, or rerouted since the check: the next check decides afresh.
+                    return;
+                default:
+                    // Contention outlasted the retries: fail, so the queue runs the message again.
+                    throw new InvalidOperationException($"Could not apply the helper's routing to {helper.Domain}: {outcome}");
             }
         }
         // Independent of each other, and each idempotent: run them side by side.
@@ -134,6 +144,9 @@ public sealed partial class HelperCheck(
             helper.LastCheckNotable ? history.RecordAsync(helper, cancellationToken) : Task.CompletedTask,
             AlertAsync(helper, cancellationToken));
     }
+
+    private const string LeftHelperModes = "The domain left the modes an IP helper serves.";
+    private const string ChangedSince = "The domain's routing changed since the check.";
 
     private async Task AlertAsync(IpHelper helper, CancellationToken cancellationToken)
     {

@@ -96,7 +96,16 @@ public sealed class HelperService(HelperStore helpers, ScheduleIndex index, Doma
     private IpHelper Due(IpHelper helper)
     {
         var now = time.GetUtcNow();
-        return helper with { CheckRequested = true, NextCheck = now, IndexBucket = index.DueNowBucket(now, helper.AccountId, helper.Domain) };
+        // A pending decision of an earlier check is dropped: a late replay of it must not apply anything.
+        return helper with
+        {
+            CheckRequested = true,
+            NextCheck = now,
+            IndexBucket = index.DueNowBucket(now, helper.AccountId, helper.Domain),
+            LastCheckToken = null,
+            Change = null,
+            LastCheckNotable = false,
+        };
     }
 
     private static Outcome<HelperView> Busy() => new Outcome<HelperView>.Conflict("The helper is being changed by someone else; try again.");

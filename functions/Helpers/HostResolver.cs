@@ -70,9 +70,11 @@ public sealed class DnsClientResolver : IHostResolver
                     : LookupError.ServerFailure;
                 return new Lookup(name, [], error, response.Header.ResponseCode.ToString());
             }
+            // A dynamic-DNS name is often a CNAME: the chain is only as fresh as its shortest TTL.
+            var chainTtl = response.Answers.Count == 0 ? int.MaxValue : response.Answers.Min(r => r.TimeToLive);
             var records = type == QueryType.A
-                ? response.Answers.ARecords().Select(r => new AddressRecord(r.Address, r.TimeToLive))
-                : response.Answers.AaaaRecords().Select(r => new AddressRecord(r.Address, r.TimeToLive));
+                ? response.Answers.ARecords().Select(r => new AddressRecord(r.Address, Math.Min(r.TimeToLive, chainTtl)))
+                : response.Answers.AaaaRecords().Select(r => new AddressRecord(r.Address, Math.Min(r.TimeToLive, chainTtl)));
             return new Lookup(name, records.ToList(), LookupError.None);
         }
         catch (DnsResponseException e)

@@ -18,8 +18,15 @@ public sealed partial class QueueListener(
 
     public async Task RunAsync(CancellationToken stopping)
     {
-        await queue.CreateIfNotExistsAsync(cancellationToken: stopping);
         var inFlight = new List<Task>();
+        try
+        {
+            await CreateQueueAsync(stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return;
+        }
         try
         {
             while (!stopping.IsCancellationRequested)
@@ -42,6 +49,11 @@ public sealed partial class QueueListener(
                     Log.ReceiveFailed(logger, e, queue.Name);
                     batch = [];
                 }
+                catch (HttpRequestException e)
+                {
+                    Log.ReceiveFailed(logger, e, queue.Name);
+                    batch = [];
+                }
 
                 if (batch.Length > 0)
                 {
@@ -57,6 +69,24 @@ public sealed partial class QueueListener(
         {
         }
         await Task.WhenAll(inFlight);
+    }
+
+    /// <summary>Waits out a storage outage at start instead of failing the app.</summary>
+    private async Task CreateQueueAsync(CancellationToken stopping)
+    {
+        while (true)
+        {
+            try
+            {
+                await queue.CreateIfNotExistsAsync(cancellationToken: stopping);
+                return;
+            }
+            catch (RequestFailedException e)
+            {
+                Log.ReceiveFailed(logger, e, queue.Name);
+                await Task.Delay(_backoff.NextDelay(), stopping);
+            }
+        }
     }
 
     private async Task ProcessAsync(StorageMessage message, CancellationToken stopping)
@@ -106,8 +136,9 @@ public sealed partial class QueueListener(
                 new QueueMessage(message.MessageId, body, message.DequeueCount, message.InsertedOn), stopping);
             return true;
         }
-        catch (Exception e) when (!stopping.IsCancellationRequested)
+        catch (Exception e)
         {
+            // Also on shutdown: the message is released for the next instance instead of staying leased.
             Log.FunctionFailed(logger, e, function.Name, message.MessageId, message.DequeueCount);
             return false;
         }

@@ -13,9 +13,13 @@ public sealed class QueueSignals
     public void Notify(string queueName)
     {
         var signal = Get(queueName);
-        if (signal.CurrentCount == 0)
+        try
         {
             signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled: one wake-up is all a listener needs.
         }
     }
 

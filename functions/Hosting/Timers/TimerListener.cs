@@ -1,3 +1,5 @@
+using Azure;
+
 namespace RelayFunctions.Hosting.Timers;
 
 /// <summary>
@@ -15,7 +17,18 @@ public sealed partial class TimerListener(
         {
             while (!stopping.IsCancellationRequested)
             {
-                if (!await singleton.TryAcquireAsync(stopping))
+                bool acquired;
+                try
+                {
+                    acquired = await singleton.TryAcquireAsync(stopping);
+                }
+                catch (RequestFailedException e)
+                {
+                    // Storage is unavailable: keep the app up and try again, as the host's listener does.
+                    Log.StorageFailed(logger, e, function.Name);
+                    acquired = false;
+                }
+                if (!acquired)
                 {
                     await Task.Delay(options.LockRecoveryInterval, time, stopping);
                     continue;
@@ -31,8 +44,15 @@ public sealed partial class TimerListener(
                 catch (OperationCanceledException) when (lost.IsCancellationRequested)
                 {
                 }
-                await lost.CancelAsync();
-                await renewal;
+                catch (RequestFailedException e)
+                {
+                    Log.StorageFailed(logger, e, function.Name);
+                }
+                finally
+                {
+                    await lost.CancelAsync();
+                    await renewal;
+                }
                 if (stopping.IsCancellationRequested)
                 {
                     await singleton.ReleaseAsync();
@@ -40,6 +60,8 @@ public sealed partial class TimerListener(
                 else
                 {
                     Log.LockLost(logger, function.Name);
+                    await singleton.ReleaseAsync();
+                    await Task.Delay(options.LockRecoveryInterval, time, stopping);
                 }
             }
         }
@@ -110,6 +132,9 @@ public sealed partial class TimerListener(
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the timer lock of {FunctionName}; trying to take it back")]
         public static partial void LockLost(ILogger logger, string functionName);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Storage failed for the timer of {FunctionName}; retrying")]
+        public static partial void StorageFailed(ILogger logger, Exception exception, string functionName);
 
         [LoggerMessage(Level = LogLevel.Error, Message = "{FunctionName} failed for its occurrence at {Occurrence}")]
         public static partial void RunFailed(ILogger logger, Exception exception, string functionName, DateTimeOffset occurrence);
