@@ -105,6 +105,22 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
     }
 
     [Fact]
+    public async Task ACnameChainIsCheckedAgainAfterItsShortestTtl()
+    {
+        var (client, domain) = await _app.NewDomainAsync("cname-a");
+        var alias = Knot.NewName("alias");
+        var target = Knot.NewName("target");
+        await Knot.SetAsync(target, 3600, "21.0.0.1");
+        await Knot.UpdateAsync([$"update add {alias}. 120 CNAME {target}."]);
+        (await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = alias, destinationPort = 25 })).EnsureSuccessStatusCode();
+
+        await HelperApp.RoutingAsync(client, domain, "redirect", "21.0.0.1", 25);
+        var helper = await HelperApp.HelperAsync(client, domain);
+        Assert.Equal(120, helper.GetProperty("lastOutcome").GetProperty("ttl").GetInt32());
+        Assert.Equal(120, (helper.GetProperty("nextCheck").GetDateTimeOffset() - helper.GetProperty("lastCheck").GetDateTimeOffset()).TotalSeconds, 1.0);
+    }
+
+    [Fact]
     public async Task CheckNowIsPickedUpByTheNextTickWhileALongTtlWouldWait()
     {
         var (client, domain) = await _app.NewDomainAsync("now-a");
