@@ -188,6 +188,9 @@ public sealed class DomainStore(StorageClients storage, StorageInitializer initi
 
     private static MailDomain FromEntity(TableEntity e) => FromEntity(e, e.ETag);
 
+    /// <summary>For readers of the whole table (the relay map publisher).</summary>
+    internal static MailDomain FromStoredEntity(TableEntity e) => FromEntity(e, e.ETag);
+
     private static MailDomain FromEntity(TableEntity e, ETag etag)
     {
         DomainModes.TryParse(e.GetString("Mode"), out var mode);

@@ -3,6 +3,7 @@ using RelayFunctions.Api;
 using RelayFunctions.Domains;
 using RelayFunctions.Health;
 using RelayFunctions.Helpers;
+using RelayFunctions.RelayMap;
 
 namespace RelayFunctions.Hosting;
 
@@ -40,6 +41,7 @@ public static class AppPipeline
 
         var admin = api.MapGroup("/admin").RequireAuthorization(OperatorPolicy.Name);
         admin.MapAdminAccountEndpoints();
+        admin.MapRelayMapEndpoints();
 
         if (mode.IsCustomHandler)
         {

@@ -40,6 +40,7 @@ public static class AppServices
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section));
         services.AddOptions<HelperOptions>().Bind(configuration.GetSection(HelperOptions.Section));
         services.AddOptions<DnsOptions>().Bind(configuration.GetSection(DnsOptions.Section));
+        services.AddOptions<RelayMapOptions>().Bind(configuration.GetSection(RelayMapOptions.Section));
 
         services.AddSingleton<StorageClients>();
         services.AddSingleton<StorageInitializer>();
@@ -52,6 +53,9 @@ public static class AppServices
         services.AddSingleton<DomainRequest>();
         services.AddScoped<Caller>();
         services.AddSingleton<MapChanges>();
+        services.AddSingleton<RelayMapBuilder>();
+        services.AddSingleton<RelayMapPublisher>();
+        services.AddSingleton<ITimerFunction, PublishRelayMapFunction>();
         services.AddAlerts(configuration);
 
         services.AddSingleton<IHostResolver, DnsClientResolver>();

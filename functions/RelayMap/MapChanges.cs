@@ -1,11 +1,12 @@
+using Azure;
 using Azure.Data.Tables;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.RelayMap;
 
 /// <summary>
-/// Marks the relay map dirty: every change that affects routing bumps a change counter, which the publisher
-/// compares with the generation it last wrote. Cheap and idempotent enough to call on every routing change.
+/// Marks the relay map dirty: every change that affects routing rewrites one marker row, whose ETag then differs
+/// from the one the last publication recorded. ETags, unlike clocks, need no agreement between instances.
 /// </summary>
 public sealed class MapChanges(StorageClients storage, StorageInitializer initializer, TimeProvider time)
 {
@@ -17,16 +18,16 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
     public async Task MarkDirtyAsync(string reason, CancellationToken cancellationToken)
     {
         await initializer.EnsureCreatedAsync();
-        // A merge of the time keeps concurrent markers from conflicting; the publisher needs "changed since", not a count.
         await Table.UpsertEntityAsync(
             new TableEntity(Partition, Row) { ["ChangedAt"] = time.GetUtcNow(), ["Reason"] = reason },
             TableUpdateMode.Merge, cancellationToken);
     }
 
-    public async Task<DateTimeOffset?> LastChangeAsync(CancellationToken cancellationToken)
+    /// <summary>The marker's current version; null when nothing was ever marked.</summary>
+    public async Task<ETag?> VersionAsync(CancellationToken cancellationToken)
     {
         await initializer.EnsureCreatedAsync();
-        var e = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, Row, cancellationToken: cancellationToken);
-        return e.HasValue ? e.Value!.GetDateTimeOffset("ChangedAt") : null;
+        var e = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, Row, select: ["ChangedAt"], cancellationToken: cancellationToken);
+        return e.HasValue ? e.Value!.ETag : null;
     }
 }

@@ -7,7 +7,7 @@ public sealed class StorageInitializer(StorageClients clients)
 {
     private readonly Lazy<Task> _ready = new(() => CreateAsync(clients));
 
-    public static readonly string[] TableNames = ["Accounts", "Domains", "DomainClaims", "Helpers", "HelperSchedule", "HelperHistory", "HelperAlerts", "RelayMapState"];
+    public static readonly string[] TableNames = ["Accounts", "Domains", "DomainClaims", "Helpers", "HelperSchedule", "HelperHistory", "HelperAlerts", "RelayMapState", "RelayReports"];
 
     public Task EnsureCreatedAsync() => _ready.Value;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.Hosting;
@@ -53,6 +54,32 @@ public sealed class FunctionAppLayoutTests : IClassFixture<FunctionAppLayoutTest
         Assert.Equal("{*path}", trigger.GetProperty("route").GetString());
         Assert.Equal("anonymous", trigger.GetProperty("authLevel").GetString());
         Assert.Single(api.EnumerateArray(), b => b.GetProperty("type").GetString() == "http" && b.GetProperty("direction").GetString() == "out");
+    }
+
+    [Fact]
+    public async Task EveryTimerAndQueueFunctionHasAMatchingFunctionJson()
+    {
+        await using var app = new AppFactory([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7995")]);
+        var catalog = app.Services.GetRequiredService<RelayFunctions.Hosting.FunctionCatalog>();
+        JsonElement Binding(string function) =>
+            JsonDocument.Parse(File.ReadAllText(Path.Combine(_published.Folder, function, "function.json"))).RootElement.GetProperty("bindings").EnumerateArray().Single();
+
+        Assert.NotEmpty(catalog.Timers);
+        foreach (var timer in catalog.Timers)
+        {
+            var binding = Binding(timer.Name);
+            Assert.Equal("timerTrigger", binding.GetProperty("type").GetString());
+            Assert.Equal(RelayFunctions.Hosting.BindingNames.Timer, binding.GetProperty("name").GetString());
+            Assert.Matches("^%[A-Za-z]+:Schedule%$", binding.GetProperty("schedule").GetString());
+        }
+        Assert.NotEmpty(catalog.Queues);
+        foreach (var queue in catalog.Queues)
+        {
+            var binding = Binding(queue.Name);
+            Assert.Equal("queueTrigger", binding.GetProperty("type").GetString());
+            Assert.Equal(RelayFunctions.Hosting.BindingNames.QueueMessage, binding.GetProperty("name").GetString());
+            Assert.Equal(queue.QueueName, binding.GetProperty("queueName").GetString());
+        }
     }
 
     [Fact]

@@ -1,0 +1,83 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using RelayFunctions.Domains;
+using RelayFunctions.Storage;
+
+namespace RelayFunctions.RelayMap;
+
+/// <summary>One Postfix source table of a generation, with what the manifest says of it.</summary>
+public sealed record MapFile(string Name, byte[] Content, string Sha256)
+{
+    public static MapFile Create(string name, StringBuilder text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text.ToString());
+        return new MapFile(name, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+    }
+}
+
+/// <summary>
+/// Builds the relay map from every domain: Postfix-ready source tables for <c>postmap</c>.
+/// <list type="bullet">
+/// <item><c>relay_domains</c>: each domain (Postfix relays its subdomains too).</item>
+/// <item><c>transport</c>: redirect to an IP → <c>smtp:[ip]:port</c> (IPv6 as <c>[ipv6:…]</c>), to a name →
+/// <c>smtp:[name]:port</c>; hold → the <c>hold</c> transport (deferred by <c>defer_transports</c>) towards a dead
+/// loopback port; backup-mx → <c>relay:</c> (MX-based). Each also as <c>.domain</c> for subdomains.</item>
+/// <item><c>relay_recipients</c>: the valid-recipient list, or <c>@domain</c> when every recipient is accepted.</item>
+/// <item><c>message_size_limits</c>: domain and its limit in bytes, for the relay's policy check.</item>
+/// </list>
+/// </summary>
+public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer initializer, IOptions<RelayMapOptions> options)
+{
+    public const string RelayDomains = "relay_domains";
+    public const string Transport = "transport";
+    public const string RelayRecipients = "relay_recipients";
+    public const string SizeLimits = "message_size_limits";
+
+    public async Task<(IReadOnlyList<MapFile> Files, int Domains)> BuildAsync(CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var domains = new StringBuilder();
+        var transport = new StringBuilder();
+        var recipients = new StringBuilder();
+        var sizes = new StringBuilder();
+        var count = 0;
+        await foreach (var entity in storage.Table("Domains").QueryAsync<TableEntity>(cancellationToken: cancellationToken))
+        {
+            var domain = DomainStore.FromStoredEntity(entity);
+            var name = domain.Name.Value;
+            var next = NextHop(domain.Settings);
+            domains.Append(name).Append(" OK\n");
+            transport.Append(name).Append(' ').Append(next).Append('\n');
+            transport.Append('.').Append(name).Append(' ').Append(next).Append('\n');
+            if (domain.Settings.Recipients.Count == 0)
+            {
+                recipients.Append('@').Append(name).Append(" OK\n");
+            }
+            foreach (var recipient in domain.Settings.Recipients)
+            {
+                recipients.Append(recipient).Append(" OK\n");
+            }
+            sizes.Append(name).Append(' ').Append(domain.Settings.MessageSizeLimit).Append('\n');
+            count++;
+        }
+        return ([MapFile.Create(RelayDomains, domains), MapFile.Create(Transport, transport), MapFile.Create(RelayRecipients, recipients), MapFile.Create(SizeLimits, sizes)], count);
+    }
+
+    public string NextHop(DomainSettings settings) => settings.Mode switch
+    {
+        DomainMode.Redirect when settings.Destination is { } d => $"smtp:{Bracketed(d)}",
+        DomainMode.Hold => $"hold:{options.Value.HoldNextHop}",
+        DomainMode.BackupMx => "relay:",
+        // A redirect without a destination cannot be stored; should one appear, holding is the safe reading.
+        _ => $"hold:{options.Value.HoldNextHop}",
+    };
+
+    private static string Bracketed(Destination d) => d.Address switch
+    {
+        { AddressFamily: AddressFamily.InterNetworkV6 } a => $"[ipv6:{a}]:{d.Port}",
+        _ => $"[{d.Host}]:{d.Port}",
+    };
+}

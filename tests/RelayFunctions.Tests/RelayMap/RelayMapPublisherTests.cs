@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using RelayFunctions.RelayMap;
+using RelayFunctions.Storage;
+using RelayFunctions.Tests.Infrastructure;
+
+namespace RelayFunctions.Tests.RelayMap;
+
+/// <summary>Publishing the relay map to Blob storage (Azurite): generations, hashes, the forward-only pointer, pruning.</summary>
+public sealed class RelayMapPublisherTests
+{
+    private static AppFactory NoTimers(params KeyValuePair<string, string?>[] extra) =>
+        new([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7996"), .. extra]);
+
+    private static async Task<string> ReadAsync(AppFactory app, string path)
+    {
+        var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapPublisher.ContainerName);
+        return (await container.GetBlobClient(path).DownloadContentAsync()).Value.Content.ToString();
+    }
+
+    [Fact]
+    public async Task AGenerationHoldsPostfixTablesForEveryModeWithVerifiableHashes()
+    {
+        await using var app = NoTimers();
+        var client = await app.NewAccountAsync("mapped");
+        await client.PostAsJsonAsync("/api/domains", new { name = "ip.mapped.example", mode = "redirect", destinationHost = "192.0.32.10", destinationPort = 2525 });
+        await client.PostAsJsonAsync("/api/domains", new { name = "v6.mapped.example", mode = "redirect", destinationHost = "2606:4700::1", destinationPort = 25 });
+        await client.PostAsJsonAsync("/api/domains", new { name = "name.mapped.example", mode = "redirect", destinationHost = "mx.customer.example", destinationPort = 587 });
+        await client.PostAsJsonAsync("/api/domains", new { name = "held.mapped.example", mode = "hold", recipients = new[] { "alice@held.mapped.example" }, messageSizeLimit = 2097152 });
+        await client.PostAsJsonAsync("/api/domains", new { name = "backup.mapped.example", mode = "backup-mx" });
+
+        var result = await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v1", default);
+        Assert.True(result.BecameCurrent);
+        Assert.Equal(5, result.Domains);
+
+        var pointer = JsonDocument.Parse(await ReadAsync(app, RelayMapPublisher.PointerName)).RootElement;
+        Assert.Equal(result.Generation, pointer.GetProperty("generation").GetInt64());
+        var manifest = JsonDocument.Parse(await ReadAsync(app, pointer.GetProperty("manifest").GetString()!)).RootElement;
+        Assert.Equal(result.Generation, manifest.GetProperty("generation").GetInt64());
+        var files = new Dictionary<string, string>();
+        foreach (var file in manifest.GetProperty("files").EnumerateArray())
+        {
+            var content = await ReadAsync(app, file.GetProperty("path").GetString()!);
+            var bytes = Encoding.UTF8.GetBytes(content);
+            Assert.Equal(file.GetProperty("sha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            Assert.Equal(file.GetProperty("size").GetInt64(), bytes.LongLength);
+            files[file.GetProperty("name").GetString()!] = content;
+        }
+
+        var transport = files["transport"].Split('\n');
+        Assert.Contains("ip.mapped.example smtp:[192.0.32.10]:2525", transport);
+        Assert.Contains(".ip.mapped.example smtp:[192.0.32.10]:2525", transport);
+        Assert.Contains("v6.mapped.example smtp:[ipv6:2606:4700::1]:25", transport);
+        Assert.Contains("name.mapped.example smtp:[mx.customer.example]:587", transport);
+        Assert.Contains("held.mapped.example hold:[127.0.0.1]:9", transport);
+        Assert.Contains("backup.mapped.example relay:", transport);
+        Assert.Contains("held.mapped.example OK", files["relay_domains"].Split('\n'));
+        var recipients = files["relay_recipients"].Split('\n');
+        Assert.Contains("alice@held.mapped.example OK", recipients);
+        Assert.DoesNotContain("@held.mapped.example OK", recipients);
+        Assert.Contains("@ip.mapped.example OK", recipients);
+        Assert.Contains("held.mapped.example 2097152", files["message_size_limits"].Split('\n'));
+    }
+
+    [Fact]
+    public async Task ASlowPublisherNeverReplacesANewerGeneration()
+    {
+        await using var app = NoTimers();
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        var slowHasGeneration = new TaskCompletionSource<long>();
+        var fastDone = new TaskCompletionSource();
+
+        // The slow one takes its generation first, then stalls before moving the pointer until the fast one is done.
+        var slow = publisher.PublishAsync("slow", default, async generation =>
+        {
+            slowHasGeneration.SetResult(generation);
+            await fastDone.Task;
+        });
+        var slowGeneration = await slowHasGeneration.Task;
+        var fast = await publisher.PublishAsync("fast", default);
+        fastDone.SetResult();
+        var slowResult = await slow;
+
+        Assert.True(fast.Generation > slowGeneration);
+        Assert.True(fast.BecameCurrent);
+        Assert.False(slowResult.BecameCurrent);
+        Assert.Equal(fast.Generation, (await publisher.CurrentAsync(default))!.Generation);
+        Assert.Equal("fast", (await publisher.CurrentAsync(default))!.SourceVersion);
+    }
+
+    [Fact]
+    public async Task ConcurrentPublishersGetDistinctGenerationsAndThePointerEndsAtTheNewest()
+    {
+        await using var app = NoTimers();
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => publisher.PublishAsync($"v{i}", default)));
+        Assert.Equal(6, results.Select(r => r.Generation).Distinct().Count());
+        Assert.Equal(results.Max(r => r.Generation), (await publisher.CurrentAsync(default))!.Generation);
+    }
+
+    [Fact]
+    public async Task OldGenerationsArePrunedKeepingTheNewest()
+    {
+        await using var app = NoTimers(new KeyValuePair<string, string?>("RelayMap:KeepGenerations", "2"));
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        long last = 0;
+        for (var i = 0; i < 5; i++)
+        {
+            last = (await publisher.PublishAsync($"v{i}", default)).Generation;
+        }
+        var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapPublisher.ContainerName);
+        var generations = new HashSet<string>();
+        await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "generations/", default))
+        {
+            generations.Add(blob.Name.Split('/')[1]);
+        }
+        Assert.Equal([$"{last - 1:D12}", $"{last:D12}"], generations.Order());
+    }
+
+    [Fact]
+    public async Task ARoutingChangeIsPublishedWithinSecondsAndABurstCoalesces()
+    {
+        await using var app = new AppFactory(
+        [
+            new("RelayMap:Schedule", "*/2 * * * * *"),
+            new("Hosting:LockRecoveryInterval", "00:00:01"),
+            new("Hosting:HostId", "map-" + Guid.NewGuid().ToString("N")[..6]),
+        ]);
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        var client = await app.NewAccountAsync("burst");
+        var start = await Eventually.WaitAsync(() => publisher.CurrentAsync(default), p => p is not null, TimeSpan.FromSeconds(15), "a first generation");
+
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            client.PostAsJsonAsync("/api/domains", new { name = $"b{i}.burst.example", mode = "hold" })));
+        var published = await Eventually.WaitAsync(() => publisher.CurrentAsync(default), p => p!.Domains == 10, TimeSpan.FromSeconds(15), "the burst published");
+        Assert.True(published!.Generation - start!.Generation <= 3, $"{published.Generation - start.Generation} generations for one burst");
+        Assert.Equal(HttpStatusCode.OK, (await app.Operator().GetAsync("/api/admin/relay-map")).StatusCode);
+        var status = await (await app.Operator().GetAsync("/api/admin/relay-map")).ReadJsonAsync();
+        Assert.True(status.GetProperty("generation").GetInt64() >= published.Generation);
+        await (await client.GetAsync("/api/admin/relay-map")).AssertProblemAsync(HttpStatusCode.Forbidden);
+    }
+}
