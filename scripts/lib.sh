@@ -109,3 +109,81 @@ start_knot() {
     sleep 0.2
   done
 }
+
+install_postfix() {
+  command -v postmap >/dev/null && [ -f /usr/lib/postfix/postfix-cdb.so ] && return 0
+  log "apt-get install postfix postfix-cdb"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postfix postfix-cdb >/dev/null
+  $sudo systemctl disable --now postfix >/dev/null 2>&1 || true
+}
+
+# start_postfix NAME PORT: a private Postfix instance (config in .artifacts/postfix-NAME) accepting SMTP on
+# 127.0.0.1:PORT, configured from relay-agent/deploy/postfix/*.relay with short retry times for tests.
+start_postfix() {
+  local name=$1 port=$2 dir="$STATE/postfix-$1"
+  [ -f "$dir/main.cf" ] && postfix -c "$dir" stop >/dev/null 2>&1 || true
+  rm -rf "$dir"; mkdir -p "$dir/maps" "$dir/data" "$dir/queue"
+  sed -e "s|MAPS|$dir/maps|g" -e '/^\(smtpd_relay_restrictions\|minimal_backoff_time\|maximal_backoff_time\|queue_run_delay\) *=/d' \
+    "$ROOT/relay-agent/deploy/postfix/main.cf.relay" >"$dir/main.cf"
+  cat >>"$dir/main.cf" <<CONF
+
+# The private test instance.
+compatibility_level = 3.6
+queue_directory = $dir/queue
+data_directory = $dir/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_protocols = ipv4
+myhostname = relay.test
+mynetworks = 127.0.0.1/32
+maillog_file = /dev/stdout
+smtpd_relay_restrictions = reject_unauth_destination
+minimal_backoff_time = 10s
+maximal_backoff_time = 20s
+queue_run_delay = 10s
+smtp_connect_timeout = 5s
+CONF
+  cat >"$dir/master.cf" <<CONF
+127.0.0.1:$port inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+CONF
+  # The hold transport, as production has it, but without chroot.
+  sed 's/^\(hold *unix *- *- *\)y/\1n/' "$ROOT/relay-agent/deploy/postfix/master.cf.relay" | grep -v '^#' >>"$dir/master.cf"
+  for table in relay_domains relay_recipients transport; do : >"$dir/maps/$table"; postmap -c "$dir" "cdb:$dir/maps/$table"; done
+  chown postfix "$dir/data"
+  postfix -c "$dir" check >/dev/null 2>&1 || true
+  postfix -c "$dir" set-permissions >/dev/null 2>&1 || true
+  log "starting Postfix ($name) on 127.0.0.1:$port"
+  # In the foreground, logging to stdout: no syslog daemon is needed.
+  postfix -c "$dir" start-fg >"$STATE/postfix-$name.log" 2>&1 &
+  wait_for_port 127.0.0.1 "$port" 30
+  echo "$dir" >"$STATE/postfix-$name.dir"
+}
+
+stop_postfix() {
+  local file="$STATE/postfix-$1.dir"
+  [ -f "$file" ] || return 0
+  postfix -c "$(cat "$file")" stop >/dev/null 2>&1 || true
+  rm -f "$file"
+}

@@ -4,16 +4,20 @@
 #   scripts/test.sh --filter X      passes extra arguments to dotnet test
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-cleanup() { stop_pidfile "$STATE/azurite-test.pid"; stop_pidfile "$STATE/knot-test.pid"; }
+cleanup() { stop_pidfile "$STATE/azurite-test.pid"; stop_pidfile "$STATE/knot-test.pid"; stop_postfix test; }
 trap cleanup EXIT
 
 install_node_packages
 install_debian_packages
+install_postfix
 # Ports of their own, so a local run (scripts/run-local.sh, 10000-10002) can stay up beside the tests.
 start_azurite test 10100 10101 10102 --inMemoryPersistence
 export RELAY_TEST_STORAGE; RELAY_TEST_STORAGE=$(azurite_connection_string 10100 10101 10102)
 start_knot test 10153 helpers.test
 export RELAY_TEST_DNS=127.0.0.1:10153 RELAY_TEST_DNS_ZONE=helpers.test
+# The relay: a private Postfix on loopback, configured from relay-agent/deploy/postfix.
+start_postfix test 10125
+export RELAY_TEST_POSTFIX_DIR="$STATE/postfix-test" RELAY_TEST_POSTFIX_PORT=10125
 
 log "dotnet test"
 cd "$ROOT"

@@ -1,0 +1,54 @@
+using System.Net.Http.Json;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using RelayAgent;
+using RelayFunctions.RelayMap;
+using RelayFunctions.Tests.Infrastructure;
+
+namespace RelayFunctions.Tests.RelayMap;
+
+/// <summary>The agent against a real published map in Azurite: it refuses a corrupt generation whole and says so.</summary>
+public sealed class RelayAgentTests : IDisposable
+{
+    private readonly string _maps = Path.Combine(Path.GetTempPath(), "relay-agent-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public void Dispose() => Directory.Delete(_maps, recursive: true);
+
+    [Fact]
+    public async Task ACorruptGenerationChangesNothingOnTheRelayAndIsReported()
+    {
+        await using var app = new AppFactory([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7994")]);
+        var client = await app.NewAccountAsync("agent");
+        (await client.PostAsJsonAsync("/api/domains", new { name = "corrupt.agent.example", mode = "hold" })).EnsureSuccessStatusCode();
+        var published = await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v", default);
+
+        // Someone (or a broken upload) changed a file after the manifest was written.
+        var container = new BlobContainerClient(Azurite.ConnectionString, $"{app.Prefix}-relay-map");
+        await container.GetBlobClient($"generations/{published.Generation:D12}/transport")
+            .UploadAsync(BinaryData.FromString("corrupt.agent.example smtp:[203.0.113.66]:25\n"), overwrite: true);
+
+        Directory.CreateDirectory(_maps);
+        await File.WriteAllTextAsync(Path.Combine(_maps, "transport"), "before\n");
+        var options = new AgentOptions { RelayId = "agent-test", ConnectionString = Azurite.ConnectionString, Prefix = app.Prefix, MapDirectory = _maps, Postmap = "/bin/false" };
+        var reports = new TableClient(Azurite.ConnectionString, app.Prefix + "RelayReports");
+        var worker = new AgentWorker(
+            new MapSource(container), new MapApplier(options, new Commands(options), NullLogger<MapApplier>.Instance),
+            reports, Options.Create(options), TimeProvider.System, NullLogger<AgentWorker>.Instance);
+
+        Assert.Null(await worker.PollOnceAsync(default));
+        Assert.Equal("before\n", await File.ReadAllTextAsync(Path.Combine(_maps, "transport")));
+        Assert.False(File.Exists(Path.Combine(_maps, "applied.json")));
+        var report = (await reports.GetEntityAsync<TableEntity>("relay", "agent-test")).Value;
+        Assert.Contains("does not match its manifest", report.GetString("Error"));
+        Assert.Equal(0, report.GetInt64("Generation"));
+
+        // The operator sees it.
+        var status = await (await app.Operator().GetAsync("/api/admin/relay-map")).ReadJsonAsync();
+        var relay = System.Linq.Enumerable.Single(status.GetProperty("relays").EnumerateArray());
+        Assert.Equal("agent-test", relay.GetProperty("relay").GetString());
+        Assert.Contains("does not match", relay.GetProperty("error").GetString());
+    }
+}

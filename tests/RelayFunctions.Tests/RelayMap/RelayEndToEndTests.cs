@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using MailKit.Net.Smtp;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using RelayAgent;
+using RelayFunctions.Tests.Alerts;
+using RelayFunctions.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RelayFunctions.Tests.RelayMap;
+
+/// <summary>
+/// Real mail end to end on loopback: the app standalone (Azurite, Knot), the relay agent applying the published map
+/// to a real Postfix, and the customer's server (an SMTP sink). A held domain's mail is accepted and kept; when its
+/// helper's name gets an address the mail arrives, byte for byte; when the address goes, new mail is held again.
+/// </summary>
+public sealed class RelayEndToEndTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task HeldMailIsAcceptedKeptAndDeliveredWhenTheDestinationAppearsThenHeldAgain()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        await using var app = new HelperApp(
+        [
+            new("RelayMap:Schedule", "* * * * * *"),
+            new("Destinations:AllowedRanges:0", "127.0.0.0/8"),
+            // Retry an invalid name every second instead of every hour, so the test sees the next tick react.
+            new("Helpers:InvalidRetry", "00:00:01"),
+        ]);
+        await using var agent = await StartAgentAsync(app.Prefix);
+
+        var client = await app.NewAccountAsync("e2e");
+        var domain = $"e2e-{Guid.NewGuid().ToString("N")[..8]}.example";
+        (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold", recipients = new[] { $"alice@{domain}" } })).EnsureSuccessStatusCode();
+        var host = Knot.NewName("e2e");
+        (await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = host, destinationPort = sink.Port })).EnsureSuccessStatusCode();
+        await Eventually.WaitAsync(() => Task.FromResult(ReadMap("transport")), t => t.Contains($"{domain} hold:"), TimeSpan.FromSeconds(30), "the relay to hold the domain");
+
+        // 1. Held: accepted with 250 and kept in the queue.
+        var message = Message(domain, "first");
+        await SendAsync(message);
+        var sent = Bytes(message);
+        await Task.Delay(3000);
+        Assert.Empty(sink.Received());
+        Assert.Contains($"alice@{domain}", await Relay.QueueAsync());
+
+        // 4. Unknown recipients and oversized mail are refused at the door.
+        Assert.StartsWith("550", await RawSmtpAsync($"MAIL FROM:<s@sender.example>", $"RCPT TO:<bob@{domain}>"));
+        Assert.StartsWith("552", await RawSmtpAsync($"MAIL FROM:<s@sender.example> SIZE={11 * 1024 * 1024}"));
+
+        // 2. The name gets an address: the held message arrives, byte for byte.
+        var watch = Stopwatch.StartNew();
+        await Knot.SetAsync(host, 2, "127.0.0.1");
+        var delivered = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count == 1, TimeSpan.FromSeconds(90), "delivery");
+        output.WriteLine($"DNS change to delivery: {watch.Elapsed.TotalSeconds:F1} s");
+        var received = File.ReadAllBytes(Directory.GetFiles(sink.Folder, "*.eml").Single());
+        Assert.True(EndsWith(Crlf(received), Crlf(sent)), "the delivered message is not the message that was sent (after the relay's Received header)");
+        Assert.Equal($"alice@{domain}", delivered[0].Envelope.GetProperty("to")[0].GetString());
+
+        // 3. The address is withdrawn: new mail is accepted and held again.
+        await Knot.DeleteAsync(host);
+        await HelperApp.RoutingAsync(client, domain, "hold", seconds: 120);
+        await Eventually.WaitAsync(() => Task.FromResult(ReadMap("transport")), t => t.Contains($"{domain} hold:"), TimeSpan.FromSeconds(30), "the relay to hold again");
+        await SendAsync(Message(domain, "second"));
+        await Task.Delay(3000);
+        Assert.Single(sink.Received());
+        Assert.Contains($"alice@{domain}", await Relay.QueueAsync());
+    }
+
+    private static string ReadMap(string table)
+    {
+        var path = Path.Combine(Relay.MapDirectory, table);
+        return File.Exists(path) ? File.ReadAllText(path) : "";
+    }
+
+    private static async Task<AsyncAgent> StartAgentAsync(string prefix)
+    {
+        var options = new AgentOptions
+        {
+            RelayId = "e2e-relay",
+            ConnectionString = Azurite.ConnectionString,
+            Prefix = prefix,
+            MapDirectory = Relay.MapDirectory,
+            PostfixConfigDirectory = Relay.ConfigDirectory,
+            PollInterval = TimeSpan.FromSeconds(1),
+        };
+        File.Delete(Path.Combine(Relay.MapDirectory, "applied.json"));
+        var worker = new AgentWorker(
+            new MapSource(new BlobContainerClient(Azurite.ConnectionString, $"{prefix}-relay-map")),
+            new MapApplier(options, new Commands(options), NullLogger<MapApplier>.Instance),
+            new TableClient(Azurite.ConnectionString, prefix + "RelayReports"),
+            Options.Create(options), TimeProvider.System, NullLogger<AgentWorker>.Instance);
+        await worker.StartAsync(default);
+        return new AsyncAgent(worker);
+    }
+
+    private sealed class AsyncAgent(AgentWorker worker) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await worker.StopAsync(default);
+    }
+
+    private static MimeMessage Message(string domain, string text)
+    {
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse("sender@outside.example"));
+        message.To.Add(MailboxAddress.Parse($"alice@{domain}"));
+        message.Subject = $"Held {text}";
+        message.MessageId = $"{Guid.NewGuid():N}@outside.example";
+        message.Date = DateTimeOffset.UtcNow;
+        message.Body = new TextPart("plain") { Text = $"Hello Alice, this is the {text} message.\nÜmlauts and a long line {new string('x', 120)}\n" };
+        return message;
+    }
+
+    private static async Task SendAsync(MimeMessage message)
+    {
+        using var smtp = new SmtpClient();
+        await smtp.ConnectAsync("127.0.0.1", Relay.Port, MailKit.Security.SecureSocketOptions.None);
+        await smtp.SendAsync(message);
+        await smtp.DisconnectAsync(true);
+    }
+
+    private static byte[] Bytes(MimeMessage message)
+    {
+        using var stream = new MemoryStream();
+        message.WriteTo(new FormatOptions { NewLineFormat = NewLineFormat.Dos }, stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>Sends commands after EHLO and returns the reply to the last one.</summary>
+    private static async Task<string> RawSmtpAsync(params string[] commands)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", Relay.Port);
+        using var stream = tcp.GetStream();
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        await using var writer = new StreamWriter(stream, Encoding.ASCII) { NewLine = "\r\n", AutoFlush = true };
+        async Task<string> ReplyAsync()
+        {
+            string line;
+            do
+            {
+                line = (await reader.ReadLineAsync())!;
+            }
+            while (line.Length > 3 && line[3] == '-');
+            return line;
+        }
+        await ReplyAsync();
+        await writer.WriteLineAsync("EHLO tester.example");
+        await ReplyAsync();
+        var last = "";
+        foreach (var command in commands)
+        {
+            await writer.WriteLineAsync(command);
+            last = await ReplyAsync();
+        }
+        await writer.WriteLineAsync("QUIT");
+        return last;
+    }
+
+    private static byte[] Crlf(byte[] bytes) => Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(bytes).Replace("\r\n", "\n").Replace("\n", "\r\n"));
+
+    private static bool EndsWith(byte[] whole, byte[] tail) => whole.Length >= tail.Length && whole.AsSpan(whole.Length - tail.Length).SequenceEqual(tail);
+}
