@@ -120,10 +120,14 @@ install_postfix() {
   $sudo systemctl disable --now postfix >/dev/null 2>&1 || true
 }
 
-# start_postfix NAME PORT: a private Postfix instance (config in .artifacts/postfix-NAME) accepting SMTP on
-# 127.0.0.1:PORT, configured from relay-agent/deploy/postfix/*.relay with short retry times for tests.
+# start_postfix NAME PORT: a private Postfix instance accepting SMTP on 127.0.0.1:PORT, configured from
+# relay-agent/deploy/postfix/*.relay with short retry times for tests. Its files live in
+# /tmp/relayfunctions-postfix/NAME: Postfix's own user must reach them, which a checkout inside a private
+# (0700) folder would not allow.
+POSTFIX_ROOT=/tmp/relayfunctions-postfix
 start_postfix() {
-  local name=$1 port=$2 dir="$STATE/postfix-$1"
+  local name=$1 port=$2 dir="$POSTFIX_ROOT/$1"
+  mkdir -p "$POSTFIX_ROOT"; chmod 755 "$POSTFIX_ROOT"
   [ -f "$dir/main.cf" ] && postfix -c "$dir" stop >/dev/null 2>&1 || true
   rm -rf "$dir"; mkdir -p "$dir/maps" "$dir/data" "$dir/queue"
   sed -e "s|MAPS|$dir/maps|g" -e '/^\(smtpd_relay_restrictions\|minimal_backoff_time\|maximal_backoff_time\|queue_run_delay\) *=/d' \
@@ -179,6 +183,7 @@ CONF
   postfix -c "$dir" start-fg >"$STATE/postfix-$name.log" 2>&1 &
   wait_for_port 127.0.0.1 "$port" 30
   echo "$dir" >"$STATE/postfix-$name.dir"
+  echo "$dir"
 }
 
 stop_postfix() {

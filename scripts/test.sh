@@ -16,8 +16,8 @@ export RELAY_TEST_STORAGE; RELAY_TEST_STORAGE=$(azurite_connection_string 10100 
 start_knot test 10153 helpers.test
 export RELAY_TEST_DNS=127.0.0.1:10153 RELAY_TEST_DNS_ZONE=helpers.test
 # The relay: a private Postfix on loopback, configured from relay-agent/deploy/postfix.
-start_postfix test 10125
-export RELAY_TEST_POSTFIX_DIR="$STATE/postfix-test" RELAY_TEST_POSTFIX_PORT=10125
+export RELAY_TEST_POSTFIX_DIR; RELAY_TEST_POSTFIX_DIR=$(start_postfix test 10125)
+export RELAY_TEST_POSTFIX_PORT=10125
 
 log "dotnet test"
 cd "$ROOT"

@@ -37,7 +37,7 @@ public static class Relay
         var output = process.StandardError.ReadToEnd();
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, "Postfix did not start (is it installed? run scripts/test.sh): " + output);
-        var configDir = Path.Combine(RepoRoot.Path, ".artifacts", $"postfix-tests-{port}");
+        var configDir = Path.Combine("/tmp/relayfunctions-postfix", $"tests-{port}");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Process.Start("postfix", ["-c", configDir, "stop"])?.WaitForExit();
         return (configDir, port);
     }
