@@ -73,16 +73,8 @@ public sealed class HelperHistory(StorageClients storage, StorageInitializer ini
         JsonSerializer.Deserialize<string[]>(e.GetString("Addresses") ?? "[]")!, e.GetInt32("Ttl"), e.GetString("Reason"),
         Routing(e, "From"), Routing(e, "To"));
 
-    private static Routing? Routing(TableEntity e, string prefix)
-    {
-        if (!DomainModes.TryParse(e.GetString(prefix + "Mode"), out var mode))
-        {
-            return null;
-        }
-        var host = e.GetString(prefix + "Host");
-        var port = e.GetInt32(prefix + "Port");
-        return new Routing(mode, host is not null && port is not null ? new Destination(host, port.Value) : null);
-    }
+    private static Routing? Routing(TableEntity e, string prefix) =>
+        Helpers.Routing.FromStored(e.GetString(prefix + "Mode"), e.GetString(prefix + "Host"), e.GetInt32(prefix + "Port"));
 
     /// <summary>Cursors are row keys; only well-formed ones are accepted from callers.</summary>
     public static bool IsCursor(string? text) =>

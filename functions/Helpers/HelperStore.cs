@@ -162,12 +162,7 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
             DomainModes.ToName(c.From.Mode), c.From.Destination?.Host, c.From.Destination?.Port,
             DomainModes.ToName(c.To.Mode), c.To.Destination?.Host, c.To.Destination?.Port, c.At);
 
-        public PendingChange ToChange() => new(Routing(FromMode, FromHost, FromPort), Routing(ToMode, ToHost, ToPort), At);
-
-        private static Routing Routing(string mode, string? host, int? port)
-        {
-            DomainModes.TryParse(mode, out var m);
-            return new Routing(m, host is not null && port is not null ? new Destination(host, port.Value) : null);
-        }
+        public PendingChange ToChange() =>
+            new(Routing.FromStored(FromMode, FromHost, FromPort)!, Routing.FromStored(ToMode, ToHost, ToPort)!, At);
     }
 }

@@ -8,6 +8,12 @@ public sealed record Routing(DomainMode Mode, Destination? Destination)
 {
     public static Routing Of(DomainSettings settings) => new(settings.Mode, settings.Destination);
 
+    /// <summary>From stored columns; null when the mode is missing or unknown.</summary>
+    public static Routing? FromStored(string? mode, string? host, int? port) =>
+        DomainModes.TryParse(mode, out var m)
+            ? new Routing(m, host is not null && port is not null ? new Destination(host, port.Value) : null)
+            : null;
+
     public string Describe() => Mode switch
     {
         DomainMode.Redirect => $"SMTP Redirection to {Format(Destination)}",
