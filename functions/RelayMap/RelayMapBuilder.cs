@@ -22,9 +22,11 @@ public sealed record MapFile(string Name, byte[] Content, string Sha256)
 /// Builds the relay map from every domain: Postfix-ready source tables for <c>postmap</c>.
 /// <list type="bullet">
 /// <item><c>relay_domains</c>: each domain (Postfix relays its subdomains too).</item>
-/// <item><c>transport</c>: redirect to an IP → <c>smtp:[ip]:port</c> (IPv6 as <c>[ipv6:…]</c>), to a name →
-/// <c>smtp:[name]:port</c>; hold → the <c>hold</c> transport (deferred by <c>defer_transports</c>) towards a dead
-/// loopback port; backup-mx → <c>relay:</c> (MX-based). Each also as <c>.domain</c> for subdomains.</item>
+/// <item><c>transport</c>: redirect to an IP → <c>smtp:[ip]:port</c> (IPv6 as <c>[ipv6:…]</c>); to a name →
+/// <c>smtp:[name]:port, [127.0.0.1]:9</c>, because Postfix bounces accepted mail when a next-hop name answers
+/// NXDOMAIN or NODATA, and with a second (dead) next hop it defers it instead (reference §1, Postfix 3.5+);
+/// hold → the <c>hold</c> transport (deferred by <c>defer_transports</c>) towards the same dead loopback port;
+/// backup-mx → <c>relay:</c> (MX-based). Each also as <c>.domain</c> for subdomains.</item>
 /// <item><c>relay_recipients</c>: the valid-recipient list, or <c>@domain</c> when every recipient is accepted.</item>
 /// <item><c>message_size_limits</c>: domain and its limit in bytes, for the relay's policy check.</item>
 /// </list>
@@ -68,6 +70,7 @@ public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer i
 
     public string NextHop(DomainSettings settings) => settings.Mode switch
     {
+        DomainMode.Redirect when settings.Destination is { Address: null } d => $"smtp:{Bracketed(d)}, {options.Value.HoldNextHop}",
         DomainMode.Redirect when settings.Destination is { } d => $"smtp:{Bracketed(d)}",
         DomainMode.Hold => $"hold:{options.Value.HoldNextHop}",
         DomainMode.BackupMx => "relay:",

@@ -55,7 +55,8 @@ public sealed class RelayMapPublisherTests
         Assert.Contains("ip.mapped.example smtp:[192.0.32.10]:2525", transport);
         Assert.Contains(".ip.mapped.example smtp:[192.0.32.10]:2525", transport);
         Assert.Contains("v6.mapped.example smtp:[ipv6:2606:4700::1]:25", transport);
-        Assert.Contains("name.mapped.example smtp:[mx.customer.example]:587", transport);
+        // A name that stops resolving must defer mail, not bounce it: the dead loopback next hop comes second.
+        Assert.Contains("name.mapped.example smtp:[mx.customer.example]:587, [127.0.0.1]:9", transport);
         Assert.Contains("held.mapped.example hold:[127.0.0.1]:9", transport);
         Assert.Contains("backup.mapped.example relay:", transport);
         Assert.Contains("held.mapped.example OK", files["relay_domains"].Split('\n'));
