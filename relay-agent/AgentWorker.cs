@@ -34,7 +34,8 @@ public sealed partial class AgentWorker(
         try
         {
             pointer = await source.PollAsync(ct);
-            if (pointer is null || pointer.Generation <= applier.AppliedGeneration)
+            // The pointer never moves backwards, so any other generation than ours is newer, or a recreated map.
+            if (pointer is null || pointer.Generation == applier.AppliedGeneration)
             {
                 return null;
             }
