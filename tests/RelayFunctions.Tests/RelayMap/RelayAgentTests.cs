@@ -13,9 +13,46 @@ namespace RelayFunctions.Tests.RelayMap;
 /// <summary>The agent against a real published map in Azurite: it refuses a corrupt generation whole and says so.</summary>
 public sealed class RelayAgentTests : IDisposable
 {
-    private readonly string _maps = Path.Combine(Path.GetTempPath(), "relay-agent-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly string _maps = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "relay-agent-" + Guid.NewGuid().ToString("N")[..8])).FullName;
 
-    public void Dispose() => Directory.Delete(_maps, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(_maps))
+        {
+            Directory.Delete(_maps, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AMapRecreatedWithLowerGenerationNumbersIsAppliedAllTheSame()
+    {
+        await using var app = new AppFactory([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7993")]);
+        var client = await app.NewAccountAsync("recreated");
+        (await client.PostAsJsonAsync("/api/domains", new { name = "fresh.recreated.example", mode = "hold" })).EnsureSuccessStatusCode();
+        var published = await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v", default);
+
+        // This relay had applied generation 50 of a map that no longer exists.
+        var config = Path.Combine(_maps, "config");
+        Directory.CreateDirectory(config);
+        await File.WriteAllTextAsync(Path.Combine(config, "main.cf"), "");
+        await File.WriteAllTextAsync(Path.Combine(_maps, "applied.json"), """{"Generation":50}""");
+        var options = new AgentOptions
+        {
+            RelayId = "recreated", ConnectionString = Azurite.ConnectionString, Prefix = app.Prefix, MapDirectory = _maps,
+            PostfixConfigDirectory = config, Postfix = "/bin/true", Postqueue = "/bin/true",
+        };
+        var applier = new MapApplier(options, new Commands(options), NullLogger<MapApplier>.Instance);
+        var worker = new AgentWorker(
+            new MapSource(new BlobContainerClient(Azurite.ConnectionString, $"{app.Prefix}-relay-map")), applier,
+            new TableClient(Azurite.ConnectionString, app.Prefix + "RelayReports"), Options.Create(options), TimeProvider.System,
+            NullLogger<AgentWorker>.Instance);
+
+        var result = await worker.PollOnceAsync(default);
+        Assert.Equal(published.Generation, result!.Generation);
+        Assert.Equal(published.Generation, applier.AppliedGeneration);
+        Assert.Contains("fresh.recreated.example hold:", await File.ReadAllTextAsync(Path.Combine(_maps, "transport")));
+        Assert.True(File.Exists(Path.Combine(_maps, "transport.cdb")));
+    }
 
     [Fact]
     public async Task ACorruptGenerationChangesNothingOnTheRelayAndIsReported()
