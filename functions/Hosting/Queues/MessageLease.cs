@@ -13,7 +13,7 @@ public sealed class MessageLease(QueueClient queue, StorageMessage message, Time
 
     public string PopReceipt => Volatile.Read(ref _popReceipt);
 
-    public IDisposable StartRenewal()
+    public IAsyncDisposable StartRenewal()
     {
         var cts = new CancellationTokenSource();
         var loop = RenewAsync(cts.Token);
@@ -41,12 +41,12 @@ public sealed class MessageLease(QueueClient queue, StorageMessage message, Time
         }
     }
 
-    private sealed class Renewal(CancellationTokenSource cts, Task loop) : IDisposable
+    private sealed class Renewal(CancellationTokenSource cts, Task loop) : IAsyncDisposable
     {
-        public void Dispose()
+        public async ValueTask DisposeAsync()
         {
-            cts.Cancel();
-            loop.GetAwaiter().GetResult();
+            await cts.CancelAsync();
+            await loop;
             cts.Dispose();
         }
     }

@@ -101,7 +101,7 @@ public sealed partial class QueueListener(
             }
 
             bool succeeded;
-            using (var renewal = lease.StartRenewal())
+            await using (lease.StartRenewal())
             {
                 succeeded = await RunFunctionAsync(message, stopping);
             }
