@@ -1,6 +1,5 @@
 using RelayFunctions.Api;
 using RelayFunctions.Helpers;
-using RelayFunctions.RelayMap;
 
 namespace RelayFunctions.Domains;
 
@@ -36,7 +35,7 @@ public static class DomainEndpoints
     }
 
     private static async Task<IResult> CreateAsync(
-        HttpContext http, Caller caller, DomainStore domains, DomainRequest request, MapChanges map, CancellationToken cancellationToken)
+        HttpContext http, Caller caller, DomainStore domains, DomainRequest request, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
         if (body.Errors.Any)
@@ -49,15 +48,11 @@ public static class DomainEndpoints
             return OutcomeResults.Invalid(body.Errors);
         }
         var outcome = await domains.CreateAsync(caller.AccountId, name!, settings!, cancellationToken);
-        if (outcome is Outcome<MailDomain>.Ok)
-        {
-            await map.MarkDirtyAsync($"domain {name} created", cancellationToken);
-        }
         return outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag, d => $"/api/domains/{d.Name}");
     }
 
     private static async Task<IResult> PatchAsync(
-        string name, HttpContext http, Caller caller, DomainStore domains, DomainRequest request, HelperStore helpers, MapChanges map,
+        string name, HttpContext http, Caller caller, DomainStore domains, DomainRequest request, HelperStore helpers,
         CancellationToken cancellationToken)
     {
         if (!DomainName.TryParse(name, out var parsed, out _))
@@ -76,20 +71,16 @@ public static class DomainEndpoints
                 ? new Outcome<DomainSettings>.Invalid(body.Errors.ToDictionary())
                 : new Outcome<DomainSettings>.Ok(settings);
         }, cancellationToken);
-        if (outcome is Outcome<MailDomain>.Ok ok)
+        // An IP helper serves only redirect and hold domains: any other mode removes it.
+        if (outcome is Outcome<MailDomain>.Ok { Value.Settings.Mode: not (DomainMode.Redirect or DomainMode.Hold) })
         {
-            // An IP helper serves only redirect and hold domains: any other mode removes it.
-            if (ok.Value.Settings.Mode is not (DomainMode.Redirect or DomainMode.Hold))
-            {
-                await helpers.RemoveForDomainAsync(caller.AccountId, parsed, cancellationToken);
-            }
-            await map.MarkDirtyAsync($"domain {parsed} changed", cancellationToken);
+            await helpers.RemoveForDomainAsync(caller.AccountId, parsed, cancellationToken);
         }
         return outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag);
     }
 
     private static async Task<IResult> DeleteAsync(
-        string name, HttpContext http, Caller caller, DomainStore domains, HelperStore helpers, MapChanges map, CancellationToken cancellationToken)
+        string name, HttpContext http, Caller caller, DomainStore domains, HelperStore helpers, CancellationToken cancellationToken)
     {
         if (!DomainName.TryParse(name, out var parsed, out _))
         {
@@ -101,7 +92,6 @@ public static class DomainEndpoints
             return outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag);
         }
         await helpers.RemoveForDomainAsync(caller.AccountId, parsed, cancellationToken);
-        await map.MarkDirtyAsync($"domain {parsed} deleted", cancellationToken);
         return TypedResults.NoContent();
     }
 }

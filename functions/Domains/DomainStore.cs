@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using RelayFunctions.Api;
+using RelayFunctions.RelayMap;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.Domains;
@@ -10,9 +11,10 @@ namespace RelayFunctions.Domains;
 /// <summary>
 /// Mail domains in Table storage. A domain lives in its account's partition (<c>Domains</c>: account / name), so
 /// every read is scoped by construction; global uniqueness comes from a claim per name (<c>DomainClaims</c>:
-/// name / "claim" → account) taken before the domain is written and dropped after it is deleted.
+/// name / "claim" → account) taken before the domain is written and dropped after it is deleted. Every write
+/// changes the relay map, so every successful write marks it dirty here, whoever the writer is.
 /// </summary>
-public sealed class DomainStore(StorageClients storage, StorageInitializer initializer, TimeProvider time)
+public sealed class DomainStore(StorageClients storage, StorageInitializer initializer, MapChanges map, TimeProvider time)
 {
     /// <summary>Recipient lists are kept as JSON split over string properties of at most 32K characters.</summary>
     public const int MaxRecipientCharacters = 12 * ChunkSize;
@@ -52,6 +54,7 @@ public sealed class DomainStore(StorageClients storage, StorageInitializer initi
         try
         {
             var response = await Domains.AddEntityAsync(entity, cancellationToken);
+            await map.MarkDirtyAsync($"domain {name} created", cancellationToken);
             return new Outcome<MailDomain>.Ok(FromEntity(entity, response.Headers.ETag!.Value), Created: true);
         }
         catch (RequestFailedException e) when (e.Status == 409)
@@ -85,6 +88,7 @@ public sealed class DomainStore(StorageClients storage, StorageInitializer initi
                     try
                     {
                         var response = await Domains.UpdateEntityAsync(entity, current.ETag, TableUpdateMode.Replace, cancellationToken);
+                        await map.MarkDirtyAsync($"domain {name} changed", cancellationToken);
                         return new Outcome<MailDomain>.Ok(FromEntity(entity, response.Headers.ETag!.Value));
                     }
                     catch (RequestFailedException e) when (Retry.IsConflict(e))
@@ -123,6 +127,7 @@ public sealed class DomainStore(StorageClients storage, StorageInitializer initi
         {
             return new Outcome<MailDomain>.NotFound();
         }
+        await map.MarkDirtyAsync($"domain {name} deleted", cancellationToken);
         await ReleaseClaimAsync(accountId, name, cancellationToken);
         return new Outcome<MailDomain>.Ok(current);
     }
@@ -186,10 +191,8 @@ public sealed class DomainStore(StorageClients storage, StorageInitializer initi
         return entity;
     }
 
-    private static MailDomain FromEntity(TableEntity e) => FromEntity(e, e.ETag);
-
-    /// <summary>For readers of the whole table (the relay map publisher).</summary>
-    internal static MailDomain FromStoredEntity(TableEntity e) => FromEntity(e, e.ETag);
+    /// <summary>Also for readers of the whole table (the relay map publisher).</summary>
+    internal static MailDomain FromEntity(TableEntity e) => FromEntity(e, e.ETag);
 
     private static MailDomain FromEntity(TableEntity e, ETag etag)
     {

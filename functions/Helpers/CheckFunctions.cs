@@ -49,7 +49,7 @@ public sealed partial class CheckScheduler(
         int due = 0, enqueued = 0, skipped = 0;
         using var gate = new SemaphoreSlim(o.EnqueueConcurrency);
         var work = new List<Task>();
-        await foreach (var entry in index.DueAsync(now, int.MaxValue, cancellationToken))
+        await foreach (var entry in index.DueAsync(now, cancellationToken))
         {
             if (work.Count >= o.MaxPerTick)
             {

@@ -5,7 +5,6 @@ using RelayFunctions.Accounts;
 using RelayFunctions.Api;
 using RelayFunctions.Domains;
 using RelayFunctions.Network;
-using RelayFunctions.RelayMap;
 
 namespace RelayFunctions.Helpers;
 
@@ -25,12 +24,12 @@ public sealed record CheckRequest(
 
 /// <summary>
 /// One helper check, safe to run twice: resolve the destination host, decide the routing, record it on the
-/// helper (ETag), then apply it to the domain (ETag), write history and alert. A replayed message (same token)
+/// helper (ETag), then apply it to the domain (ETag; the store marks the relay map dirty), write history and alert. A replayed message (same token)
 /// only re-applies what its first run decided; a stale one (the helper has moved on) does nothing.
 /// </summary>
 public sealed partial class HelperCheck(
     HelperStore helpers, ScheduleIndex index, DomainStore domains, AccountStore accounts, IHostResolver resolver,
-    DestinationPolicy policy, HelperHistory history, HelperAlerts alerts, MapChanges map, TimeProvider time,
+    DestinationPolicy policy, HelperHistory history, HelperAlerts alerts, TimeProvider time,
     IOptions<HelperOptions> options, ILogger<HelperCheck> logger)
 {
     public async Task RunAsync(CheckRequest request, CancellationToken cancellationToken)
@@ -140,7 +139,6 @@ public sealed partial class HelperCheck(
         }
         // Independent of each other, and each idempotent: run them side by side.
         await Task.WhenAll(
-            helper.Change is null ? Task.CompletedTask : map.MarkDirtyAsync($"helper {helper.Domain}", cancellationToken),
             helper.LastCheckNotable ? history.RecordAsync(helper, cancellationToken) : Task.CompletedTask,
             AlertAsync(helper, cancellationToken));
     }

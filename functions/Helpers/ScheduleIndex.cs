@@ -55,14 +55,13 @@ public sealed class ScheduleIndex(StorageClients storage, StorageInitializer ini
         }
     }
 
-    /// <summary>Entries whose bucket ended before <paramref name="now"/>'s bucket began, oldest first.</summary>
-    public async IAsyncEnumerable<Entry> DueAsync(DateTimeOffset now, int limit, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Entries whose bucket ended before <paramref name="now"/>'s bucket began, oldest first; the caller stops when it has enough.</summary>
+    public async IAsyncEnumerable<Entry> DueAsync(DateTimeOffset now, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await initializer.EnsureCreatedAsync();
         var size = options.Value.BucketSize.Ticks;
         var current = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % size), TimeSpan.Zero).ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
         var filter = TableClient.CreateQueryFilter($"PartitionKey lt {current}");
-        var count = 0;
         await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken))
         {
             var parts = e.RowKey.Split('|');
@@ -71,10 +70,6 @@ public sealed class ScheduleIndex(StorageClients storage, StorageInitializer ini
                 continue;
             }
             yield return new Entry(e.PartitionKey, parts[0], parts[1], parts[2], e.GetDateTimeOffset("EnqueuedAt"), e.ETag);
-            if (++count >= limit)
-            {
-                yield break;
-            }
         }
     }
 

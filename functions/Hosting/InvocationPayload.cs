@@ -31,12 +31,8 @@ public static class InvocationPayload
     {
         var value = Data(root, BindingNames.QueueMessage)
             ?? throw new InvalidDataException($"The invocation has no Data.{BindingNames.QueueMessage}.");
-        var body = value.ValueKind switch
-        {
-            JsonValueKind.String => DecodeString(value.GetString()!),
-            JsonValueKind.Object or JsonValueKind.Array => value.GetRawText(),
-            _ => value.GetRawText(),
-        };
+        // A string may be quoted or base64; anything else (an object the host parsed) is the message itself.
+        var body = value.ValueKind == JsonValueKind.String ? DecodeString(value.GetString()!) : value.GetRawText();
 
         var metadata = root.TryGetProperty("Metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
         var id = metadata.ValueKind == JsonValueKind.Object ? ReadString(metadata, "Id") ?? "" : "";

@@ -48,7 +48,7 @@ public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer i
         var count = 0;
         await foreach (var entity in storage.Table("Domains").QueryAsync<TableEntity>(cancellationToken: cancellationToken))
         {
-            var domain = DomainStore.FromStoredEntity(entity);
+            var domain = DomainStore.FromEntity(entity);
             var name = domain.Name.Value;
             var next = NextHop(domain.Settings);
             domains.Append(name).Append(" OK\n");
