@@ -15,12 +15,7 @@ public sealed class CheckSchedulerTests
     [Fact]
     public async Task ATickEnqueuesOnlyTheDueHelpersAndRecoversLostMessages()
     {
-        await using var app = new AppFactory(
-        [
-            new("FUNCTIONS_CUSTOMHANDLER_PORT", "7998"),
-            new("Helpers:BucketSize", "00:00:01"),
-            new("Helpers:EnqueueLease", "00:00:03"),
-        ]);
+        await using var app = AppFactory.UnderFunctionsHost(new("Helpers:BucketSize", "00:00:01"), new("Helpers:EnqueueLease", "00:00:03"));
         var store = app.Services.GetRequiredService<HelperStore>();
         var index = app.Services.GetRequiredService<ScheduleIndex>();
         var scheduler = app.Services.GetRequiredService<CheckScheduler>();

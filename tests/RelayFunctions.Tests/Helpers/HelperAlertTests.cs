@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using RelayFunctions.Domains;
 using RelayFunctions.Helpers;
@@ -10,24 +9,25 @@ namespace RelayFunctions.Tests.Helpers;
 /// <summary>Alerts go to a real SMTP server on loopback: one per routing change, worded as the seed's sample, never twice.</summary>
 public sealed class HelperAlertTests
 {
+    private static KeyValuePair<string, string?>[] AlertsTo(SmtpSink sink) =>
+    [
+        new("Alerts:Transport", "smtp"),
+        new("Alerts:From", "alerts@relay.example"),
+        new("Alerts:Tag", "relay"),
+        new("Alerts:Smtp:Host", "127.0.0.1"),
+        new("Alerts:Smtp:Port", sink.Port.ToString()),
+        new("Alerts:Smtp:Security", "none"),
+    ];
+
     [Fact]
     public async Task AModeChangeSendsOneAlertEvenWhenItsCheckIsReplayed()
     {
         await using var sink = await SmtpSink.StartAsync();
-        await using var app = new HelperApp(
-        [
-            new("Alerts:Transport", "smtp"),
-            new("Alerts:From", "alerts@relay.example"),
-            new("Alerts:Tag", "relay"),
-            new("Alerts:Smtp:Host", "127.0.0.1"),
-            new("Alerts:Smtp:Port", sink.Port.ToString()),
-            new("Alerts:Smtp:Security", "none"),
-        ]);
+        await using var app = new HelperApp(AlertsTo(sink));
         var (client, domain) = await app.NewDomainAsync("alerted", alertEmail: "owner-alerts@alerted.example");
         var host = Knot.NewName("alert");
         await Knot.SetAsync(host, 1, "61.0.0.1");
-        (await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = host, destinationPort = 2525, alertOnChange = true }))
-            .EnsureSuccessStatusCode();
+        await HelperApp.AttachAsync(client, domain, host, 2525, alertOnChange: true);
         await HelperApp.RoutingAsync(client, domain, "redirect", "61.0.0.1", 2525);
 
         var first = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count >= 1, TimeSpan.FromSeconds(10), "the alert");
@@ -62,19 +62,13 @@ public sealed class HelperAlertTests
     public async Task NoAlertIsSentWhenTheHelperDoesNotAskOrTheAccountHasNoAlertAddress()
     {
         await using var sink = await SmtpSink.StartAsync();
-        await using var app = new HelperApp(
-        [
-            new("Alerts:Transport", "smtp"),
-            new("Alerts:Smtp:Host", "127.0.0.1"),
-            new("Alerts:Smtp:Port", sink.Port.ToString()),
-            new("Alerts:Smtp:Security", "none"),
-        ]);
+        await using var app = new HelperApp(AlertsTo(sink));
         var (quiet, quietDomain) = await app.NewDomainAsync("quiet", alertEmail: "q@quiet.example");
         var (noAddress, noAddressDomain) = await app.NewDomainAsync("no-address");
         var host = Knot.NewName("quiet");
         await Knot.SetAsync(host, 60, "62.0.0.1");
-        (await quiet.PutAsJsonAsync($"/api/domains/{quietDomain}/ip-helper", new { destinationHost = host, destinationPort = 25, alertOnChange = false })).EnsureSuccessStatusCode();
-        (await noAddress.PutAsJsonAsync($"/api/domains/{noAddressDomain}/ip-helper", new { destinationHost = host, destinationPort = 25, alertOnChange = true })).EnsureSuccessStatusCode();
+        await HelperApp.AttachAsync(quiet, quietDomain, host, 25, alertOnChange: false);
+        await HelperApp.AttachAsync(noAddress, noAddressDomain, host, 25, alertOnChange: true);
 
         await HelperApp.RoutingAsync(quiet, quietDomain, "redirect", "62.0.0.1");
         await HelperApp.RoutingAsync(noAddress, noAddressDomain, "redirect", "62.0.0.1");

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using RelayFunctions.Domains;
 using RelayFunctions.Helpers;
@@ -20,7 +19,7 @@ public sealed class HelperConcurrencyTests : IClassFixture<HelperApp>
         var (client, domain) = await _app.NewDomainAsync("racing");
         var host = Knot.NewName("race");
         await Knot.SetAsync(host, 1, "71.0.0.1");
-        (await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = host, destinationPort = 2525 })).EnsureSuccessStatusCode();
+        await HelperApp.AttachAsync(client, domain, host, 2525);
         await HelperApp.RoutingAsync(client, domain, "redirect", "71.0.0.1");
 
         var check = _app.Services.GetRequiredService<HelperCheck>();
@@ -54,7 +53,7 @@ public sealed class HelperConcurrencyTests : IClassFixture<HelperApp>
         var newHost = Knot.NewName("new");
         await Knot.SetAsync(oldHost, 1, "72.0.0.1");
         await Knot.SetAsync(newHost, 1, "72.0.0.2");
-        (await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = oldHost, destinationPort = 25 })).EnsureSuccessStatusCode();
+        await HelperApp.AttachAsync(client, domain, oldHost, 25);
         await HelperApp.RoutingAsync(client, domain, "redirect", "72.0.0.1");
 
         var check = _app.Services.GetRequiredService<HelperCheck>();
@@ -62,7 +61,7 @@ public sealed class HelperConcurrencyTests : IClassFixture<HelperApp>
         var request = new CheckRequest("edit-race", domain, helper.IndexBucket, helper.IndexNonce, Guid.NewGuid().ToString("N"));
         await Task.WhenAll(
             check.RunAsync(request, default),
-            client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = newHost, destinationPort = 587 }));
+            HelperApp.AttachAsync(client, domain, newHost, 587));
 
         var settings = await HelperApp.HelperAsync(client, domain);
         Assert.Equal(newHost, settings.GetProperty("destinationHost").GetString());
@@ -76,7 +75,7 @@ public sealed class HelperConcurrencyTests : IClassFixture<HelperApp>
         var (client, domain) = await _app.NewDomainAsync("replayed");
         var host = Knot.NewName("replay");
         await Knot.SetAsync(host, 3600, "73.0.0.1");
-        (await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = host, destinationPort = 25 })).EnsureSuccessStatusCode();
+        await HelperApp.AttachAsync(client, domain, host, 25);
         await HelperApp.RoutingAsync(client, domain, "redirect", "73.0.0.1");
         var before = await client.GetAsync($"/api/domains/{domain}/ip-helper");
         var history = await (await client.GetAsync($"/api/domains/{domain}/ip-helper/history")).ReadJsonAsync();

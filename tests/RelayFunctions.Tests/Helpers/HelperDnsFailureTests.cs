@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Net.Sockets;
 using RelayFunctions.Tests.Infrastructure;
 
@@ -30,8 +29,7 @@ public sealed class HelperDnsFailureTests : IDisposable
     {
         await using var app = new HelperApp([new("Dns:Servers:0", $"127.0.0.1:{dnsPort}")]);
         var (client, domain) = await app.NewDomainAsync(stem, mode: "redirect");
-        (await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = Knot.NewName("home"), destinationPort = 2525 }))
-            .EnsureSuccessStatusCode();
+        await HelperApp.AttachAsync(client, domain, Knot.NewName("home"), 2525);
 
         await HelperApp.RoutingAsync(client, domain, "hold");
         var helper = await HelperApp.HelperAsync(client, domain);

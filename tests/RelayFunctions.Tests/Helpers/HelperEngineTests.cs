@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.Helpers;
@@ -14,20 +13,13 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
 
     public HelperEngineTests(HelperApp app) => _app = app;
 
-    private static async Task<HttpResponseMessage> AttachAsync(HttpClient client, string domain, string host, int port = 2525, bool ipv6 = false)
-    {
-        var response = await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = host, destinationPort = port, allowIpv6 = ipv6 });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        return response;
-    }
-
     [Fact]
     public async Task APublicAddressRedirectsToItOnTheHelpersPortAndTheTtlSetsTheNextCheck()
     {
         var (client, domain) = await _app.NewDomainAsync("public-a");
         var host = Knot.NewName("home");
         await Knot.SetAsync(host, 300, "1.2.3.4");
-        await AttachAsync(client, domain, host, 2525);
+        await HelperApp.AttachAsync(client, domain, host, 2525);
 
         await HelperApp.RoutingAsync(client, domain, "redirect", "1.2.3.4", 2525);
         var helper = await HelperApp.HelperAsync(client, domain);
@@ -51,7 +43,7 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         var (client, domain) = await _app.NewDomainAsync("private-a");
         var host = Knot.NewName("home");
         await Knot.SetAsync(host, 60, "5.6.7.8");
-        await AttachAsync(client, domain, host);
+        await HelperApp.AttachAsync(client, domain, host);
         await HelperApp.RoutingAsync(client, domain, "redirect", "5.6.7.8");
 
         await Knot.SetAsync(host, 60, address);
@@ -69,7 +61,7 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         var (client, domain) = await _app.NewDomainAsync("gone-a");
         var host = Knot.NewName("home");
         await Knot.SetAsync(host, 60, "5.6.7.9");
-        await AttachAsync(client, domain, host);
+        await HelperApp.AttachAsync(client, domain, host);
         await HelperApp.RoutingAsync(client, domain, "redirect", "5.6.7.9");
 
         await Knot.DeleteAsync(host);
@@ -97,7 +89,7 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         var (client, domain) = await _app.NewDomainAsync("ttl-a");
         var host = Knot.NewName("dyn");
         await Knot.SetAsync(host, 2, "11.22.33.44");
-        await AttachAsync(client, domain, host, 587);
+        await HelperApp.AttachAsync(client, domain, host, 587);
         await HelperApp.RoutingAsync(client, domain, "redirect", "11.22.33.44", 587);
 
         await Knot.SetAsync(host, 2, "11.22.33.45");
@@ -112,7 +104,7 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         var target = Knot.NewName("target");
         await Knot.SetAsync(target, 3600, "21.0.0.1");
         await Knot.UpdateAsync([$"update add {alias}. 120 CNAME {target}."]);
-        (await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = alias, destinationPort = 25 })).EnsureSuccessStatusCode();
+        await HelperApp.AttachAsync(client, domain, alias, 25);
 
         await HelperApp.RoutingAsync(client, domain, "redirect", "21.0.0.1", 25);
         var helper = await HelperApp.HelperAsync(client, domain);
@@ -126,7 +118,7 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         var (client, domain) = await _app.NewDomainAsync("now-a");
         var host = Knot.NewName("static");
         await Knot.SetAsync(host, 86400, "31.32.33.34");
-        await AttachAsync(client, domain, host);
+        await HelperApp.AttachAsync(client, domain, host);
         await HelperApp.RoutingAsync(client, domain, "redirect", "31.32.33.34");
 
         await Knot.SetAsync(host, 86400, "31.32.33.35");
@@ -147,7 +139,7 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         var host = Knot.NewName("multi");
         string[] offered = ["41.0.0.1", "41.0.0.2", "41.0.0.3"];
         await Knot.SetAsync(host, 1, offered);
-        await AttachAsync(client, domain, host);
+        await HelperApp.AttachAsync(client, domain, host);
         var first = (await HelperApp.RoutingAsync(client, domain, "redirect")).GetProperty("destinationHost").GetString()!;
         Assert.Contains(first, offered);
 
@@ -170,12 +162,12 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         var (client, domain) = await _app.NewDomainAsync("v6-a");
         var host = Knot.NewName("v6");
         await Knot.SetAsync(host, 60, "2606:4700::1111");
-        await AttachAsync(client, domain, host, 25, ipv6: false);
+        await HelperApp.AttachAsync(client, domain, host, 25, allowIpv6: false);
         await Eventually.WaitAsync(() => HelperApp.HelperAsync(client, domain),
             h => h.GetProperty("lastOutcome").ValueKind != System.Text.Json.JsonValueKind.Null, TimeSpan.FromSeconds(20), "a check");
         Assert.Equal("hold", (await HelperApp.DomainAsync(client, domain)).GetProperty("mode").GetString());
 
-        await AttachAsync(client, domain, host, 25, ipv6: true);
+        await HelperApp.AttachAsync(client, domain, host, 25, allowIpv6: true);
         await HelperApp.RoutingAsync(client, domain, "redirect", "2606:4700::1111", 25);
     }
 
@@ -185,7 +177,7 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         var (client, domain) = await _app.NewDomainAsync("history-a");
         var host = Knot.NewName("hist");
         await Knot.SetAsync(host, 60, "51.0.0.1");
-        await AttachAsync(client, domain, host);
+        await HelperApp.AttachAsync(client, domain, host);
         await HelperApp.RoutingAsync(client, domain, "redirect", "51.0.0.1");
         await Knot.DeleteAsync(host);
         (await client.PostAsync($"/api/domains/{domain}/ip-helper/check-now", null)).EnsureSuccessStatusCode();

@@ -16,18 +16,13 @@ public sealed class HelperIndexTests
     [Fact]
     public async Task RacingChecksOfOneHelperNeverLeaveItWithoutItsIndexEntry()
     {
-        await using var app = new AppFactory(
-        [
-            .. HelperApp.FastEngine(),
-            new("FUNCTIONS_CUSTOMHANDLER_PORT", "7997"),
-            new("Helpers:BucketSize", "00:01:00"),
-        ]);
+        await using var app = AppFactory.UnderFunctionsHost([.. HelperApp.FastEngine(), new("Helpers:BucketSize", "00:01:00")]);
         var client = await app.NewAccountAsync("indexed");
         var domain = $"indexed-{Guid.NewGuid().ToString("N")[..8]}.example";
         await client.SendAsync(HttpMethod.Post, "/api/domains", new { name = domain, mode = "hold" });
         var host = Knot.NewName("idx");
         await Knot.SetAsync(host, 1, "81.0.0.1");
-        (await client.SendAsync(HttpMethod.Put, $"/api/domains/{domain}/ip-helper", new { destinationHost = host, destinationPort = 25 })).EnsureSuccessStatusCode();
+        await HelperApp.AttachAsync(client, domain, host, 25);
 
         var store = app.Services.GetRequiredService<HelperStore>();
         var check = app.Services.GetRequiredService<HelperCheck>();

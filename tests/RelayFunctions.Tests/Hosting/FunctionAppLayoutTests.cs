@@ -59,7 +59,7 @@ public sealed class FunctionAppLayoutTests : IClassFixture<FunctionAppLayoutTest
     [Fact]
     public async Task EveryTimerAndQueueFunctionHasAMatchingFunctionJson()
     {
-        await using var app = new AppFactory([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7995")]);
+        await using var app = AppFactory.UnderFunctionsHost();
         var catalog = app.Services.GetRequiredService<RelayFunctions.Hosting.FunctionCatalog>();
         JsonElement Binding(string function) =>
             JsonDocument.Parse(File.ReadAllText(Path.Combine(_published.Folder, function, "function.json"))).RootElement.GetProperty("bindings").EnumerateArray().Single();

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using RelayFunctions.Hosting;
 using RelayFunctions.Hosting.Queues;
 using RelayFunctions.Storage;
@@ -11,11 +10,7 @@ namespace RelayFunctions.Tests.Hosting;
 /// <summary>The standalone queue runner against Azurite, with the Functions host's retry and poison semantics.</summary>
 public sealed class QueueRunnerTests
 {
-    private readonly StorageClients _storage = new(Options.Create(new StorageOptions
-    {
-        ConnectionString = Azurite.ConnectionString,
-        Prefix = Azurite.NewPrefix(),
-    }));
+    private readonly StorageClients _storage = Azurite.NewStorageClients();
 
     private sealed class RecordingFunction(string queue, Func<QueueMessage, Task> run) : IQueueFunction
     {

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using RelayFunctions.Hosting;
 using RelayFunctions.Hosting.Timers;
 using RelayFunctions.Storage;
@@ -11,11 +10,7 @@ namespace RelayFunctions.Tests.Hosting;
 /// <summary>The standalone timer runner against Azurite: a singleton across instances, and past-due runs on start.</summary>
 public sealed class TimerRunnerTests
 {
-    private readonly StorageClients _storage = new(Options.Create(new StorageOptions
-    {
-        ConnectionString = Azurite.ConnectionString,
-        Prefix = Azurite.NewPrefix(),
-    }));
+    private readonly StorageClients _storage = Azurite.NewStorageClients();
 
     private sealed record Tick(string Instance, TimerInfo Info, DateTimeOffset At);
 

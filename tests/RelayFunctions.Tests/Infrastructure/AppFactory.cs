@@ -34,6 +34,13 @@ public class AppFactory : WebApplicationFactory<Program>
 
     public string Prefix { get; }
 
+    /// <summary>
+    /// The app as the Functions host runs it: no timer or queue runner of its own, so a test drives ticks and checks
+    /// by hand. The port only selects the mode; the in-memory test server never binds it.
+    /// </summary>
+    public static AppFactory UnderFunctionsHost(params KeyValuePair<string, string?>[] settings) =>
+        new([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7999"), .. settings]);
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");

@@ -18,6 +18,10 @@ public static class Azurite
     /// <summary>A fresh storage prefix, so each test class has tables, queues and containers of its own.</summary>
     public static string NewPrefix() => "t" + Guid.NewGuid().ToString("N")[..12];
 
+    /// <summary>The app's storage clients on this Azurite, under a fresh prefix.</summary>
+    public static RelayFunctions.Storage.StorageClients NewStorageClients() =>
+        new(Microsoft.Extensions.Options.Options.Create(new RelayFunctions.Storage.StorageOptions { ConnectionString = ConnectionString, Prefix = NewPrefix() }));
+
     private static string Start()
     {
         var fromScript = Environment.GetEnvironmentVariable("RELAY_TEST_STORAGE");

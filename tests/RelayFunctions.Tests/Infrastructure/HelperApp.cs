@@ -45,6 +45,13 @@ public class HelperApp : AppFactory
         return (client, domain);
     }
 
+    /// <summary>Attaches (or replaces) the domain's IP helper, failing the test with the problem if the API refuses.</summary>
+    public static async Task AttachAsync(HttpClient client, string domain, string host, int port = 2525, bool alertOnChange = false, bool allowIpv6 = false)
+    {
+        var response = await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = host, destinationPort = port, alertOnChange, allowIpv6 });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     public static async Task<JsonElement> DomainAsync(HttpClient client, string domain) =>
         await (await client.GetAsync($"/api/domains/{domain}")).ReadJsonAsync();
 

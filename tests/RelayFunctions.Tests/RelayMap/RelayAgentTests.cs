@@ -2,8 +2,6 @@ using System.Net.Http.Json;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using RelayAgent;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Tests.Infrastructure;
@@ -26,7 +24,7 @@ public sealed class RelayAgentTests : IDisposable
     [Fact]
     public async Task AMapRecreatedWithLowerGenerationNumbersIsAppliedAllTheSame()
     {
-        await using var app = new AppFactory([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7993")]);
+        await using var app = AppFactory.UnderFunctionsHost();
         var client = await app.NewAccountAsync("recreated");
         (await client.PostAsJsonAsync("/api/domains", new { name = "fresh.recreated.example", mode = "hold" })).EnsureSuccessStatusCode();
         var published = await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v", default);
@@ -36,16 +34,11 @@ public sealed class RelayAgentTests : IDisposable
         Directory.CreateDirectory(config);
         await File.WriteAllTextAsync(Path.Combine(config, "main.cf"), "");
         await File.WriteAllTextAsync(Path.Combine(_maps, "applied.json"), """{"Generation":50}""");
-        var options = new AgentOptions
+        var (worker, applier) = TestAgent.Create(new AgentOptions
         {
-            RelayId = "recreated", ConnectionString = Azurite.ConnectionString, Prefix = app.Prefix, MapDirectory = _maps,
+            RelayId = "recreated", Prefix = app.Prefix, MapDirectory = _maps,
             PostfixConfigDirectory = config, Postfix = "/bin/true", Postqueue = "/bin/true",
-        };
-        var applier = new MapApplier(options, new Commands(options), NullLogger<MapApplier>.Instance);
-        var worker = new AgentWorker(
-            new MapSource(new BlobContainerClient(Azurite.ConnectionString, $"{app.Prefix}-relay-map")), applier,
-            new TableClient(Azurite.ConnectionString, app.Prefix + "RelayReports"), Options.Create(options), TimeProvider.System,
-            NullLogger<AgentWorker>.Instance);
+        });
 
         var result = await worker.PollOnceAsync(default);
         Assert.Equal(published.Generation, result!.Generation);
@@ -57,7 +50,7 @@ public sealed class RelayAgentTests : IDisposable
     [Fact]
     public async Task ACorruptGenerationChangesNothingOnTheRelayAndIsReported()
     {
-        await using var app = new AppFactory([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7994")]);
+        await using var app = AppFactory.UnderFunctionsHost();
         var client = await app.NewAccountAsync("agent");
         (await client.PostAsJsonAsync("/api/domains", new { name = "corrupt.agent.example", mode = "hold" })).EnsureSuccessStatusCode();
         var published = await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v", default);
@@ -69,11 +62,8 @@ public sealed class RelayAgentTests : IDisposable
 
         Directory.CreateDirectory(_maps);
         await File.WriteAllTextAsync(Path.Combine(_maps, "transport"), "before\n");
-        var options = new AgentOptions { RelayId = "agent-test", ConnectionString = Azurite.ConnectionString, Prefix = app.Prefix, MapDirectory = _maps, Postmap = "/bin/false" };
-        var reports = new TableClient(Azurite.ConnectionString, app.Prefix + "RelayReports");
-        var worker = new AgentWorker(
-            new MapSource(container), new MapApplier(options, new Commands(options), NullLogger<MapApplier>.Instance),
-            reports, Options.Create(options), TimeProvider.System, NullLogger<AgentWorker>.Instance);
+        var (worker, _) = TestAgent.Create(new AgentOptions { RelayId = "agent-test", Prefix = app.Prefix, MapDirectory = _maps, Postmap = "/bin/false" });
+        var reports = TestAgent.Reports(app.Prefix);
 
         Assert.Null(await worker.PollOnceAsync(default));
         Assert.Equal("before\n", await File.ReadAllTextAsync(Path.Combine(_maps, "transport")));

@@ -2,11 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
-using Azure.Data.Tables;
-using Azure.Storage.Blobs;
 using MailKit.Net.Smtp;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using MimeKit;
 using RelayAgent;
 using RelayFunctions.Tests.Alerts;
@@ -39,7 +35,7 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
         var domain = $"e2e-{Guid.NewGuid().ToString("N")[..8]}.example";
         (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold", recipients = new[] { $"alice@{domain}" } })).EnsureSuccessStatusCode();
         var host = Knot.NewName("e2e");
-        (await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = host, destinationPort = sink.Port })).EnsureSuccessStatusCode();
+        await HelperApp.AttachAsync(client, domain, host, sink.Port);
         await Eventually.WaitAsync(() => Task.FromResult(ReadMap("transport")), t => t.Contains($"{domain} hold:"), TimeSpan.FromSeconds(30), "the relay to hold the domain");
 
         // 1. Held: accepted with 250 and kept in the queue.
@@ -81,21 +77,15 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
 
     private static async Task<AsyncAgent> StartAgentAsync(string prefix)
     {
-        var options = new AgentOptions
+        File.Delete(Path.Combine(Relay.MapDirectory, "applied.json"));
+        var (worker, _) = TestAgent.Create(new AgentOptions
         {
             RelayId = "e2e-relay",
-            ConnectionString = Azurite.ConnectionString,
             Prefix = prefix,
             MapDirectory = Relay.MapDirectory,
             PostfixConfigDirectory = Relay.ConfigDirectory,
             PollInterval = TimeSpan.FromSeconds(1),
-        };
-        File.Delete(Path.Combine(Relay.MapDirectory, "applied.json"));
-        var worker = new AgentWorker(
-            new MapSource(new BlobContainerClient(Azurite.ConnectionString, $"{prefix}-relay-map")),
-            new MapApplier(options, new Commands(options), NullLogger<MapApplier>.Instance),
-            new TableClient(Azurite.ConnectionString, prefix + "RelayReports"),
-            Options.Create(options), TimeProvider.System, NullLogger<AgentWorker>.Instance);
+        });
         await worker.StartAsync(default);
         return new AsyncAgent(worker);
     }

@@ -13,8 +13,7 @@ namespace RelayFunctions.Tests.RelayMap;
 /// <summary>Publishing the relay map to Blob storage (Azurite): generations, hashes, the forward-only pointer, pruning.</summary>
 public sealed class RelayMapPublisherTests
 {
-    private static AppFactory NoTimers(params KeyValuePair<string, string?>[] extra) =>
-        new([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7996"), .. extra]);
+    private static AppFactory NoTimers(params KeyValuePair<string, string?>[] extra) => AppFactory.UnderFunctionsHost(extra);
 
     private static async Task<string> ReadAsync(AppFactory app, string path)
     {
