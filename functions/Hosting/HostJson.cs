@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.Configuration.Memory;
 
 namespace RelayFunctions.Hosting;
 
@@ -18,13 +18,11 @@ public static class HostJson
         {
             return;
         }
-        var provider = new JsonConfigurationProvider(new JsonConfigurationSource { Path = Path.GetFileName(path), FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(path)!) });
-        var root = new ConfigurationRoot([provider]);
-        var values = root.AsEnumerable()
-            .Where(kv => kv.Value is not null && configuration[$"{Section}:{kv.Key}"] is null)
-            .Select(kv => new KeyValuePair<string, string?>($"{Section}:{kv.Key}", kv.Value));
+        var values = new ConfigurationBuilder().AddJsonFile(path).Build().AsEnumerable()
+            .Where(kv => kv.Value is not null)
+            .Select(kv => new KeyValuePair<string, string?>($"{Section}:{kv.Key}", kv.Value))
+            .ToList();
         // Inserted first, so every later source (environment, command line, test settings) wins.
-        var sources = ((IConfigurationBuilder)configuration).Sources;
-        sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = values.ToList() });
+        ((IConfigurationBuilder)configuration).Sources.Insert(0, new MemoryConfigurationSource { InitialData = values });
     }
 }
