@@ -130,7 +130,8 @@ public sealed record HelperView(
         h.Status.LastOutcome is { } kind
             ? new OutcomeView(CheckOutcome.Name(kind), h.Status.Addresses.Select(a => a.ToString()).ToList(), h.Status.Ttl, h.Status.Reason)
             : null,
-        h.Created, h.Updated) { Helper = h };
+        h.Created, h.Updated)
+    { Helper = h };
 }
 
 public sealed record HelperList(IReadOnlyList<HelperView> Helpers);

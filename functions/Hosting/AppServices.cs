@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using RelayFunctions.Accounts;
-using RelayFunctions.Api;
 using RelayFunctions.Alerts;
+using RelayFunctions.Api;
 using RelayFunctions.Domains;
 using RelayFunctions.Helpers;
 using RelayFunctions.Hosting.Queues;

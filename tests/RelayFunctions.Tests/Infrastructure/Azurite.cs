@@ -11,7 +11,7 @@ namespace RelayFunctions.Tests.Infrastructure;
 public static class Azurite
 {
     private static readonly Lazy<string> Connection = new(Start);
-    private static Process? _process;
+    private static Process? Started;
 
     public static string ConnectionString => Connection.Value;
 
@@ -47,8 +47,8 @@ public static class Azurite
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        _process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } };
+        Started = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Started.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } };
         foreach (var port in new[] { blob, queue, table })
         {
             WaitForPort(port, TimeSpan.FromSeconds(60));

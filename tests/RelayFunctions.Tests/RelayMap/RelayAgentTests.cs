@@ -36,8 +36,12 @@ public sealed class RelayAgentTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(_maps, "applied.json"), """{"Generation":50}""");
         var (worker, applier) = TestAgent.Create(new AgentOptions
         {
-            RelayId = "recreated", Prefix = app.Prefix, MapDirectory = _maps,
-            PostfixConfigDirectory = config, Postfix = "/bin/true", Postqueue = "/bin/true",
+            RelayId = "recreated",
+            Prefix = app.Prefix,
+            MapDirectory = _maps,
+            PostfixConfigDirectory = config,
+            Postfix = "/bin/true",
+            Postqueue = "/bin/true",
         });
 
         var result = await worker.PollOnceAsync(default);
