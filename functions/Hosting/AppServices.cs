@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using RelayFunctions.Accounts;
 using RelayFunctions.Alerts;
 using RelayFunctions.Api;
@@ -15,6 +17,9 @@ namespace RelayFunctions.Hosting;
 /// <summary>Every registration of the app, in one place.</summary>
 public static class AppServices
 {
+    /// <summary>The service name in telemetry, and the name of the app's own ActivitySource and Meter.</summary>
+    public const string ServiceName = "RelayFunctions";
+
     public static WebApplicationBuilder AddRelayFunctions(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -23,6 +28,7 @@ public static class AppServices
         var mode = HostingMode.From(configuration);
         services.AddSingleton(mode);
         services.AddSingleton(TimeProvider.System);
+        builder.AddRelayTelemetry(ServiceName, t => t.AddAspNetCoreInstrumentation(), m => m.AddAspNetCoreInstrumentation());
 
         services.AddOptions<StorageOptions>().Configure(o =>
         {
