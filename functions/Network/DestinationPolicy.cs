@@ -22,7 +22,7 @@ public sealed class DestinationOptions
 /// </summary>
 public sealed class DestinationPolicy
 {
-    private static readonly AddressRange[] SpecialPurpose =
+    private static readonly IPNetwork[] SpecialPurpose =
     [
         .. new[]
         {
@@ -32,19 +32,19 @@ public sealed class DestinationPolicy
             "224.0.0.0/4", "240.0.0.0/4",
             "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23",
             "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "ff00::/8",
-        }.Select(AddressRange.Parse),
+        }.Select(Networks.Parse),
     ];
 
-    private static readonly AddressRange GlobalUnicastV6 = AddressRange.Parse("2000::/3");
+    private static readonly IPNetwork GlobalUnicastV6 = IPNetwork.Parse("2000::/3");
 
-    private readonly AddressRange[] _allowed;
+    private readonly IPNetwork[] _allowed;
 
     public DestinationPolicy(IOptions<DestinationOptions> options)
     {
         _allowed = options.Value.AllowedRanges
             .Where(r => !string.IsNullOrWhiteSpace(r))
-            .Select(r => AddressRange.TryParse(r, out var range)
-                ? range
+            .Select(r => Networks.TryParse(r, out var range)
+                ? range.Value
                 : throw new InvalidOperationException($"Destinations:AllowedRanges entry '{r}' is not an address or CIDR range."))
             .ToArray();
     }
