@@ -28,6 +28,12 @@ public sealed class AgentOptions
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often an idle relay rewrites its report (<c>LastSeen</c>), so operators can tell a live relay from a dead
+    /// one. Between heartbeats an unchanged poll costs one request (the 304) and writes nothing.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     public string Postmap { get; set; } = "postmap";
     public string Postqueue { get; set; } = "postqueue";
     public string Postfix { get; set; } = "postfix";

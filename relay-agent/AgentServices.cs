@@ -12,6 +12,9 @@ public static class AgentServices
     public static IServiceCollection AddRelayAgent(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AgentOptions>().Bind(configuration.GetSection(AgentOptions.Section));
+        // Stopping cancels whatever is in flight (MapApplier is crash-safe), so it takes milliseconds; this only bounds
+        // a hosted service that would ignore its token, well within systemd's TimeoutStopSec.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<AgentOptions>>().Value);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
@@ -33,7 +36,9 @@ public static class AgentServices
         });
         services.AddSingleton<MapSource>();
         services.AddSingleton<Commands>();
+        services.AddSingleton<AgentTelemetry>();
         services.AddSingleton<MapApplier>();
+        services.AddSingleton<RelayReporter>();
         services.AddSingleton<AgentWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentWorker>());
         return services;

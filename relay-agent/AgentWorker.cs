@@ -1,5 +1,4 @@
-using Azure.Data.Tables;
-using Microsoft.Extensions.Options;
+using System.Diagnostics;
 
 namespace RelayAgent;
 
@@ -9,27 +8,31 @@ namespace RelayAgent;
 /// A failed download or apply changes nothing on the relay and is tried again at the next poll.
 /// </summary>
 public sealed partial class AgentWorker(
-    MapSource source, MapApplier applier, TableClient reports, IOptions<AgentOptions> options, TimeProvider time,
+    MapSource source, MapApplier applier, RelayReporter reporter, AgentTelemetry telemetry, AgentOptions options, TimeProvider time,
     ILogger<AgentWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        telemetry.Current(applier.AppliedGeneration);
+        try
         {
-            await PollOnceAsync(stoppingToken);
-            try
+            while (true)
             {
-                await Task.Delay(options.Value.PollInterval, time, stoppingToken);
+                await PollOnceAsync(stoppingToken);
+                await Task.Delay(options.PollInterval, time, stoppingToken);
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping is not a failure: a download in flight is dropped, and an apply cut short is applied again,
+            // releases included, at the next start (MapApplier is crash-safe).
+            Log.Stopped(logger);
         }
     }
 
     public async Task<ApplyResult?> PollOnceAsync(CancellationToken ct)
     {
+        using var activity = AgentTelemetry.Source.StartActivity("relay_map.poll");
         MapPointer? pointer = null;
         try
         {
@@ -37,37 +40,23 @@ public sealed partial class AgentWorker(
             // The pointer never moves backwards, so any other generation than ours is newer, or a recreated map.
             if (pointer is null || pointer.Generation == applier.AppliedGeneration)
             {
+                await reporter.ReportAsync(applier.AppliedGeneration, applier.AppliedAt, null, ct);
                 return null;
             }
+            activity?.SetTag("relay_map.generation", pointer.Generation);
             var generation = await source.DownloadAsync(pointer, ct);
             var result = await applier.ApplyAsync(generation, ct);
-            await ReportAsync(result.Generation, null, ct);
+            await reporter.ReportAsync(result.Generation, applier.AppliedAt, null, ct);
             return result;
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             Log.Failed(logger, e, pointer?.Generation);
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            telemetry.PollFailed();
             source.Reset();
-            await ReportAsync(applier.AppliedGeneration, e.Message, ct);
+            await reporter.ReportAsync(applier.AppliedGeneration, applier.AppliedAt, e.Message, ct);
             return null;
-        }
-    }
-
-    private async Task ReportAsync(long generation, string? error, CancellationToken ct)
-    {
-        try
-        {
-            await reports.CreateIfNotExistsAsync(ct);
-            await reports.UpsertEntityAsync(new TableEntity("relay", options.Value.RelayId)
-            {
-                ["Generation"] = generation,
-                ["AppliedAt"] = time.GetUtcNow(),
-                ["Error"] = error,
-            }, TableUpdateMode.Replace, ct);
-        }
-        catch (Azure.RequestFailedException e)
-        {
-            Log.ReportFailed(logger, e);
         }
     }
 
@@ -76,7 +65,7 @@ public sealed partial class AgentWorker(
         [LoggerMessage(Level = LogLevel.Error, Message = "Applying relay map generation {Generation} failed; will retry")]
         public static partial void Failed(ILogger logger, Exception exception, long? generation);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not report to storage")]
-        public static partial void ReportFailed(ILogger logger, Exception exception);
+        [LoggerMessage(Level = LogLevel.Information, Message = "Relay agent stopped")]
+        public static partial void Stopped(ILogger logger);
     }
 }

@@ -12,18 +12,36 @@ public sealed record ApplyResult(long Generation, IReadOnlyList<string> Released
 /// gives every daemon the whole new set (and clears qmgr's 30-second resolver cache), and the mail of each domain
 /// that left hold is released with <c>postqueue -s</c>.
 /// </summary>
-public sealed partial class MapApplier(AgentOptions options, Commands commands, ILogger<MapApplier> logger)
+/// <remarks>
+/// Crash-safe: which domains left hold is decided against the held set of the last generation whose release
+/// completed, kept in the state file, which is written only after every flush succeeded. An agent killed anywhere
+/// in between applies the generation again at its next start, finds the same domains left hold, and releases them;
+/// the tables already on disk say nothing about what was released.
+/// </remarks>
+public sealed partial class MapApplier(AgentOptions options, Commands commands, AgentTelemetry telemetry, TimeProvider time, ILogger<MapApplier> logger)
 {
     private static readonly string[] Order = ["transport", "message_size_limits", "relay_recipients", "relay_domains"];
     private string StateFile => Path.Combine(options.MapDirectory, "applied.json");
 
-    public long AppliedGeneration =>
-        File.Exists(StateFile) ? JsonSerializer.Deserialize<State>(File.ReadAllText(StateFile))?.Generation ?? 0 : 0;
+    public long AppliedGeneration => ReadState()?.Generation ?? 0;
+
+    /// <summary>When the applied generation was applied; null when unknown (nothing applied, or an older state file).</summary>
+    public DateTimeOffset? AppliedAt => ReadState()?.AppliedAt;
 
     public async Task<ApplyResult> ApplyAsync(MapGeneration generation, CancellationToken ct)
     {
+        using var activity = AgentTelemetry.Source.StartActivity("relay_map.apply");
+        activity?.SetTag("relay_map.generation", generation.Generation);
+        var started = time.GetTimestamp();
         var dir = options.MapDirectory;
         Directory.CreateDirectory(dir);
+
+        var held = generation.Files.TryGetValue("transport", out var transport) ? HeldDomains(Lines(transport)) : [];
+        var relayed = generation.Files.TryGetValue("relay_domains", out var domains) ? Lines(domains).Select(l => l.Key).ToHashSet(StringComparer.Ordinal) : [];
+        // A state file from before held sets were recorded: the transport on disk is the best that is known.
+        var heldBefore = ReadState()?.Held?.ToHashSet(StringComparer.Ordinal) ?? HeldDomains(FileLines(Path.Combine(dir, "transport")));
+        var released = heldBefore.Except(held).Where(relayed.Contains).Order(StringComparer.Ordinal).ToList();
+
         var staging = Path.Combine(dir, $".staging-{generation.Generation}");
         if (Directory.Exists(staging))
         {
@@ -38,59 +56,86 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
                 await File.WriteAllBytesAsync(source, content, ct);
                 await commands.PostmapAsync(source, ct);
             }
-
-            var heldBefore = HeldDomains(Path.Combine(dir, "transport"));
             foreach (var name in generation.Files.Keys.OrderBy(n => Array.IndexOf(Order, n) is var i and >= 0 ? i : -1))
             {
                 File.Move(Path.Combine(staging, name + ".cdb"), Path.Combine(dir, name + ".cdb"), overwrite: true);
                 File.Move(Path.Combine(staging, name), Path.Combine(dir, name), overwrite: true);
             }
-            var heldAfter = HeldDomains(Path.Combine(dir, "transport"));
-            var relayed = Domains(Path.Combine(dir, "relay_domains"));
-            var released = heldBefore.Except(heldAfter).Where(relayed.Contains).Order(StringComparer.Ordinal).ToList();
-
-            await commands.ReloadAsync(ct);
-            foreach (var domain in released)
-            {
-                await commands.FlushDomainAsync(domain, ct);
-            }
-            await File.WriteAllTextAsync(StateFile, JsonSerializer.Serialize(new State(generation.Generation)), ct);
-            Log.Applied(logger, generation.Generation, released.Count);
-            return new ApplyResult(generation.Generation, released);
         }
         finally
         {
             Directory.Delete(staging, recursive: true);
         }
+
+        await commands.ReloadAsync(ct);
+        foreach (var domain in released)
+        {
+            await commands.FlushDomainAsync(domain, ct);
+        }
+        var appliedAt = time.GetUtcNow();
+        await WriteStateAsync(new State(generation.Generation, appliedAt, [.. held.Order(StringComparer.Ordinal)]), ct);
+
+        var elapsed = time.GetElapsedTime(started);
+        telemetry.Applied(generation.Generation, released.Count, elapsed);
+        activity?.SetTag("relay_map.released", released.Count);
+        Log.Applied(logger, generation.Generation, released.Count, elapsed.TotalMilliseconds);
+        return new ApplyResult(generation.Generation, released);
+    }
+
+    private State? ReadState()
+    {
+        try
+        {
+            return File.Exists(StateFile) ? JsonSerializer.Deserialize<State>(File.ReadAllText(StateFile)) : null;
+        }
+        catch (JsonException e)
+        {
+            // Written by rename, so never half-written by the agent; whatever else damaged it, applying again repairs it.
+            Log.StateUnreadable(logger, e, StateFile);
+            return null;
+        }
+    }
+
+    /// <summary>Written aside and renamed over the old state, so a crash leaves either the old state or the new one.</summary>
+    private async Task WriteStateAsync(State state, CancellationToken ct)
+    {
+        var temporary = StateFile + ".tmp";
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        {
+            await JsonSerializer.SerializeAsync(file, state, cancellationToken: ct);
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, StateFile, overwrite: true);
     }
 
     /// <summary>Domains whose transport entry is the hold transport (subdomain entries, ".domain", aside).</summary>
-    internal static HashSet<string> HeldDomains(string transportFile) =>
-        Lines(transportFile).Where(l => l.Value.StartsWith("hold:", StringComparison.Ordinal) && !l.Key.StartsWith('.')).Select(l => l.Key).ToHashSet(StringComparer.Ordinal);
+    private static HashSet<string> HeldDomains(IEnumerable<KeyValuePair<string, string>> transport) =>
+        transport.Where(l => l.Value.StartsWith("hold:", StringComparison.Ordinal) && !l.Key.StartsWith('.')).Select(l => l.Key).ToHashSet(StringComparer.Ordinal);
 
-    private static HashSet<string> Domains(string file) => Lines(file).Select(l => l.Key).ToHashSet(StringComparer.Ordinal);
+    private static IEnumerable<KeyValuePair<string, string>> FileLines(string file) =>
+        File.Exists(file) ? Lines(File.ReadAllBytes(file)) : [];
 
-    private static IEnumerable<KeyValuePair<string, string>> Lines(string file)
+    private static IEnumerable<KeyValuePair<string, string>> Lines(byte[] table)
     {
-        if (!File.Exists(file))
-        {
-            yield break;
-        }
-        foreach (var line in File.ReadLines(file, Encoding.UTF8))
+        foreach (var line in Encoding.UTF8.GetString(table).Split('\n'))
         {
             var space = line.IndexOf(' ');
             if (space > 0)
             {
-                yield return new(line[..space], line[(space + 1)..]);
+                yield return new(line[..space], line[(space + 1)..].TrimEnd('\r'));
             }
         }
     }
 
-    private sealed record State(long Generation);
+    /// <summary>The last generation whose release completed, when, and which of its domains were held.</summary>
+    private sealed record State(long Generation, DateTimeOffset? AppliedAt = null, IReadOnlyList<string>? Held = null);
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Applied relay map generation {Generation}; released {Released} domains from hold")]
-        public static partial void Applied(ILogger logger, long generation, int released);
+        [LoggerMessage(Level = LogLevel.Information, Message = "Applied relay map generation {Generation}; released {Released} domains from hold ({ElapsedMs:F0} ms)")]
+        public static partial void Applied(ILogger logger, long generation, int released, double elapsedMs);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "The agent's state file {File} is unreadable; the current generation is applied again")]
+        public static partial void StateUnreadable(ILogger logger, Exception exception, string file);
     }
 }

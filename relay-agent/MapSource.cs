@@ -31,11 +31,16 @@ public sealed class MapSource(BlobContainerClient container)
         {
             var options = new BlobDownloadOptions { Conditions = _pointerTag is { } tag ? new BlobRequestConditions { IfNoneMatch = tag } : null };
             var response = await container.GetBlobClient("current.json").DownloadContentAsync(options, cancellationToken);
+            // The SDK answers a 304 without throwing, with a response that has no value: reading it would throw.
+            if (response.GetRawResponse().Status == 304)
+            {
+                return null;
+            }
             var pointer = response.Value.Content.ToObjectFromJson<MapPointer>(Json);
             _pointerTag = response.Value.Details.ETag;
             return pointer;
         }
-        catch (RequestFailedException e) when (e.Status is 304 or 404)
+        catch (RequestFailedException e) when (e.Status == 404)
         {
             return null;
         }
@@ -46,6 +51,8 @@ public sealed class MapSource(BlobContainerClient container)
 
     public async Task<MapGeneration> DownloadAsync(MapPointer pointer, CancellationToken cancellationToken)
     {
+        using var activity = AgentTelemetry.Source.StartActivity("relay_map.download");
+        activity?.SetTag("relay_map.generation", pointer.Generation);
         var manifest = (await container.GetBlobClient(pointer.Manifest).DownloadContentAsync(cancellationToken)).Value.Content.ToObjectFromJson<Manifest>(Json)
             ?? throw new InvalidDataException($"The manifest of generation {pointer.Generation} is empty.");
         if (manifest.Generation != pointer.Generation)

@@ -1,3 +1,5 @@
+using RelayFunctions.Hosting;
+
 namespace RelayAgent;
 
 internal static class Program
@@ -5,6 +7,8 @@ internal static class Program
     private static void Main(string[] args)
     {
         var builder = Host.CreateApplicationBuilder(args);
+        builder.Services.AddSystemd();
+        builder.AddRelayTelemetry(AgentTelemetry.Name);
         builder.Services.AddRelayAgent(builder.Configuration);
         builder.Build().Run();
     }

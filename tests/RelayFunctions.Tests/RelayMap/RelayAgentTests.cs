@@ -2,13 +2,17 @@ using System.Net.Http.Json;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using RelayAgent;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.RelayMap;
 
-/// <summary>The agent against a real published map in Azurite: it refuses a corrupt generation whole and says so.</summary>
+/// <summary>
+/// The agent against a real published map in Azurite: an idle relay costs one request a poll and reports healthy, a
+/// corrupt generation is refused whole and reported.
+/// </summary>
 public sealed class RelayAgentTests : IDisposable
 {
     private readonly string _maps = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "relay-agent-" + Guid.NewGuid().ToString("N")[..8])).FullName;
@@ -30,9 +34,7 @@ public sealed class RelayAgentTests : IDisposable
         var published = await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v", default);
 
         // This relay had applied generation 50 of a map that no longer exists.
-        var config = Path.Combine(_maps, "config");
-        Directory.CreateDirectory(config);
-        await File.WriteAllTextAsync(Path.Combine(config, "main.cf"), "");
+        var config = await EmptyPostfixConfigAsync();
         await File.WriteAllTextAsync(Path.Combine(_maps, "applied.json"), """{"Generation":50}""");
         var (worker, applier) = TestAgent.Create(new AgentOptions
         {
@@ -49,6 +51,61 @@ public sealed class RelayAgentTests : IDisposable
         Assert.Equal(published.Generation, applier.AppliedGeneration);
         Assert.Contains("fresh.recreated.example hold:", await File.ReadAllTextAsync(Path.Combine(_maps, "transport")));
         Assert.True(File.Exists(Path.Combine(_maps, "transport.cdb")));
+    }
+
+    [Fact]
+    public async Task AnIdleRelayCostsOneRequestAPollReportsHealthyAndWritesAHeartbeat()
+    {
+        await using var app = AppFactory.UnderFunctionsHost();
+        var client = await app.NewAccountAsync("idle");
+        (await client.PostAsJsonAsync("/api/domains", new { name = "quiet.idle.example", mode = "hold" })).EnsureSuccessStatusCode();
+        var published = await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v", default);
+        var requests = new StorageRequests();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var logs = new CapturingLogs();
+        var (worker, _) = TestAgent.Create(new AgentOptions
+        {
+            RelayId = "idle",
+            Prefix = app.Prefix,
+            MapDirectory = _maps,
+            PostfixConfigDirectory = await EmptyPostfixConfigAsync(),
+            Postfix = "/bin/true",
+            Postqueue = "/bin/true",
+            HeartbeatInterval = TimeSpan.FromMinutes(1),
+        }, requests, time, logs);
+        var reports = TestAgent.Reports(app.Prefix);
+
+        Assert.Equal(published.Generation, (await worker.PollOnceAsync(default))?.Generation);
+        var applied = (await reports.GetEntityAsync<TableEntity>("relay", "idle")).Value;
+        Assert.Equal(published.Generation, applied.GetInt64("Generation"));
+        Assert.Equal(time.GetUtcNow(), applied.GetDateTimeOffset("AppliedAt"));
+        Assert.Equal(time.GetUtcNow(), applied.GetDateTimeOffset("LastSeen"));
+
+        // Unchanged polls between heartbeats: the conditional GET's 304, and nothing else.
+        for (var i = 0; i < 5; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+            requests.Clear();
+            Assert.Null(await worker.PollOnceAsync(default));
+            Assert.Equal(["GET current.json 304"], requests.Seen);
+        }
+        var idle = (await reports.GetEntityAsync<TableEntity>("relay", "idle")).Value;
+        Assert.Null(idle.GetString("Error"));
+        Assert.Equal(applied.GetDateTimeOffset("LastSeen"), idle.GetDateTimeOffset("LastSeen"));
+
+        // A heartbeat is due: the same 304, and the report is rewritten to say this relay is alive.
+        time.Advance(TimeSpan.FromMinutes(1));
+        requests.Clear();
+        Assert.Null(await worker.PollOnceAsync(default));
+        Assert.Equal(2, requests.Seen.Count);
+        Assert.Equal("GET current.json 304", requests.Seen[0]);
+        Assert.Matches(@"^PUT \w+RelayReports\(PartitionKey='relay',RowKey='idle'\) 204$", requests.Seen[1]);
+        var heartbeat = (await reports.GetEntityAsync<TableEntity>("relay", "idle")).Value;
+        Assert.Null(heartbeat.GetString("Error"));
+        Assert.Equal(published.Generation, heartbeat.GetInt64("Generation"));
+        Assert.Equal(applied.GetDateTimeOffset("AppliedAt"), heartbeat.GetDateTimeOffset("AppliedAt"));
+        Assert.Equal(time.GetUtcNow(), heartbeat.GetDateTimeOffset("LastSeen"));
+        Assert.DoesNotContain(logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Warning", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -81,5 +138,13 @@ public sealed class RelayAgentTests : IDisposable
         var relay = System.Linq.Enumerable.Single(status.GetProperty("relays").EnumerateArray());
         Assert.Equal("agent-test", relay.GetProperty("relay").GetString());
         Assert.Contains("does not match", relay.GetProperty("error").GetString());
+    }
+
+    /// <summary>A Postfix configuration directory for postmap alone (defaults for everything).</summary>
+    private async Task<string> EmptyPostfixConfigAsync()
+    {
+        var config = Directory.CreateDirectory(Path.Combine(_maps, "config")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(config, "main.cf"), "");
+        return config;
     }
 }

@@ -1,7 +1,10 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using RelayAgent;
 using RelayFunctions.Tests.Infrastructure;
 
@@ -10,13 +13,26 @@ namespace RelayFunctions.Tests.RelayMap;
 /// <summary>The relay agent wired as its host wires it, against the test Azurite and the app's storage prefix.</summary>
 internal static class TestAgent
 {
-    public static (AgentWorker Worker, MapApplier Applier) Create(AgentOptions options)
+    /// <param name="storage">Added to the blob and table clients' pipelines (to count or watch requests).</param>
+    public static (AgentWorker Worker, MapApplier Applier) Create(
+        AgentOptions options, HttpPipelinePolicy? storage = null, TimeProvider? time = null, ILoggerFactory? logs = null)
     {
         options.ConnectionString = Azurite.ConnectionString;
-        var applier = new MapApplier(options, new Commands(options), NullLogger<MapApplier>.Instance);
+        time ??= TimeProvider.System;
+        logs ??= NullLoggerFactory.Instance;
+        var blobOptions = new BlobClientOptions();
+        var tableOptions = new TableClientOptions();
+        if (storage is not null)
+        {
+            blobOptions.AddPolicy(storage, HttpPipelinePosition.PerRetry);
+            tableOptions.AddPolicy(storage, HttpPipelinePosition.PerRetry);
+        }
+        var telemetry = new AgentTelemetry(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        var applier = new MapApplier(options, new Commands(options), telemetry, time, logs.CreateLogger<MapApplier>());
+        var reporter = new RelayReporter(new TableClient(Azurite.ConnectionString, options.Prefix + "RelayReports", tableOptions), options, time, logs.CreateLogger<RelayReporter>());
         var worker = new AgentWorker(
-            new MapSource(new BlobContainerClient(Azurite.ConnectionString, $"{options.Prefix}-relay-map")),
-            applier, Reports(options.Prefix), Options.Create(options), TimeProvider.System, NullLogger<AgentWorker>.Instance);
+            new MapSource(new BlobContainerClient(Azurite.ConnectionString, $"{options.Prefix}-relay-map", blobOptions)),
+            applier, reporter, telemetry, options, time, logs.CreateLogger<AgentWorker>());
         return (worker, applier);
     }
 
