@@ -16,6 +16,7 @@ namespace RelayFunctions.Tests.RelayMap;
 /// to a real Postfix, and the customer's server (an SMTP sink). A held domain's mail is accepted and kept; when its
 /// helper's name gets an address the mail arrives, byte for byte; when the address goes, new mail is held again.
 /// </summary>
+[Collection(PostfixRelay.Collection)]
 public sealed class RelayEndToEndTests(ITestOutputHelper output)
 {
     [Fact]
@@ -95,7 +96,7 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
         public async ValueTask DisposeAsync() => await worker.StopAsync(default);
     }
 
-    private static MimeMessage Message(string domain, string text)
+    internal static MimeMessage Message(string domain, string text)
     {
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse("sender@outside.example"));
@@ -107,7 +108,7 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
         return message;
     }
 
-    private static async Task SendAsync(MimeMessage message)
+    internal static async Task SendAsync(MimeMessage message)
     {
         using var smtp = new SmtpClient();
         await smtp.ConnectAsync("127.0.0.1", Relay.Port, MailKit.Security.SecureSocketOptions.None);
