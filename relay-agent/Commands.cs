@@ -27,7 +27,14 @@ public sealed class Commands(AgentOptions options)
         catch (OperationCanceledException)
         {
             // The agent is stopping: the tool must not outlive it. Whatever it was doing is redone at the next start.
-            process.Kill(entireProcessTree: true);
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // It exited meanwhile.
+            }
             throw;
         }
         if (process.ExitCode != 0)
