@@ -1,13 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Tests.Infrastructure;
@@ -168,81 +163,5 @@ public sealed class AgentProcessTests(ITestOutputHelper output) : IDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var length = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
         return Encoding.UTF8.GetString(buffer, 0, length).Trim();
-    }
-
-    /// <summary>A TCP port that accepts connections and never says a word.</summary>
-    private sealed class BlackHole : IDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly ConcurrentBag<TcpClient> _clients = [];
-        private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public BlackHole()
-        {
-            _listener.Start();
-            _ = AcceptAsync();
-        }
-
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-        public Task Connected => _connected.Task;
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            foreach (var client in _clients)
-            {
-                client.Dispose();
-            }
-        }
-
-        private async Task AcceptAsync()
-        {
-            try
-            {
-                while (true)
-                {
-                    _clients.Add(await _listener.AcceptTcpClientAsync());
-                    _connected.TrySetResult();
-                }
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                // Stopped.
-            }
-        }
-    }
-
-    /// <summary>An OTLP/HTTP receiver on loopback that keeps every export body (protobuf, whose strings are plain UTF-8).</summary>
-    private sealed class OtlpCollector : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private readonly ConcurrentDictionary<string, ConcurrentQueue<byte[]>> _received = new();
-
-        private OtlpCollector(WebApplication app) => _app = app;
-
-        public string Endpoint => _app.Urls.First();
-
-        public static async Task<OtlpCollector> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var collector = new OtlpCollector(app);
-            app.MapPost("/v1/{signal}", async (string signal, HttpRequest request) =>
-            {
-                using var body = new MemoryStream();
-                await request.Body.CopyToAsync(body);
-                collector._received.GetOrAdd(signal, _ => new()).Enqueue(body.ToArray());
-                return Results.Bytes([], "application/x-protobuf");
-            });
-            await app.StartAsync();
-            return collector;
-        }
-
-        public string Received(string signal) =>
-            _received.TryGetValue(signal, out var bodies) ? string.Join('\n', bodies.Select(b => Encoding.UTF8.GetString(b))) : "";
-
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 }
