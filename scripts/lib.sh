@@ -33,9 +33,17 @@ start_azurite() {
   if [ "$store" = "--inMemoryPersistence" ]; then args+=(--inMemoryPersistence); else
     mkdir -p "$store"; args+=(--location "$store" --debug "$store/debug.log"); fi
   log "starting Azurite ($name) on 127.0.0.1:$blob/$queue/$table"
-  "$ROOT/node_modules/.bin/azurite" "${args[@]}" >"$STATE/azurite-$name.log" 2>&1 &
+  # In a session of its own: a Ctrl-C meant for the script must not stop storage before the app is done with it.
+  setsid "$ROOT/node_modules/.bin/azurite" "${args[@]}" >"$STATE/azurite-$name.log" 2>&1 &
   echo $! >"$STATE/azurite-$name.pid"
   wait_for_port 127.0.0.1 "$blob" 60 && wait_for_port 127.0.0.1 "$queue" 30 && wait_for_port 127.0.0.1 "$table" 30
+}
+
+# wait_for_exit PID SECONDS: waits until the process is gone; false if it is still there after SECONDS.
+wait_for_exit() {
+  local pid=$1 tenths=$(($2 * 10))
+  for _ in $(seq "$tenths"); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  ! kill -0 "$pid" 2>/dev/null
 }
 
 stop_pidfile() {
@@ -43,8 +51,7 @@ stop_pidfile() {
   [ -f "$file" ] || return 0
   local pid; pid=$(cat "$file")
   kill "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
+  wait_for_exit "$pid" 5 || kill -9 "$pid" 2>/dev/null || true
   rm -f "$file"
 }
 

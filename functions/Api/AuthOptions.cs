@@ -11,4 +11,10 @@ public sealed class AuthOptions
     public string AccountClaimType { get; set; } = "account";
 
     public string OperatorRole { get; set; } = "operator";
+
+    public static void Check(AuthOptions o, Hosting.SettingErrors errors)
+    {
+        errors.Require(!string.IsNullOrWhiteSpace(o.AccountClaimType), nameof(AccountClaimType), "must name the claim that carries the caller's account.");
+        errors.Require(!string.IsNullOrWhiteSpace(o.OperatorRole), nameof(OperatorRole), "must name the role that unlocks /api/admin.");
+    }
 }

@@ -1,44 +1,86 @@
 using Azure;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.Health;
 
-/// <summary><c>GET /api/health</c>, anonymous: can the app reach each storage service?</summary>
+/// <summary>
+/// <c>GET /api/health</c>, anonymous: the ASP.NET Core health checks, one per storage service the app needs. 200 with
+/// <c>{"status":"healthy",…}</c> when each answers within five seconds, 503 with the failing one named otherwise.
+/// </summary>
 public static class HealthEndpoints
 {
+    public static IServiceCollection AddStorageHealthChecks(this IServiceCollection services)
+    {
+        var timeout = TimeSpan.FromSeconds(5);
+        services.AddHealthChecks()
+            .AddCheck<StorageServiceCheck.Tables>("tables", timeout: timeout)
+            .AddCheck<StorageServiceCheck.Queues>("queues", timeout: timeout)
+            .AddCheck<StorageServiceCheck.Blobs>("blobs", timeout: timeout);
+        return services;
+    }
+
     public static void MapHealthEndpoints(this RouteGroupBuilder api)
     {
-        api.MapGet("/health", CheckAsync).AllowAnonymous().WithName("Health")
-            .Produces<HealthReport>().Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable);
+        api.MapGet("/health", CheckAsync).AllowAnonymous().WithName("Health").WithTags("Service")
+            .WithSummary("Is the service up? One check per storage service.")
+            .Produces<HealthView>().Produces<HealthView>(StatusCodes.Status503ServiceUnavailable);
     }
 
-    private static async Task<IResult> CheckAsync(StorageClients storage, CancellationToken cancellationToken)
+    private static async Task<IResult> CheckAsync(HealthCheckService health, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(5));
-        var checks = await Task.WhenAll(
-            Probe("tables", async t => { await foreach (var _ in storage.Tables.QueryAsync(maxPerPage: 1, cancellationToken: t).AsPages()) { break; } }, timeout.Token),
-            Probe("queues", async t => { await foreach (var _ in storage.Queues.GetQueuesAsync(cancellationToken: t).AsPages(pageSizeHint: 1)) { break; } }, timeout.Token),
-            Probe("blobs", async t => { await foreach (var _ in storage.Blobs.GetBlobContainersAsync(cancellationToken: t).AsPages(pageSizeHint: 1)) { break; } }, timeout.Token));
-        var healthy = checks.All(c => c.Reachable);
-        var report = new HealthReport(healthy ? "healthy" : "unhealthy", checks.ToDictionary(c => c.Service, c => c));
-        return healthy ? TypedResults.Ok(report) : TypedResults.Json(report, statusCode: StatusCodes.Status503ServiceUnavailable);
+        var report = await health.CheckHealthAsync(cancellationToken);
+        var view = new HealthView(
+            Name(report.Status),
+            report.Entries.ToDictionary(e => e.Key, e => new HealthCheckView(Name(e.Value.Status), e.Value.Description)));
+        return TypedResults.Json(view, statusCode: report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
     }
 
-    private static async Task<ServiceCheck> Probe(string service, Func<CancellationToken, Task> probe, CancellationToken cancellationToken)
+    private static string Name(HealthStatus status) => status.ToString().ToLowerInvariant();
+
+    /// <summary><c>healthy</c>, <c>degraded</c> or <c>unhealthy</c>, and each check's status and error.</summary>
+    public sealed record HealthView(string Status, IReadOnlyDictionary<string, HealthCheckView> Checks);
+
+    public sealed record HealthCheckView(string Status, string? Error);
+}
+
+/// <summary>Can the app reach one storage service? The cheapest call that needs the service: list one item.</summary>
+public abstract class StorageServiceCheck(Func<CancellationToken, Task> probe) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             await probe(cancellationToken);
-            return new ServiceCheck(service, true, null);
+            return HealthCheckResult.Healthy();
         }
         catch (Exception e) when (e is RequestFailedException or OperationCanceledException or HttpRequestException or AggregateException)
         {
-            return new ServiceCheck(service, false, e is OperationCanceledException ? "timed out" : e.GetType().Name);
+            return HealthCheckResult.Unhealthy(e is OperationCanceledException ? "timed out" : e.GetType().Name);
         }
     }
 
-    public sealed record ServiceCheck(string Service, bool Reachable, string? Error);
+    public sealed class Tables(StorageClients storage) : StorageServiceCheck(async t =>
+    {
+        await foreach (var _ in storage.Tables.QueryAsync(maxPerPage: 1, cancellationToken: t).AsPages())
+        {
+            break;
+        }
+    });
 
-    public sealed record HealthReport(string Status, IReadOnlyDictionary<string, ServiceCheck> Storage);
+    public sealed class Queues(StorageClients storage) : StorageServiceCheck(async t =>
+    {
+        await foreach (var _ in storage.Queues.GetQueuesAsync(cancellationToken: t).AsPages(pageSizeHint: 1))
+        {
+            break;
+        }
+    });
+
+    public sealed class Blobs(StorageClients storage) : StorageServiceCheck(async t =>
+    {
+        await foreach (var _ in storage.Blobs.GetBlobContainersAsync(cancellationToken: t).AsPages(pageSizeHint: 1))
+        {
+            break;
+        }
+    });
 }

@@ -1,3 +1,5 @@
+using RelayFunctions.Hosting;
+
 namespace RelayFunctions.Helpers;
 
 /// <summary>Scheduling of IP address helper checks. Defaults follow the seed: ~1 min ticks, 5 min after a failure, 60 min after an invalid result.</summary>
@@ -29,4 +31,18 @@ public sealed class HelperOptions
 
     /// <summary>How many enqueues a tick has in flight at once.</summary>
     public int EnqueueConcurrency { get; set; } = 32;
+
+    public static void Check(HelperOptions o, SettingErrors errors)
+    {
+        errors.Schedule(o.Schedule, nameof(Schedule));
+        errors.Require(o.BucketSize >= TimeSpan.FromSeconds(1) && TimeSpan.FromDays(1).Ticks % o.BucketSize.Ticks == 0, nameof(BucketSize),
+            $"must be at least one second and divide a day evenly, such as 00:01:00 (is {o.BucketSize}).");
+        errors.Positive(o.MinimumInterval, nameof(MinimumInterval));
+        errors.Require(o.MaximumInterval >= o.MinimumInterval, nameof(MaximumInterval), $"must not be shorter than Helpers__MinimumInterval ({o.MinimumInterval}).");
+        errors.Positive(o.FailedRetry, nameof(FailedRetry));
+        errors.Positive(o.InvalidRetry, nameof(InvalidRetry));
+        errors.Positive(o.EnqueueLease, nameof(EnqueueLease));
+        errors.Require(o.MaxPerTick >= 1, nameof(MaxPerTick), $"must be at least 1 (is {o.MaxPerTick}).");
+        errors.Require(o.EnqueueConcurrency is >= 1 and <= 1000, nameof(EnqueueConcurrency), $"must be from 1 to 1000 (is {o.EnqueueConcurrency}).");
+    }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using DnsClient;
 using Microsoft.Extensions.Options;
 using RelayFunctions.Domains;
+using RelayFunctions.Hosting;
 
 namespace RelayFunctions.Helpers;
 
@@ -15,6 +16,17 @@ public sealed class DnsOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(3);
 
     public int Retries { get; set; } = 1;
+
+    public static void Check(DnsOptions o, SettingErrors errors)
+    {
+        for (var i = 0; i < o.Servers.Count; i++)
+        {
+            errors.Require(string.IsNullOrWhiteSpace(o.Servers[i]) || IPEndPoint.TryParse(o.Servers[i].Trim(), out _), $"{nameof(Servers)}__{i}",
+                $"'{o.Servers[i]}' is not address:port (IPv6 as [::1]:53).");
+        }
+        errors.Positive(o.Timeout, nameof(Timeout));
+        errors.Require(o.Retries is >= 0 and <= 10, nameof(Retries), $"must be from 0 to 10 (is {o.Retries}).");
+    }
 }
 
 /// <summary>The DNS seam: looks up the address records of a destination host.</summary>
@@ -88,8 +100,10 @@ public sealed class DnsClientResolver : IHostResolver
         }
     }
 
-    internal static IPEndPoint ParseEndpoint(string text) =>
-        IPEndPoint.TryParse(text.Trim(), out var endpoint)
-            ? endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint
-            : throw new InvalidOperationException($"Dns:Servers entry '{text}' is not address:port.");
+    /// <summary>Checked at start (<see cref="DnsOptions.Check"/>); a missing port means 53.</summary>
+    internal static IPEndPoint ParseEndpoint(string text)
+    {
+        var endpoint = IPEndPoint.Parse(text.Trim());
+        return endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint;
+    }
 }

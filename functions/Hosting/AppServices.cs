@@ -5,6 +5,7 @@ using RelayFunctions.Accounts;
 using RelayFunctions.Alerts;
 using RelayFunctions.Api;
 using RelayFunctions.Domains;
+using RelayFunctions.Health;
 using RelayFunctions.Helpers;
 using RelayFunctions.Hosting.Queues;
 using RelayFunctions.Hosting.Timers;
@@ -24,6 +25,8 @@ public static class AppServices
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
+        void Bind<T>(string section, Action<T, SettingErrors> check)
+            where T : class => services.AddOptions<T>().Bind(configuration.GetSection(section)).Checked(section, check);
         HostJson.AddTo(configuration, builder.Environment.ContentRootPath);
         var mode = HostingMode.From(configuration);
         services.AddSingleton(mode);
@@ -39,14 +42,14 @@ public static class AppServices
             o.TableServiceUri = Uri(section["tableServiceUri"]);
             o.ClientId = section["clientId"];
             o.Prefix = configuration["Storage:Prefix"] ?? "";
-        });
-        services.AddOptions<QueueRunnerOptions>().Bind(configuration.GetSection(QueueRunnerOptions.Section));
-        services.AddOptions<TimerRunnerOptions>().Bind(configuration.GetSection(TimerRunnerOptions.Section));
-        services.AddOptions<DestinationOptions>().Bind(configuration.GetSection(DestinationOptions.Section));
-        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section));
-        services.AddOptions<HelperOptions>().Bind(configuration.GetSection(HelperOptions.Section));
-        services.AddOptions<DnsOptions>().Bind(configuration.GetSection(DnsOptions.Section));
-        services.AddOptions<RelayMapOptions>().Bind(configuration.GetSection(RelayMapOptions.Section));
+        }).Checked("", StorageOptions.Check);
+        Bind<QueueRunnerOptions>(QueueRunnerOptions.Section, QueueRunnerOptions.Check);
+        Bind<TimerRunnerOptions>(TimerRunnerOptions.Section, TimerRunnerOptions.Check);
+        Bind<DestinationOptions>(DestinationOptions.Section, DestinationOptions.Check);
+        Bind<AuthOptions>(AuthOptions.Section, AuthOptions.Check);
+        Bind<HelperOptions>(HelperOptions.Section, HelperOptions.Check);
+        Bind<DnsOptions>(DnsOptions.Section, DnsOptions.Check);
+        Bind<RelayMapOptions>(RelayMapOptions.Section, RelayMapOptions.Check);
 
         services.AddSingleton<StorageClients>();
         services.AddSingleton<StorageInitializer>();
@@ -89,11 +92,12 @@ public static class AppServices
         {
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         });
+        services.AddStorageHealthChecks();
         services.AddProblemDetails();
         services.AddOpenApi("v1", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);
         services.AddApiSecurity(configuration);
         return builder;
     }
 
-    private static Uri? Uri(string? text) => string.IsNullOrWhiteSpace(text) ? null : new Uri(text);
+    private static Uri? Uri(string? text) => System.Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri : null;
 }

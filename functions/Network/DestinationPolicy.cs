@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
+using RelayFunctions.Hosting;
 
 namespace RelayFunctions.Network;
 
@@ -13,6 +14,15 @@ public sealed class DestinationOptions
     /// 10.8.0.0/16 for a private deployment, or 127.0.0.0/8 in end-to-end tests). Empty by default.
     /// </summary>
     public List<string> AllowedRanges { get; set; } = [];
+
+    public static void Check(DestinationOptions o, SettingErrors errors)
+    {
+        for (var i = 0; i < o.AllowedRanges.Count; i++)
+        {
+            errors.Require(string.IsNullOrWhiteSpace(o.AllowedRanges[i]) || Networks.TryParse(o.AllowedRanges[i], out _), $"{nameof(AllowedRanges)}__{i}",
+                $"'{o.AllowedRanges[i]}' is not an address or a CIDR range with its host bits clear.");
+        }
+    }
 }
 
 /// <summary>
@@ -43,9 +53,7 @@ public sealed class DestinationPolicy
     {
         _allowed = options.Value.AllowedRanges
             .Where(r => !string.IsNullOrWhiteSpace(r))
-            .Select(r => Networks.TryParse(r, out var range)
-                ? range.Value
-                : throw new InvalidOperationException($"Destinations:AllowedRanges entry '{r}' is not an address or CIDR range."))
+            .Select(Networks.Parse)
             .ToArray();
     }
 

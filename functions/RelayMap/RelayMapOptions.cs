@@ -1,3 +1,5 @@
+using RelayFunctions.Hosting;
+
 namespace RelayFunctions.RelayMap;
 
 public sealed class RelayMapOptions
@@ -15,4 +17,20 @@ public sealed class RelayMapOptions
 
     /// <summary>Next hop of the hold transport: a dead loopback port, so a forced flush can never deliver or bounce.</summary>
     public string HoldNextHop { get; set; } = "[127.0.0.1]:9";
+
+    public static void Check(RelayMapOptions o, SettingErrors errors)
+    {
+        errors.Schedule(o.Schedule, nameof(Schedule));
+        errors.Positive(o.SafetyInterval, nameof(SafetyInterval));
+        errors.Require(o.KeepGenerations is >= 1 and <= 1000, nameof(KeepGenerations), $"must be from 1 to 1000 (is {o.KeepGenerations}).");
+        errors.Require(IsNextHop(o.HoldNextHop), nameof(HoldNextHop), $"'{o.HoldNextHop}' is not a Postfix next hop of the form [address]:port.");
+    }
+
+    private static bool IsNextHop(string? text)
+    {
+        var close = text?.LastIndexOf("]:", StringComparison.Ordinal) ?? -1;
+        return text is not null && text.StartsWith('[') && close > 1
+            && System.Net.IPAddress.TryParse(text[1..close], out _)
+            && int.TryParse(text[(close + 2)..], out var port) && port is >= 1 and <= 65535;
+    }
 }

@@ -1,25 +1,26 @@
-using System.Text.RegularExpressions;
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Options;
+using RelayFunctions.Hosting;
 
 namespace RelayFunctions.Storage;
 
 /// <summary>The three storage service clients and the one place that turns logical names into real ones.</summary>
-public sealed partial class StorageClients
+public sealed class StorageClients
 {
     private readonly string _prefix;
 
     public StorageClients(IOptions<StorageOptions> options, StorageRequestCounter? counter = null)
     {
         var o = options.Value;
-        if (!string.IsNullOrEmpty(o.Prefix) && !PrefixPattern().IsMatch(o.Prefix))
+        var errors = new SettingErrors("");
+        StorageOptions.Check(o, errors);
+        if (errors.Any)
         {
-            throw new InvalidOperationException(
-                $"Storage:Prefix '{o.Prefix}' must be lowercase letters and digits, starting with a letter, at most 20 characters.");
+            throw new InvalidOperationException(string.Join(" ", errors.Messages));
         }
         _prefix = o.Prefix;
 
@@ -55,9 +56,7 @@ public sealed partial class StorageClients
         }
         else
         {
-            throw new InvalidOperationException(
-                "Storage is not configured: set AzureWebJobsStorage to a connection string, or "
-                + "AzureWebJobsStorage__blobServiceUri, __queueServiceUri and __tableServiceUri for managed identity.");
+            throw new InvalidOperationException("Storage is not configured.");
         }
     }
 
@@ -75,7 +74,4 @@ public sealed partial class StorageClients
 
     public BlobContainerClient Container(string logicalName) =>
         Blobs.GetBlobContainerClient((_prefix.Length > 0 ? _prefix + "-" : "") + logicalName);
-
-    [GeneratedRegex("^[a-z][a-z0-9]{0,19}$")]
-    private static partial Regex PrefixPattern();
 }

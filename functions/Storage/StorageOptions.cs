@@ -1,3 +1,6 @@
+using System.Text.RegularExpressions;
+using RelayFunctions.Hosting;
+
 namespace RelayFunctions.Storage;
 
 /// <summary>
@@ -5,7 +8,7 @@ namespace RelayFunctions.Storage;
 /// <c>AzureWebJobsStorage</c> connection string, or identity-based service URIs under
 /// <c>AzureWebJobsStorage__blobServiceUri</c> and friends (managed identity through DefaultAzureCredential).
 /// </summary>
-public sealed class StorageOptions
+public sealed partial class StorageOptions
 {
     public const string ConnectionSetting = "AzureWebJobsStorage";
 
@@ -24,4 +27,38 @@ public sealed class StorageOptions
     /// starting with a letter. Lets tests and several deployments share one storage account.
     /// </summary>
     public string Prefix { get; set; } = "";
+
+    /// <summary>Named as the settings are: <c>AzureWebJobsStorage</c> and <c>Storage__Prefix</c>.</summary>
+    public static void Check(StorageOptions o, SettingErrors errors)
+    {
+        if (!string.IsNullOrWhiteSpace(o.ConnectionString))
+        {
+            errors.Require(IsConnectionString(o.ConnectionString), ConnectionSetting,
+                "is not a storage connection string (UseDevelopmentStorage=true, or DefaultEndpointsProtocol=…;AccountName=…;AccountKey=…).");
+        }
+        else
+        {
+            errors.Require(o.BlobServiceUri is not null && o.QueueServiceUri is not null && o.TableServiceUri is not null, ConnectionSetting,
+                "storage is not configured: set it to a connection string, or set AzureWebJobsStorage__blobServiceUri, "
+                + "AzureWebJobsStorage__queueServiceUri and AzureWebJobsStorage__tableServiceUri to use a managed identity.");
+        }
+        errors.Require(string.IsNullOrEmpty(o.Prefix) || PrefixPattern().IsMatch(o.Prefix), "Storage__Prefix",
+            $"'{o.Prefix}' must be lowercase letters and digits, starting with a letter, at most 20 characters.");
+    }
+
+    private static bool IsConnectionString(string text)
+    {
+        try
+        {
+            _ = new Azure.Storage.Blobs.BlobServiceClient(text);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9]{0,19}$")]
+    private static partial Regex PrefixPattern();
 }

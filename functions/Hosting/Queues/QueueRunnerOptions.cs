@@ -25,4 +25,14 @@ public sealed class QueueRunnerOptions
     public TimeSpan MessageLease { get; set; } = TimeSpan.FromMinutes(10);
 
     public int EffectiveNewBatchThreshold => NewBatchThreshold ?? BatchSize / 2 * Environment.ProcessorCount;
+
+    public static void Check(QueueRunnerOptions o, SettingErrors errors)
+    {
+        errors.Require(o.BatchSize is >= 1 and <= 32, "batchSize", $"must be from 1 to 32 (is {o.BatchSize}).");
+        errors.Require(o.NewBatchThreshold is null or >= 0, "newBatchThreshold", $"must not be negative (is {o.NewBatchThreshold}).");
+        errors.Require(o.MaxDequeueCount >= 1, "maxDequeueCount", $"must be at least 1 (is {o.MaxDequeueCount}).");
+        errors.Require(o.VisibilityTimeout >= TimeSpan.Zero, "visibilityTimeout", $"must not be negative (is {o.VisibilityTimeout}).");
+        errors.Require(o.MaxPollingInterval >= TimeSpan.FromMilliseconds(100), "maxPollingInterval", $"must be at least 00:00:00.1 (is {o.MaxPollingInterval}).");
+        errors.Require(o.MessageLease >= TimeSpan.FromSeconds(2) && o.MessageLease <= TimeSpan.FromDays(7), "messageLease", $"must be from 2 seconds to 7 days (is {o.MessageLease}).");
+    }
 }

@@ -13,4 +13,13 @@ public sealed class TimerRunnerOptions
 
     /// <summary>How often an instance without the lock tries to take it.</summary>
     public TimeSpan LockRecoveryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    public static void Check(TimerRunnerOptions o, SettingErrors errors)
+    {
+        errors.Require(!string.IsNullOrWhiteSpace(o.HostId) && o.HostId.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') && o.HostId.Length <= 32,
+            nameof(HostId), $"'{o.HostId}' must be 1–32 lowercase letters, digits or hyphens.");
+        errors.Require(o.LockLease >= TimeSpan.FromSeconds(15) && o.LockLease <= TimeSpan.FromSeconds(60), nameof(LockLease),
+            $"Blob storage leases last 15 to 60 seconds (is {o.LockLease}).");
+        errors.Positive(o.LockRecoveryInterval, nameof(LockRecoveryInterval));
+    }
 }

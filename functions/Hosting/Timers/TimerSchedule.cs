@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using NCrontab;
 
 namespace RelayFunctions.Hosting.Timers;
@@ -15,11 +16,18 @@ public sealed class TimerSchedule
 
     public string Expression { get; }
 
-    public static TimerSchedule Parse(string expression)
+    public static TimerSchedule Parse(string expression) =>
+        TryParse(expression, out var schedule)
+            ? schedule
+            : throw new FormatException($"'{expression}' is not a six-field NCRONTAB expression (second minute hour day month day-of-week).");
+
+    public static bool TryParse(string? expression, [NotNullWhen(true)] out TimerSchedule? schedule)
     {
-        var schedule = CrontabSchedule.TryParse(expression, new CrontabSchedule.ParseOptions { IncludingSeconds = true })
-            ?? throw new FormatException($"'{expression}' is not a six-field NCRONTAB expression (second minute hour day month day-of-week).");
-        return new TimerSchedule(schedule, expression);
+        var parsed = string.IsNullOrWhiteSpace(expression)
+            ? null
+            : CrontabSchedule.TryParse(expression, new CrontabSchedule.ParseOptions { IncludingSeconds = true });
+        schedule = parsed is null ? null : new TimerSchedule(parsed, expression!);
+        return schedule is not null;
     }
 
     /// <summary>The first occurrence strictly after <paramref name="after"/>.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using RelayFunctions.Alerts;
+using RelayFunctions.Hosting;
 
 namespace RelayFunctions.Tests.Alerts;
 
@@ -25,29 +26,29 @@ public sealed class AlertServicesTests
 
     [Fact]
     public void SmtpWithoutAHostStopsStartup() =>
-        Assert.Contains("Alerts:Smtp:Host", Assert.Throws<InvalidOperationException>(() => Resolve([new("Alerts:Transport", "smtp")])).Message);
+        Assert.Contains("Alerts__Smtp__Host", Problems([new("Alerts:Transport", "smtp")]));
 
     [Fact]
     public void AnUnknownSmtpSecurityStopsStartup() =>
-        Assert.Contains("Alerts:Smtp:Security", Assert.Throws<InvalidOperationException>(() => Resolve(
-            [new("Alerts:Transport", "smtp"), new("Alerts:Smtp:Host", "smtp.example"), new("Alerts:Smtp:Security", "ssl3")])).Message);
+        Assert.Contains("Alerts__Smtp__Security", Problems(
+            [new("Alerts:Transport", "smtp"), new("Alerts:Smtp:Host", "smtp.example"), new("Alerts:Smtp:Security", "ssl3")]));
 
     [Fact]
     public void AcsWithoutAnEndpointStopsStartup() =>
-        Assert.Contains("Alerts:Acs:Endpoint", Assert.Throws<InvalidOperationException>(() => Resolve([new("Alerts:Transport", "acs")])).Message);
+        Assert.Contains("Alerts__Acs__Endpoint", Problems([new("Alerts:Transport", "acs")]));
 
     [Fact]
     public void AnAccessKeyThatIsNotBase64StopsStartup() =>
-        Assert.Contains("Alerts:Acs:AccessKey", Assert.Throws<InvalidOperationException>(() => Resolve(
+        Assert.Contains("Alerts__Acs__AccessKey", Problems(
         [
             new("Alerts:Transport", "acs"),
             new("Alerts:Acs:Endpoint", "https://relay.communication.azure.com"),
             new("Alerts:Acs:AccessKey", "not base64!"),
-        ])).Message);
+        ]));
 
     [Fact]
     public void AnUnknownTransportStopsStartupNamingIt() =>
-        Assert.Contains("'sendgrid'", Assert.Throws<InvalidOperationException>(() => Resolve([new("Alerts:Transport", "sendgrid")])).Message);
+        Assert.Contains("Alerts__Transport: 'sendgrid'", Problems([new("Alerts:Transport", "sendgrid")]));
 
     [Fact]
     public async Task TheNoneTransportLogsTheRecipientDomainButNotTheAddress()
@@ -63,9 +64,24 @@ public sealed class AlertServicesTests
 
     private static IAlertSender Resolve(KeyValuePair<string, string?>[] settings)
     {
+        var services = Services(settings);
+        Assert.True(Settings.AreValid(services, TextWriter.Null));
+        return services.GetRequiredService<IAlertSender>();
+    }
+
+    /// <summary>What the start-time check prints for these settings; it must refuse them.</summary>
+    private static string Problems(KeyValuePair<string, string?>[] settings)
+    {
+        var output = new StringWriter();
+        Assert.False(Settings.AreValid(Services(settings), output));
+        return output.ToString();
+    }
+
+    private static ServiceProvider Services(KeyValuePair<string, string?>[] settings)
+    {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection().AddLogging().AddSingleton(TimeProvider.System);
         services.AddAlerts(configuration);
-        return services.BuildServiceProvider().GetRequiredService<IAlertSender>();
+        return services.BuildServiceProvider();
     }
 }

@@ -18,7 +18,7 @@ public sealed class ServiceSurfaceTests : IClassFixture<AppFactory>
         Assert.Equal("healthy", report.GetProperty("status").GetString());
         foreach (var service in new[] { "tables", "queues", "blobs" })
         {
-            Assert.True(report.GetProperty("storage").GetProperty(service).GetProperty("reachable").GetBoolean());
+            Assert.Equal("healthy", report.GetProperty("checks").GetProperty(service).GetProperty("status").GetString());
         }
     }
 
@@ -32,7 +32,7 @@ public sealed class ServiceSurfaceTests : IClassFixture<AppFactory>
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         var report = await response.ReadJsonAsync();
         Assert.Equal("unhealthy", report.GetProperty("status").GetString());
-        Assert.False(report.GetProperty("storage").GetProperty("tables").GetProperty("reachable").GetBoolean());
+        Assert.Equal("unhealthy", report.GetProperty("checks").GetProperty("tables").GetProperty("status").GetString());
     }
 
     [Fact]

@@ -72,9 +72,11 @@ public sealed class DestinationPolicyTests
     }
 
     [Fact]
-    public void AMalformedAllowedRangeStopsTheAppAtStart()
+    public void AMalformedAllowedRangeIsRefusedAtStartNamingTheSetting()
     {
-        Assert.Throws<InvalidOperationException>(() => Policy("10.0.0.0/33"));
+        var errors = new RelayFunctions.Hosting.SettingErrors(DestinationOptions.Section);
+        DestinationOptions.Check(new DestinationOptions { AllowedRanges = ["10.0.0.0/8", "10.0.0.0/33"] }, errors);
+        Assert.StartsWith("Destinations__AllowedRanges__1: '10.0.0.0/33'", Assert.Single(errors.Messages));
     }
 
     [Theory]
