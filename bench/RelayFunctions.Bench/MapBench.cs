@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RelayAgent;
 using RelayFunctions.Domains;
@@ -38,7 +39,8 @@ public sealed class MapBench(StorageClients storage, RelayMapPublisher publisher
         var generation = await source.DownloadAsync(pointer, default);
         var download = watch.Elapsed;
         watch.Restart();
-        await new MapApplier(options, new Commands(options), NullLogger<MapApplier>.Instance).ApplyAsync(generation, default);
+        var telemetry = new AgentTelemetry(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        await new MapApplier(options, new Commands(options), telemetry, TimeProvider.System, NullLogger<MapApplier>.Instance).ApplyAsync(generation, default);
         var apply = watch.Elapsed;
 
         // The floor: postmap alone, on the same transport table, in the same run.

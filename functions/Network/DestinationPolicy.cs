@@ -20,7 +20,7 @@ public sealed class DestinationOptions
         for (var i = 0; i < o.AllowedRanges.Count; i++)
         {
             errors.Require(string.IsNullOrWhiteSpace(o.AllowedRanges[i]) || Networks.TryParse(o.AllowedRanges[i], out _), $"{nameof(AllowedRanges)}__{i}",
-                $"'{o.AllowedRanges[i]}' is not an address or a CIDR range with its host bits clear.");
+                $"'{o.AllowedRanges[i]}' is not an address or a CIDR range.");
         }
     }
 }
@@ -59,6 +59,11 @@ public sealed class DestinationPolicy
 
     public bool IsAcceptable(IPAddress address)
     {
+        // IPNetwork.Contains reads an IPv4-mapped IPv6 address as its IPv4 address; Postfix would not. Never a destination.
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return false;
+        }
         if (_allowed.Any(r => r.Contains(address)))
         {
             return true;

@@ -8,8 +8,8 @@ namespace RelayFunctions.Network;
 public static class Networks
 {
     /// <summary>
-    /// A CIDR range (<c>192.0.2.0/24</c>, <c>2001:db8::/32</c>) or a bare address (a /32 or /128). Host bits must be
-    /// clear, so a typo like <c>192.0.2.77/24</c> is refused rather than silently widened; zone ids are refused.
+    /// A CIDR range (<c>192.0.2.0/24</c>, <c>2001:db8::/32</c>) or a bare address (a /32 or /128). Host bits are
+    /// cleared (<c>192.0.2.77/24</c> is <c>192.0.2.0/24</c>), as <see cref="IPNetwork"/> does; zone ids are refused.
     /// </summary>
     public static bool TryParse(string? text, [NotNullWhen(true)] out IPNetwork? network)
     {
@@ -33,5 +33,5 @@ public static class Networks
     }
 
     public static IPNetwork Parse(string text) =>
-        TryParse(text, out var network) ? network.Value : throw new FormatException($"'{text}' is not an address or a CIDR range with its host bits clear.");
+        TryParse(text, out var network) ? network.Value : throw new FormatException($"'{text}' is not an address or a CIDR range.");
 }
