@@ -93,6 +93,11 @@ public static class AppServices
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         });
         services.AddStorageHealthChecks();
+        // Bearer tokens only: nothing is protected with ASP.NET Core data protection, which authentication registers
+        // anyway and whose start-up key generation would warn about an unencrypted key ring.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        // Every runner stops within a second or two of being asked; the host need not wait longer.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         services.AddProblemDetails();
         services.AddOpenApi("v1", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);
         services.AddApiSecurity(configuration);

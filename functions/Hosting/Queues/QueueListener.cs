@@ -14,6 +14,9 @@ public sealed partial class QueueListener(
     IQueueFunction function, QueueClient queue, QueueClient? poison, QueueRunnerOptions options,
     QueueSignals signals, ILogger logger)
 {
+    private static readonly TimeSpan CompletionTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ShutdownCompletionTimeout = TimeSpan.FromSeconds(1);
+
     private readonly PollingBackoff _backoff = new(options.MaxPollingInterval);
 
     public async Task RunAsync(CancellationToken stopping)
@@ -96,7 +99,8 @@ public sealed partial class QueueListener(
         {
             if (message.DequeueCount > options.MaxDequeueCount)
             {
-                await MoveToPoisonAsync(message, lease);
+                using var poisoning = new CancellationTokenSource(CompletionTimeout);
+                await MoveToPoisonAsync(message, lease, poisoning.Token);
                 return;
             }
 
@@ -106,24 +110,31 @@ public sealed partial class QueueListener(
                 succeeded = await RunFunctionAsync(message, stopping);
             }
 
+            // Completing is quick, but must not hold up a shutdown: the message comes back by itself if it fails.
+            using var completion = new CancellationTokenSource(stopping.IsCancellationRequested ? ShutdownCompletionTimeout : CompletionTimeout);
             if (succeeded)
             {
-                await queue.DeleteMessageAsync(message.MessageId, lease.PopReceipt, CancellationToken.None);
+                await queue.DeleteMessageAsync(message.MessageId, lease.PopReceipt, completion.Token);
+            }
+            else if (stopping.IsCancellationRequested)
+            {
+                // Stopped, not failed: hand the message to the next instance at once.
+                await queue.UpdateMessageAsync(message.MessageId, lease.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: completion.Token);
             }
             else if (message.DequeueCount >= options.MaxDequeueCount)
             {
-                await MoveToPoisonAsync(message, lease);
+                await MoveToPoisonAsync(message, lease, completion.Token);
             }
             else
             {
-                await queue.UpdateMessageAsync(message.MessageId, lease.PopReceipt, visibilityTimeout: options.VisibilityTimeout, cancellationToken: CancellationToken.None);
+                await queue.UpdateMessageAsync(message.MessageId, lease.PopReceipt, visibilityTimeout: options.VisibilityTimeout, cancellationToken: completion.Token);
             }
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (e is RequestFailedException or OperationCanceledException)
         {
-            // The lease was lost (another receiver has the message now) or storage failed; the message
-            // becomes visible again by itself, so nothing is lost.
-            Log.CompletionFailed(logger, e, function.Name, message.MessageId);
+            // The lease was lost (another receiver has the message now), storage failed, or the app is stopping; the
+            // message becomes visible again by itself, so nothing is lost.
+            Log.CompletionFailed(logger, function.Name, message.MessageId, e.Message);
         }
     }
 
@@ -136,24 +147,28 @@ public sealed partial class QueueListener(
                 new QueueMessage(message.MessageId, body, message.DequeueCount, message.InsertedOn), stopping);
             return true;
         }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            Log.Interrupted(logger, function.Name, message.MessageId);
+            return false;
+        }
         catch (Exception e)
         {
-            // Also on shutdown: the message is released for the next instance instead of staying leased.
             Log.FunctionFailed(logger, e, function.Name, message.MessageId, message.DequeueCount);
             return false;
         }
     }
 
-    private async Task MoveToPoisonAsync(StorageMessage message, MessageLease lease)
+    private async Task MoveToPoisonAsync(StorageMessage message, MessageLease lease, CancellationToken cancellationToken)
     {
         if (poison is null)
         {
             // No poison queue can be named for this queue: leave the message invisible, as the host does.
             return;
         }
-        await poison.CreateIfNotExistsAsync();
-        await poison.SendMessageAsync(message.Body);
-        await queue.DeleteMessageAsync(message.MessageId, lease.PopReceipt);
+        await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await poison.SendMessageAsync(message.Body, cancellationToken: cancellationToken);
+        await queue.DeleteMessageAsync(message.MessageId, lease.PopReceipt, cancellationToken);
         Log.MovedToPoison(logger, message.MessageId, function.Name, poison.Name, message.DequeueCount);
     }
 
@@ -165,8 +180,11 @@ public sealed partial class QueueListener(
         [LoggerMessage(Level = LogLevel.Error, Message = "{FunctionName} failed on message {MessageId} (dequeue count {DequeueCount})")]
         public static partial void FunctionFailed(ILogger logger, Exception exception, string functionName, string messageId, long dequeueCount);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Completing message {MessageId} of {FunctionName} failed; it will be seen again")]
-        public static partial void CompletionFailed(ILogger logger, Exception exception, string functionName, string messageId);
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Completing message {MessageId} of {FunctionName} failed ({Reason}); it will be seen again")]
+        public static partial void CompletionFailed(ILogger logger, string functionName, string messageId, string reason);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "{FunctionName} was stopped on message {MessageId}; the message goes back to the queue")]
+        public static partial void Interrupted(ILogger logger, string functionName, string messageId);
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} of {FunctionName} moved to {PoisonQueue} after {DequeueCount} tries")]
         public static partial void MovedToPoison(ILogger logger, string messageId, string functionName, string poisonQueue, long dequeueCount);

@@ -43,15 +43,17 @@ public sealed class SingletonLock(BlobContainerClient container, string hostId, 
         }
     }
 
+    /// <summary>Gives the lock up for the next instance; quickly, because it runs while the app stops.</summary>
     public async Task ReleaseAsync()
     {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         try
         {
-            await _blob.GetBlobLeaseClient(_leaseId).ReleaseAsync();
+            await _blob.GetBlobLeaseClient(_leaseId).ReleaseAsync(cancellationToken: timeout.Token);
         }
-        catch (RequestFailedException)
+        catch (Exception e) when (e is RequestFailedException or OperationCanceledException)
         {
-            // Already expired or taken over: nothing to release.
+            // Expired, taken over, or storage is gone: the lease runs out by itself within its duration.
         }
     }
 

@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using RelayFunctions.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RelayFunctions.Tests.Hosting;
+
+/// <summary>
+/// The README's walkthrough, as a new user runs it: <c>scripts/run-local.sh</c> in a copy of the repository with an
+/// empty HOME, then the README's curl block exactly as written (extracted from README.md, never copied here). Every
+/// curl in it prints its status line, and each must be one the comment above it names. Then Ctrl-C, which must stop
+/// everything quickly and without an error logged.
+/// </summary>
+public sealed partial class ReadmeWalkthroughTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "relay-readme-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task TheReadmeWalkthroughWorksAsWrittenWithAndWithoutSampleData()
+    {
+        var block = Walkthrough.FromReadme(await File.ReadAllTextAsync(Path.Combine(RepoRoot.Path, "README.md")));
+        CopyRepository(Path.Combine(_root, "app"));
+        var home = Directory.CreateDirectory(Path.Combine(_root, "home")).FullName;
+        var port = Azurite.FreePort();
+        var environment = new Dictionary<string, string>
+        {
+            ["HOME"] = home,
+            // The packages this machine already restored: a fresh HOME would otherwise download them all again.
+            ["NUGET_PACKAGES"] = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
+            // The user's own settings, which must win over every default of the script.
+            ["AzureWebJobsStorage"] = Azurite.ConnectionString,
+            ["Storage__Prefix"] = Azurite.NewPrefix(),
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["API"] = $"http://127.0.0.1:{port}/api",
+        };
+        var settings = Path.Combine(_root, "app", "functions", "appsettings.Development.json");
+        var settingsBefore = await File.ReadAllTextAsync(settings);
+
+        foreach (var sample in new[] { false, true })
+        {
+            await using var app = await LocalRun.StartAsync(Path.Combine(_root, "app"), environment, sample ? ["--sample"] : []);
+            Assert.Contains("no Azurite started", app.Output);
+            foreach (var command in app.TokenCommands)
+            {
+                Assert.Contains(command, block.Script);
+            }
+
+            var (code, printed) = await Shell.RunAsync(block.Script, Path.Combine(_root, "app"), environment, TimeSpan.FromMinutes(3));
+            output.WriteLine(printed);
+            Assert.True(code == 0, $"the walkthrough failed ({code}):\n{printed}");
+            var statuses = StatusLine().Matches(printed).Select(m => int.Parse(m.Groups[1].Value)).ToList();
+            Assert.Equal(block.Expected.Count, statuses.Count);
+            for (var i = 0; i < statuses.Count; i++)
+            {
+                Assert.True(block.Expected[i].Contains(statuses[i]), $"request {i + 1} answered {statuses[i]}; the README says {string.Join(" or ", block.Expected[i])}");
+            }
+
+            var stopped = await app.InterruptAsync();
+            output.WriteLine($"Ctrl-C stopped the app and its script in {stopped.TotalMilliseconds:F0} ms (sample data: {sample})");
+            Assert.True(stopped < TimeSpan.FromSeconds(10), $"stopping took {stopped}");
+            Assert.DoesNotMatch(ErrorLog(), app.Output);
+        }
+        // Minting tokens must not rewrite the project's files.
+        Assert.Equal(settingsBefore, await File.ReadAllTextAsync(settings));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    /// <summary>What a clone has: the tracked files and new ones not ignored, as they are in the working tree.</summary>
+    private static void CopyRepository(string target)
+    {
+        var start = new ProcessStartInfo("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        {
+            WorkingDirectory = RepoRoot.Path,
+            RedirectStandardOutput = true,
+        };
+        using var git = Process.Start(start)!;
+        var files = git.StandardOutput.ReadToEnd().Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        git.WaitForExit();
+        foreach (var file in files)
+        {
+            var source = Path.Combine(RepoRoot.Path, file);
+            if (!File.Exists(source))
+            {
+                continue; // deleted in the working tree
+            }
+            var destination = Path.Combine(target, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(source, destination); // keeps the file mode: the scripts stay executable
+        }
+    }
+
+    [GeneratedRegex(@"^HTTP/[\d.]+ (\d{3})", RegexOptions.Multiline)]
+    private static partial Regex StatusLine();
+
+    [GeneratedRegex(@"^(fail|crit):", RegexOptions.Multiline)]
+    private static partial Regex ErrorLog();
+
+    /// <summary>The README's walkthrough block, and for each curl that prints, the statuses its comment allows.</summary>
+    private sealed partial record Walkthrough(string Script, IReadOnlyList<IReadOnlySet<int>> Expected)
+    {
+        public static Walkthrough FromReadme(string readme)
+        {
+            var marker = readme.IndexOf("<!-- walkthrough:", StringComparison.Ordinal);
+            Assert.True(marker >= 0, "README.md has no walkthrough marker");
+            var start = readme.IndexOf("```sh\n", marker, StringComparison.Ordinal) + "```sh\n".Length;
+            var script = readme[start..readme.IndexOf("\n```", start, StringComparison.Ordinal)];
+
+            var expected = new List<IReadOnlySet<int>>();
+            var comment = "";
+            foreach (var line in script.Split('\n'))
+            {
+                if (line.StartsWith('#'))
+                {
+                    comment = line;
+                }
+                else if (line.StartsWith("curl ", StringComparison.Ordinal))
+                {
+                    var codes = Code().Matches(comment).Select(m => int.Parse(m.Value)).ToHashSet();
+                    Assert.True(codes.Count > 0, $"the comment before '{line}' names no status");
+                    expected.Add(codes);
+                }
+            }
+            return new Walkthrough(script, expected);
+        }
+
+        [GeneratedRegex(@"\b[1-5]\d\d\b")]
+        private static partial Regex Code();
+    }
+
+    /// <summary><c>scripts/run-local.sh</c> in its own session, as a terminal runs it, with its output collected.</summary>
+    private sealed partial class LocalRun : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _output = new();
+        private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private LocalRun(Process process) => _process = process;
+
+        public string Output
+        {
+            get
+            {
+                lock (_output)
+                {
+                    return _output.ToString();
+                }
+            }
+        }
+
+        /// <summary>The token commands the script printed when the app was ready.</summary>
+        public IReadOnlyList<string> TokenCommands => TokenCommand().Matches(Output).Select(m => m.Groups[1].Value).ToList();
+
+        public static async Task<LocalRun> StartAsync(string directory, IDictionary<string, string> environment, string[] arguments)
+        {
+            var start = new ProcessStartInfo("setsid", ["bash", "scripts/run-local.sh", .. arguments])
+            {
+                WorkingDirectory = directory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var (key, value) in environment)
+            {
+                start.Environment[key] = value;
+            }
+            var run = new LocalRun(Process.Start(start)!);
+            run._process.OutputDataReceived += (_, e) => run.Add(e.Data);
+            run._process.ErrorDataReceived += (_, e) => run.Add(e.Data);
+            run._process.BeginOutputReadLine();
+            run._process.BeginErrorReadLine();
+            await Task.WhenAny(run._ready.Task, run._process.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(4)));
+            Assert.True(run._ready.Task.IsCompleted, "scripts/run-local.sh never said the app was ready:\n" + run.Output);
+            return run;
+        }
+
+        /// <summary>Ctrl-C: SIGINT to the whole process group; how long until the script has exited.</summary>
+        public async Task<TimeSpan> InterruptAsync()
+        {
+            var watch = Stopwatch.StartNew();
+            using (var kill = Process.Start("kill", ["-INT", "--", $"-{_process.Id}"])!)
+            {
+                await kill.WaitForExitAsync();
+            }
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await _process.WaitForExitAsync(timeout.Token);
+            return watch.Elapsed;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+            _process.Dispose();
+        }
+
+        private void Add(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+            // Ready once the script has said so and printed both token commands.
+            if (TokenCommands.Count == 2)
+            {
+                _ready.TrySetResult();
+            }
+        }
+
+        [GeneratedRegex(@"^==>\s+\w+=\$\((dotnet user-jwts create [^)]*)\)", RegexOptions.Multiline)]
+        private static partial Regex TokenCommand();
+    }
+
+    private static class Shell
+    {
+        public static async Task<(int Code, string Output)> RunAsync(string script, string directory, IDictionary<string, string> environment, TimeSpan timeout)
+        {
+            var start = new ProcessStartInfo("bash", ["-eo", "pipefail", "-c", script])
+            {
+                WorkingDirectory = directory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var (key, value) in environment)
+            {
+                start.Environment[key] = value;
+            }
+            using var process = Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var cancel = new CancellationTokenSource(timeout);
+            await process.WaitForExitAsync(cancel.Token);
+            return (process.ExitCode, await stdout + await stderr);
+        }
+    }
+}
