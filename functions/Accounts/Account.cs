@@ -1,14 +1,25 @@
+using System.Text.Json.Serialization;
 using Azure;
 
 namespace RelayFunctions.Accounts;
 
 /// <summary>Service levels, lowest first; some features depend on the level (e.g. alternate IP filters from Standard).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ServiceLevel>))]
 public enum ServiceLevel
 {
+    [JsonStringEnumMemberName("personal")]
     Personal,
+
+    [JsonStringEnumMemberName("personal-plus")]
     PersonalPlus,
+
+    [JsonStringEnumMemberName("standard")]
     Standard,
+
+    [JsonStringEnumMemberName("professional")]
     Professional,
+
+    [JsonStringEnumMemberName("enterprise")]
     Enterprise,
 }
 

@@ -7,13 +7,15 @@ public static class AccountEndpoints
 {
     public static void MapAccountEndpoints(this RouteGroupBuilder scoped)
     {
-        scoped.MapGet("/account", (HttpContext http, Caller caller) =>
+        var account = scoped.MapGroup("/account").WithTags("Account");
+        account.MapGet("", (HttpContext http, Caller caller) =>
             new Outcome<Account>.Ok(caller.Account).ToHttp(http, "The account", AccountView.From, a => a.ETag))
-            .WithName("GetAccount").Produces<AccountView>();
+            .WithName("GetAccount").WithSummary("The caller's account.").Produces<AccountView>().WithETag();
 
-        scoped.MapPatch("/account", PatchAsync)
-            .WithName("UpdateAccountPreferences").Accepts<AccountPreferencesRequest>("application/json", "application/merge-patch+json")
-            .Produces<AccountView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        account.MapPatch("", PatchAsync)
+            .WithName("UpdateAccountPreferences").WithSummary("Changes the caller's preferences: alert and postmaster addresses.")
+            .Accepts<AccountPreferencesRequest>("application/merge-patch+json", "application/json")
+            .Produces<AccountView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict).WithETag().WithIfMatch();
     }
 
     private static async Task<IResult> PatchAsync(HttpContext http, Caller caller, AccountStore accounts, CancellationToken cancellationToken)
@@ -46,14 +48,21 @@ public static class AccountEndpoints
 }
 
 /// <summary>Body of <c>PATCH /api/account</c> (merge patch: absent keeps, null clears).</summary>
-public sealed record AccountPreferencesRequest(string? AlertEmail, string? PostmasterEmail);
+public sealed record AccountPreferencesRequest
+{
+    /// <summary>Where IP helper alerts go; null: no alerts.</summary>
+    public string? AlertEmail { get; init; }
+
+    /// <summary>Rewrites the null sender of outbound mail; null: the primary address.</summary>
+    public string? PostmasterEmail { get; init; }
+}
 
 public sealed record AccountView(
-    string Id, string ServiceLevel, string PrimaryEmail, string? AlertEmail, string? PostmasterEmail,
+    string Id, ServiceLevel ServiceLevel, string PrimaryEmail, string? AlertEmail, string? PostmasterEmail,
     DateTimeOffset Created, DateTimeOffset Updated)
 {
     public static object From(Account a) => new AccountView(
-        a.Id, ServiceLevels.ToName(a.ServiceLevel), a.PrimaryEmail.ToString(), a.AlertEmail?.ToString(),
+        a.Id, a.ServiceLevel, a.PrimaryEmail.ToString(), a.AlertEmail?.ToString(),
         a.PostmasterEmail?.ToString(), a.Created, a.Updated);
 }
 

@@ -7,11 +7,13 @@ public static class AdminAccountEndpoints
 {
     public static void MapAdminAccountEndpoints(this RouteGroupBuilder admin)
     {
-        admin.MapPut("/accounts/{accountId}", PutAsync)
-            .WithName("PutAccount").Accepts<AccountSettingsRequest>("application/json")
-            .Produces<AccountView>().Produces<AccountView>(StatusCodes.Status201Created).ProducesValidationProblem();
+        var accounts = admin.MapGroup("/accounts").WithTags("Operators");
+        accounts.MapPut("/{accountId}", PutAsync)
+            .WithName("PutAccount").WithSummary("Creates an account, or replaces its settings.").Accepts<AccountSettingsRequest>("application/json")
+            .Produces<AccountView>().Produces<AccountView>(StatusCodes.Status201Created).ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict).WithETag().WithIfMatch();
 
-        admin.MapGet("/accounts/{accountId}", async (string accountId, HttpContext http, AccountStore accounts, CancellationToken cancellationToken) =>
+        accounts.MapGet("/{accountId}", async (string accountId, HttpContext http, AccountStore accounts, CancellationToken cancellationToken) =>
         {
             if (!AccountId.TryParse(accountId, out var id))
             {
@@ -21,7 +23,7 @@ public static class AdminAccountEndpoints
             return account is null
                 ? TypedResults.Problem(title: "Not found.", detail: $"Account '{id}' does not exist.", statusCode: StatusCodes.Status404NotFound)
                 : new Outcome<Account>.Ok(account).ToHttp(http, "The account", AccountView.From, a => a.ETag);
-        }).WithName("GetAnyAccount").Produces<AccountView>();
+        }).WithName("GetAnyAccount").WithSummary("Any account.").Produces<AccountView>().ProducesProblem(StatusCodes.Status404NotFound).WithETag();
     }
 
     private static async Task<IResult> PutAsync(string accountId, HttpContext http, AccountStore accounts, CancellationToken cancellationToken)
@@ -61,4 +63,13 @@ public static class AdminAccountEndpoints
 }
 
 /// <summary>Body of <c>PUT /api/admin/accounts/{accountId}</c>.</summary>
-public sealed record AccountSettingsRequest(string ServiceLevel, string PrimaryEmail, string? AlertEmail, string? PostmasterEmail);
+public sealed record AccountSettingsRequest
+{
+    public required ServiceLevel ServiceLevel { get; init; }
+
+    public required string PrimaryEmail { get; init; }
+
+    public string? AlertEmail { get; init; }
+
+    public string? PostmasterEmail { get; init; }
+}

@@ -8,30 +8,36 @@ public static class DomainEndpoints
 {
     public static void MapDomainEndpoints(this RouteGroupBuilder scoped)
     {
-        scoped.MapGet("/domains", async (Caller caller, DomainStore domains, CancellationToken cancellationToken) =>
+        var domains = scoped.MapGroup("/domains").WithTags("Domains");
+        domains.MapGet("", async (Caller caller, DomainStore store, CancellationToken cancellationToken) =>
         {
-            var list = await domains.ListAsync(caller.AccountId, cancellationToken);
+            var list = await store.ListAsync(caller.AccountId, cancellationToken);
             return TypedResults.Ok(new DomainList(list.Select(DomainView.From).ToList()));
-        }).WithName("ListDomains");
+        }).WithName("ListDomains").WithSummary("The caller's mail domains.");
 
-        scoped.MapPost("/domains", CreateAsync)
-            .WithName("CreateDomain").Accepts<DomainCreateRequest>("application/json")
-            .Produces<DomainView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+        domains.MapPost("", CreateAsync)
+            .WithName("CreateDomain").WithSummary("Registers a mail domain.").Accepts<DomainCreateRequest>("application/json")
+            .Produces<DomainView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict)
+            .WithETag();
 
-        scoped.MapGet("/domains/{name}", async (string name, HttpContext http, Caller caller, DomainStore domains, CancellationToken cancellationToken) =>
+        domains.MapGet("/{name}", async (string name, HttpContext http, Caller caller, DomainStore store, CancellationToken cancellationToken) =>
         {
-            var domain = DomainName.TryParse(name, out var parsed, out _) ? await domains.FindAsync(caller.AccountId, parsed, cancellationToken) : null;
+            var domain = DomainName.TryParse(name, out var parsed, out _) ? await store.FindAsync(caller.AccountId, parsed, cancellationToken) : null;
             return domain is null
                 ? OutcomeResults.NotFound($"Domain '{name}'")
                 : new Outcome<MailDomain>.Ok(domain).ToHttp(http, name, DomainView.From, d => d.ETag);
-        }).WithName("GetDomain").Produces<DomainView>().ProducesProblem(StatusCodes.Status404NotFound);
+        }).WithName("GetDomain").WithSummary("One of the caller's mail domains.")
+            .Produces<DomainView>().ProducesProblem(StatusCodes.Status404NotFound).WithETag();
 
-        scoped.MapPatch("/domains/{name}", PatchAsync)
-            .WithName("UpdateDomain").Accepts<DomainPatchRequest>("application/merge-patch+json", "application/json")
-            .Produces<DomainView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        domains.MapPatch("/{name}", PatchAsync)
+            .WithName("UpdateDomain").WithSummary("Changes a mail domain (JSON merge patch: absent keeps, null clears).")
+            .Accepts<DomainPatchRequest>("application/merge-patch+json", "application/json")
+            .Produces<DomainView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).WithETag().WithIfMatch();
 
-        scoped.MapDelete("/domains/{name}", DeleteAsync)
-            .WithName("DeleteDomain").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        domains.MapDelete("/{name}", DeleteAsync)
+            .WithName("DeleteDomain").WithSummary("Deletes a mail domain and its IP helper.")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).WithIfMatch();
     }
 
     private static async Task<IResult> CreateAsync(
@@ -100,18 +106,45 @@ public sealed record DomainList(IReadOnlyList<DomainView> Domains);
 
 /// <summary>A domain as the API shows it.</summary>
 public sealed record DomainView(
-    string Name, string DisplayName, string Mode, string? DestinationHost, int? DestinationPort,
+    string Name, string DisplayName, DomainMode Mode, string? DestinationHost, int? DestinationPort,
     IReadOnlyList<string> Recipients, long MessageSizeLimit, DateTimeOffset Created, DateTimeOffset Updated)
 {
     public static DomainView From(MailDomain d) => new(
-        d.Name.Value, d.Name.Unicode, DomainModes.ToName(d.Settings.Mode), d.Settings.Destination?.Host, d.Settings.Destination?.Port,
+        d.Name.Value, d.Name.Unicode, d.Settings.Mode, d.Settings.Destination?.Host, d.Settings.Destination?.Port,
         d.Settings.Recipients, d.Settings.MessageSizeLimit, d.Created, d.Updated);
 }
 
-/// <summary>Body of <c>POST /api/domains</c>.</summary>
-public sealed record DomainCreateRequest(
-    string Name, string Mode, string? DestinationHost, int? DestinationPort, IReadOnlyList<string>? Recipients, long? MessageSizeLimit);
+/// <summary>Body of <c>POST /api/domains</c> (read field by field by <see cref="DomainRequest"/>; this type describes it).</summary>
+public sealed record DomainCreateRequest
+{
+    /// <summary>The domain, e.g. <c>example.com</c>; internationalized names are accepted.</summary>
+    public required string Name { get; init; }
+
+    public required DomainMode Mode { get; init; }
+
+    /// <summary>A host name or public IP address; required in redirect mode.</summary>
+    public string? DestinationHost { get; init; }
+
+    /// <summary>1–65535; required in redirect mode.</summary>
+    public int? DestinationPort { get; init; }
+
+    /// <summary>Valid recipients (<c>user@domain</c> or the catch-all <c>@domain</c>); empty accepts every recipient.</summary>
+    public IReadOnlyList<string>? Recipients { get; init; }
+
+    /// <summary>Bytes, from 1 MiB to 100 MiB; default 10 MB.</summary>
+    public long? MessageSizeLimit { get; init; }
+}
 
 /// <summary>Body of <c>PATCH /api/domains/{name}</c> (merge patch: absent keeps, null clears).</summary>
-public sealed record DomainPatchRequest(
-    string? Mode, string? DestinationHost, int? DestinationPort, IReadOnlyList<string>? Recipients, long? MessageSizeLimit);
+public sealed record DomainPatchRequest
+{
+    public DomainMode? Mode { get; init; }
+
+    public string? DestinationHost { get; init; }
+
+    public int? DestinationPort { get; init; }
+
+    public IReadOnlyList<string>? Recipients { get; init; }
+
+    public long? MessageSizeLimit { get; init; }
+}

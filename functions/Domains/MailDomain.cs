@@ -1,18 +1,23 @@
+using System.Text.Json.Serialization;
 using System.Net;
 using Azure;
 
 namespace RelayFunctions.Domains;
 
-/// <summary>How the relay handles mail for a domain.</summary>
+/// <summary>How the relay handles mail for a domain: redirect (deliver to a host or IP and port), hold (accept and keep it queued) or backup-mx (deliver to the domain's own MX hosts).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DomainMode>))]
 public enum DomainMode
 {
     /// <summary>SMTP redirection (direct delivery) to a host or IP on a port.</summary>
+    [JsonStringEnumMemberName("redirect")]
     Redirect,
 
     /// <summary>Accept and hold: mail is accepted and queued until the domain leaves this mode.</summary>
+    [JsonStringEnumMemberName("hold")]
     Hold,
 
     /// <summary>Secondary MX: deliver to the domain's own MX hosts.</summary>
+    [JsonStringEnumMemberName("backup-mx")]
     BackupMx,
 }
 

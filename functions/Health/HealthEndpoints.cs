@@ -22,9 +22,8 @@ public static class HealthEndpoints
 
     public static void MapHealthEndpoints(this RouteGroupBuilder api)
     {
-        api.MapGet("/health", CheckAsync).AllowAnonymous().WithName("Health").WithTags("Service")
-            .WithSummary("Is the service up? One check per storage service.")
-            .Produces<HealthView>().Produces<HealthView>(StatusCodes.Status503ServiceUnavailable);
+        // For monitors and load balancers, not for clients of the API: not in the OpenAPI document.
+        api.MapGet("/health", CheckAsync).AllowAnonymous().ExcludeFromDescription();
     }
 
     private static async Task<IResult> CheckAsync(HealthCheckService health, CancellationToken cancellationToken)

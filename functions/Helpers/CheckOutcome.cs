@@ -1,17 +1,22 @@
+using System.Text.Json.Serialization;
 using System.Net;
 using RelayFunctions.Network;
 
 namespace RelayFunctions.Helpers;
 
+[JsonConverter(typeof(JsonStringEnumConverter<OutcomeKind>))]
 public enum OutcomeKind
 {
     /// <summary>At least one valid public address.</summary>
+    [JsonStringEnumMemberName("resolved")]
     Resolved,
 
     /// <summary>No answer to rely on: timeout, SERVFAIL, REFUSED, network error.</summary>
+    [JsonStringEnumMemberName("failed")]
     Failed,
 
     /// <summary>A definite answer without a usable address: NXDOMAIN, NODATA, only non-public addresses.</summary>
+    [JsonStringEnumMemberName("invalid")]
     Invalid,
 }
 

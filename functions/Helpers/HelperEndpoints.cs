@@ -8,35 +8,41 @@ public static class HelperEndpoints
 {
     public static void MapHelperEndpoints(this RouteGroupBuilder scoped)
     {
-        scoped.MapPut("/domains/{name}/ip-helper", PutAsync)
-            .WithName("PutIpHelper").Accepts<HelperRequest>("application/json")
+        var helper = scoped.MapGroup("/domains/{name}/ip-helper").WithTags("IP helpers");
+        helper.MapPut("", PutAsync)
+            .WithName("PutIpHelper").WithSummary("Attaches an IP helper to a domain, or replaces its settings.").Accepts<HelperRequest>("application/json")
             .Produces<HelperView>().Produces<HelperView>(StatusCodes.Status201Created).ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithETag().WithIfMatch();
 
-        scoped.MapGet("/domains/{name}/ip-helper", async (string name, HttpContext http, Caller caller, HelperService service, CancellationToken ct) =>
+        helper.MapGet("", async (string name, HttpContext http, Caller caller, HelperService service, CancellationToken ct) =>
             (await service.GetAsync(caller.AccountId, name, ct)).ToHttp(http, $"The IP helper of '{name}'", v => v, v => v.Helper.ETag))
-            .WithName("GetIpHelper").Produces<HelperView>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetIpHelper").WithSummary("A domain's IP helper: its settings and the last check.")
+            .Produces<HelperView>().ProducesProblem(StatusCodes.Status404NotFound).WithETag();
 
-        scoped.MapDelete("/domains/{name}/ip-helper", async (string name, HttpContext http, Caller caller, HelperService service, CancellationToken ct) =>
+        helper.MapDelete("", async (string name, HttpContext http, Caller caller, HelperService service, CancellationToken ct) =>
         {
             var outcome = await service.RemoveAsync(caller.AccountId, name, EntityTags.IfMatch(http.Request), ct);
             return outcome is Outcome<HelperView>.Ok ? TypedResults.NoContent() : outcome.ToHttp(http, $"The IP helper of '{name}'", v => v, v => v.Helper.ETag);
-        }).WithName("DeleteIpHelper").Produces(StatusCodes.Status204NoContent);
+        }).WithName("DeleteIpHelper").WithSummary("Removes a domain's IP helper; the domain keeps its current routing.")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).WithIfMatch();
 
-        scoped.MapPost("/domains/{name}/ip-helper/check-now", async (string name, HttpContext http, Caller caller, HelperService service, CancellationToken ct) =>
+        helper.MapPost("/check-now", async (string name, HttpContext http, Caller caller, HelperService service, CancellationToken ct) =>
         {
             var outcome = await service.RequestCheckAsync(caller.AccountId, name, ct);
             return outcome is Outcome<HelperView>.Ok ok
                 ? TypedResults.Accepted($"/api/domains/{ok.Value.Domain}/ip-helper", ok.Value)
                 : outcome.ToHttp(http, $"The IP helper of '{name}'", v => v, v => v.Helper.ETag);
-        }).WithName("CheckIpHelperNow").Produces<HelperView>(StatusCodes.Status202Accepted);
+        }).WithName("CheckIpHelperNow").WithSummary("Asks for a check at the next tick (about a minute); it does not check on the spot.")
+            .Produces<HelperView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        helper.MapGet("/history", HistoryAsync)
+            .WithName("IpHelperHistory").WithSummary("Checks that changed something and every mode change, newest first.")
+            .Produces<HistoryPage>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         scoped.MapGet("/ip-helpers", async (Caller caller, HelperService service, CancellationToken ct) =>
             TypedResults.Ok(new HelperList(await service.ListAsync(caller.AccountId, ct))))
-            .WithName("ListIpHelpers");
-
-        scoped.MapGet("/domains/{name}/ip-helper/history", HistoryAsync)
-            .WithName("IpHelperHistory").Produces<HistoryPage>().ProducesValidationProblem();
+            .WithName("ListIpHelpers").WithTags("IP helpers").WithSummary("The caller's IP helpers with their status.");
     }
 
     private static async Task<IResult> PutAsync(string name, HttpContext http, Caller caller, HelperService service, CancellationToken ct)
@@ -75,8 +81,20 @@ public static class HelperEndpoints
 }
 
 /// <summary>Body of <c>PUT /api/domains/{name}/ip-helper</c>.</summary>
-public sealed record HelperRequest(string DestinationHost, int DestinationPort, bool? AlertOnChange, bool? AllowIpv6)
+public sealed record HelperRequest
 {
+    /// <summary>The fully qualified name to follow, e.g. <c>mail.example.dyndns.org</c>.</summary>
+    public required string DestinationHost { get; init; }
+
+    /// <summary>1–65535: where the domain's mail goes on the address the name resolves to.</summary>
+    public required int DestinationPort { get; init; }
+
+    /// <summary>Send an e-mail to the account's alert address when the routing changes; default false.</summary>
+    public bool? AlertOnChange { get; init; }
+
+    /// <summary>Also follow AAAA records; default false.</summary>
+    public bool? AllowIpv6 { get; init; }
+
     public static HelperSettings? Read(JsonBody body)
     {
         var (_, host) = body.String("destinationHost");

@@ -111,12 +111,12 @@ public sealed class HelperService(HelperStore helpers, ScheduleIndex index, Doma
     private static Outcome<HelperView> Busy() => new Outcome<HelperView>.Conflict("The helper is being changed by someone else; try again.");
 }
 
-public sealed record OutcomeView(string Kind, IReadOnlyList<string> Addresses, int? Ttl, string? Reason);
+public sealed record OutcomeView(OutcomeKind Kind, IReadOnlyList<string> Addresses, int? Ttl, string? Reason);
 
 /// <summary>A helper with its status, as the SPA's status column shows it.</summary>
 public sealed record HelperView(
     string Domain, string DestinationHost, int DestinationPort, bool AlertOnChange, bool AllowIpv6,
-    string? Mode, string? Routing, DateTimeOffset? LastCheck, DateTimeOffset NextCheck, bool CheckRequested,
+    DomainMode? Mode, string? Routing, DateTimeOffset? LastCheck, DateTimeOffset NextCheck, bool CheckRequested,
     OutcomeView? LastOutcome, DateTimeOffset Created, DateTimeOffset Updated)
 {
     [JsonIgnore]
@@ -124,11 +124,11 @@ public sealed record HelperView(
 
     public static HelperView From(IpHelper h, MailDomain? domain) => new(
         h.Domain.Value, h.Settings.Host.Value, h.Settings.Port, h.Settings.AlertOnChange, h.Settings.AllowIpv6,
-        domain is null ? null : DomainModes.ToName(domain.Settings.Mode),
+        domain?.Settings.Mode,
         domain is null ? null : Helpers.Routing.Of(domain.Settings).Describe(),
         h.Status.LastCheck, h.NextCheck, h.CheckRequested,
         h.Status.LastOutcome is { } kind
-            ? new OutcomeView(CheckOutcome.Name(kind), h.Status.Addresses.Select(a => a.ToString()).ToList(), h.Status.Ttl, h.Status.Reason)
+            ? new OutcomeView(kind, h.Status.Addresses.Select(a => a.ToString()).ToList(), h.Status.Ttl, h.Status.Reason)
             : null,
         h.Created, h.Updated)
     { Helper = h };
@@ -136,10 +136,10 @@ public sealed record HelperView(
 
 public sealed record HelperList(IReadOnlyList<HelperView> Helpers);
 
-public sealed record HistoryView(DateTimeOffset At, string Outcome, IReadOnlyList<string> Addresses, int? Ttl, string? Reason, string? ModeChange)
+public sealed record HistoryView(DateTimeOffset At, OutcomeKind? Outcome, IReadOnlyList<string> Addresses, int? Ttl, string? Reason, string? ModeChange)
 {
     public static HistoryView From(HistoryEntry e) => new(
-        e.At, e.Outcome, e.Addresses, e.Ttl, e.Reason,
+        e.At, Enum.TryParse<OutcomeKind>(e.Outcome, ignoreCase: true, out var kind) ? kind : null, e.Addresses, e.Ttl, e.Reason,
         e.From is not null && e.To is not null ? $"{e.From.Describe()} → {e.To.Describe()}" : null);
 }
 

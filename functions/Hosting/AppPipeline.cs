@@ -32,7 +32,7 @@ public static class AppPipeline
 
         var api = app.MapGroup("/api");
         api.MapHealthEndpoints();
-        app.MapOpenApi("/api/openapi.json").AllowAnonymous();
+        app.MapApiDocument();
 
         var scoped = api.MapGroup("").RequireAuthorization().AddEndpointFilter<CallerFilter>();
         scoped.MapAccountEndpoints();

@@ -91,6 +91,8 @@ public static class AppServices
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+            // Numbers are numbers: the web default also reads and documents them as strings.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
         services.AddStorageHealthChecks();
         // Bearer tokens only: nothing is protected with ASP.NET Core data protection, which authentication registers
@@ -99,7 +101,7 @@ public static class AppServices
         // Every runner stops within a second or two of being asked; the host need not wait longer.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         services.AddProblemDetails();
-        services.AddOpenApi("v1", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);
+        services.AddApiDocument();
         services.AddApiSecurity(configuration);
         return builder;
     }

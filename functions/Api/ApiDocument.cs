@@ -1,0 +1,147 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace RelayFunctions.Api;
+
+/// <summary>
+/// The OpenAPI document at <c>/api/openapi.json</c>, complete enough to generate a client from: the bearer scheme and
+/// which operations need it, 401/403 on each of those, the <c>ETag</c>, <c>If-Match</c> and <c>Location</c> headers,
+/// and a description of every tag. Endpoints declare what is theirs (summary, tag, responses, <see cref="WithETag"/>,
+/// <see cref="WithIfMatch"/>); what every protected operation has in common is added here.
+/// </summary>
+public static class ApiDocument
+{
+    public const string Path = "/api/openapi.json";
+    public const string ReferencePath = "/api/reference";
+    private const string Bearer = "bearer";
+
+    /// <summary>The tags, by resource, in the order the reference shows them.</summary>
+    public static readonly (string Name, string Description)[] Tags =
+    [
+        ("Account", "The caller's own account and its preferences."),
+        ("Domains", "Mail domains: where the relay sends the mail of each, or that it holds it."),
+        ("IP helpers", "IP address helpers: follow a dynamic-DNS name and switch a domain between redirect and hold."),
+        ("Operators", "Operator routes (role `operator`): accounts and the relay map."),
+    ];
+
+    public static IServiceCollection AddApiDocument(this IServiceCollection services) =>
+        services.AddOpenApi("v1", o =>
+        {
+            o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "RelayFunctions",
+                    Version = "v1",
+                    Description = "The control plane of a mail relay service: mail domains, IP address helpers, accounts and the relay map. "
+                        + "Every route but /api/health needs a bearer token whose `account` claim names the caller's account. "
+                        + "Errors are RFC 9457 problem details; resources carry an ETag, and changes honour If-Match.",
+                    License = new OpenApiLicense { Name = "Proprietary", Url = new Uri("https://relay.example/terms") },
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[Bearer] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "JWT",
+                    Description = "A JWT from the service's identity provider; locally, `dotnet user-jwts create`.",
+                };
+                document.Tags = new HashSet<OpenApiTag>(Tags.Select(t => new OpenApiTag { Name = t.Name, Description = t.Description }));
+                // The address the document was fetched from, as ASP.NET Core found it, without the trailing slash.
+                foreach (var server in document.Servers ?? [])
+                {
+                    server.Url = server.Url?.TrimEnd('/');
+                }
+                return Task.CompletedTask;
+            });
+            o.AddSchemaTransformer((schema, _, _) =>
+            {
+                // Our enums are strings in JSON (JsonStringEnumConverter); say so, for generators that need the type.
+                if (schema.Enum is { Count: > 0 } && schema.Type is null)
+                {
+                    schema.Type = JsonSchemaType.String;
+                }
+                return Task.CompletedTask;
+            });
+            o.AddOperationTransformer((operation, context, _) =>
+            {
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                var problem = new OpenApiSchemaReference(nameof(Microsoft.AspNetCore.Mvc.ProblemDetails), context.Document);
+                operation.Responses ??= [];
+                if (metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any())
+                {
+                    operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Bearer, context.Document)] = [] }];
+                    Problem(operation, "401", "No valid bearer token.", problem);
+                    Problem(operation, "403", metadata.OfType<AuthorizeAttribute>().Any(a => a.Policy is not null)
+                        ? "The token's role does not allow this."
+                        : "The token names no registered account.", problem);
+                }
+                if (metadata.OfType<ETagMetadata>().Any())
+                {
+                    foreach (var (status, response) in operation.Responses.Where(r => r.Key.StartsWith('2') && r.Key != "204"))
+                    {
+                        Header(response, "ETag", "The resource's entity tag: send it back in If-Match to change the resource only if nobody else did.");
+                    }
+                }
+                foreach (var (status, response) in operation.Responses.Where(r => r.Key is "201" or "202"))
+                {
+                    Header(response, "Location", "The address of the resource.");
+                }
+                if (metadata.OfType<IfMatchMetadata>().Any())
+                {
+                    operation.Parameters ??= [];
+                    operation.Parameters.Add(new OpenApiParameter
+                    {
+                        Name = "If-Match",
+                        In = ParameterLocation.Header,
+                        Required = false,
+                        Description = "The ETag the change is based on; 412 if the resource has changed since. `*` or absent: whatever it is now.",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                    });
+                }
+                return Task.CompletedTask;
+            });
+        });
+
+    public static void MapApiDocument(this WebApplication app)
+    {
+        app.MapOpenApi(Path).AllowAnonymous();
+        // The reference page and its script are served by the app itself (no CDN), and read the document above.
+        app.MapScalarApiReference(ReferencePath, o => o.WithTitle("RelayFunctions API").WithOpenApiRoutePattern(Path)).AllowAnonymous();
+    }
+
+    /// <summary>The successful responses carry the resource's <c>ETag</c>.</summary>
+    public static TBuilder WithETag<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(new ETagMetadata());
+
+    /// <summary>The operation honours <c>If-Match</c> (412 when it no longer matches).</summary>
+    public static TBuilder WithIfMatch<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new IfMatchMetadata()).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+
+    private static void Problem(OpenApiOperation operation, string status, string description, IOpenApiSchema schema)
+    {
+        operation.Responses!.TryAdd(status, new OpenApiResponse
+        {
+            Description = description,
+            Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = schema } },
+        });
+    }
+
+    private static void Header(IOpenApiResponse response, string name, string description)
+    {
+        if (response is OpenApiResponse concrete)
+        {
+            concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
+            concrete.Headers[name] = new OpenApiHeader { Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+        }
+    }
+
+    private sealed record ETagMetadata;
+
+    private sealed record IfMatchMetadata;
+}
