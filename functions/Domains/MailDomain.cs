@@ -1,5 +1,5 @@
-using System.Text.Json.Serialization;
 using System.Net;
+using System.Text.Json.Serialization;
 using Azure;
 
 namespace RelayFunctions.Domains;
