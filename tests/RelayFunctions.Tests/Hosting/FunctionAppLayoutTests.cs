@@ -57,6 +57,27 @@ public sealed class FunctionAppLayoutTests : IClassFixture<FunctionAppLayoutTest
     }
 
     [Fact]
+    public void ThePublishFolderHoldsOnlyWhatAFunctionAppNeeds()
+    {
+        var folder = _published.Folder;
+        var entries = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        var expected = new[] { "Api", "CheckHelpers", "PublishRelayMap", "ScheduleChecks", "RelayFunctions", "RelayFunctions.deps.json", "RelayFunctions.dll", "RelayFunctions.pdb", "RelayFunctions.runtimeconfig.json", "appsettings.json", "host.json" };
+        foreach (var entry in expected)
+        {
+            Assert.Contains(entry, entries);
+        }
+        // Besides those, only the libraries the app uses: no web.config, no development settings, no second copy of
+        // the function definitions, no runtimes/ folder of Windows-only assets, no documentation or static-asset manifests.
+        var others = entries.Except(expected).ToList();
+        Assert.All(others, e => Assert.EndsWith(".dll", e));
+        Assert.All(Directory.GetDirectories(folder), d => Assert.True(File.Exists(Path.Combine(d, "function.json")), $"{Path.GetFileName(d)} is not a function folder"));
+        // Built for Linux, framework-dependent: the host starts it with `dotnet RelayFunctions.dll`.
+        var runtime = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "RelayFunctions.runtimeconfig.json"))).RootElement.GetProperty("runtimeOptions");
+        Assert.Contains(runtime.GetProperty("frameworks").EnumerateArray(), f => f.GetProperty("name").GetString() == "Microsoft.AspNetCore.App");
+        Assert.Equal([0x7f, (byte)'E', (byte)'L', (byte)'F'], File.ReadAllBytes(Path.Combine(folder, "RelayFunctions"))[..4]);
+    }
+
+    [Fact]
     public async Task EveryTimerAndQueueFunctionHasAMatchingFunctionJson()
     {
         await using var app = AppFactory.UnderFunctionsHost();

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 
-namespace RelayFunctions.Tests.RelayMap;
+namespace RelayFunctions.Tests.Infrastructure;
 
 /// <summary>An OTLP/HTTP receiver on loopback that keeps every export body (protobuf, whose strings are plain UTF-8).</summary>
 internal sealed class OtlpCollector : IAsyncDisposable
