@@ -10,8 +10,9 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 # Azurite from the pinned package.json / package-lock.json.
 install_node_packages() {
-  if [ ! -x "$ROOT/node_modules/.bin/azurite" ] || [ ! -d "$ROOT/node_modules/smtp-server" ]; then
-    log "npm ci (Azurite)"
+  # Reinstalled whenever package-lock.json is newer than what npm last installed.
+  if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    log "npm ci (Azurite, the SMTP test server, the OpenAPI linter and client generator)"
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }

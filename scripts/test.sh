@@ -8,6 +8,9 @@ cleanup() { stop_pidfile "$STATE/azurite-test.pid"; stop_pidfile "$STATE/knot-te
 trap cleanup EXIT
 
 install_node_packages
+cd "$ROOT"
+log "dotnet format --verify-no-changes (the rules are in .editorconfig)"
+dotnet format RelayFunctions.sln --verify-no-changes
 install_debian_packages
 install_postfix
 # Ports of their own, so a local run (scripts/run-local.sh, 10000-10002) can stay up beside the tests.
