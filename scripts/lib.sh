@@ -60,15 +60,18 @@ azurite_connection_string() { # blob queue table
   echo "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$1/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$2/devstoreaccount1;TableEndpoint=http://127.0.0.1:$3/devstoreaccount1;"
 }
 
-# Debian packages the tests need (Knot DNS for real lookups); installed once, as root.
+# Debian packages the tests need (Knot DNS for real lookups, ICU); installed once, as root.
 install_debian_packages() {
-  local missing=()
+  local missing=() icu=""
   command -v knotd >/dev/null || missing+=(knot)
   command -v knsupdate >/dev/null || missing+=(knot-dnsutils)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  log "apt-get install ${missing[*]}"
+  # ICU: IDNA (UTS #46) and confusable skeletons (UTS #39) for domain names; its package name carries its version.
+  ldconfig -p | grep -q 'libicui18n\.so\.[0-9]' || icu=yes
+  [ ${#missing[@]} -eq 0 ] && [ -z "$icu" ] && return 0
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
+  [ -n "$icu" ] && missing+=("$(apt-cache search --names-only '^libicu[0-9]+$' | sort -V | tail -1 | cut -d' ' -f1)")
+  log "apt-get install ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The package enables a system knotd on port 53; the tests run their own on loopback.
   $sudo systemctl disable --now knot >/dev/null 2>&1 || true

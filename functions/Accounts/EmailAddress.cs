@@ -30,6 +30,12 @@ public sealed partial record EmailAddress
             return false;
         }
         var local = text[..at];
+        if (local.StartsWith('#'))
+        {
+            // Postfix's table files read a line that starts with '#' as a comment.
+            error = "The part before '@' cannot start with '#'.";
+            return false;
+        }
         if (local.Length > 64 || !LocalPartPattern().IsMatch(local))
         {
             error = "The part before '@' may hold letters, digits and !#$%&'*+/=?^_`{|}~.- (no leading, trailing or double dots), at most 64 characters.";

@@ -14,6 +14,11 @@ public sealed class DomainNameTests
     [InlineData("xn--bcher-kva.example", "xn--bcher-kva.example")]
     [InlineData("a-b.c-d.example", "a-b.c-d.example")]
     [InlineData("123.example", "123.example")]
+    [InlineData("\uFF41\uFF42\uFF43.example", "abc.example")]
+    [InlineData("bu\u0308cher.example", "xn--bcher-kva.example")]
+    [InlineData("xn--BCHER-KVA.example", "xn--bcher-kva.example")]
+    [InlineData("fa\u00DF.example", "xn--fa-hia.example")]
+    [InlineData("\u200Bexam\u00ADple.com", "example.com")]
     public void ValidNamesAreCanonicalized(string input, string canonical)
     {
         Assert.True(DomainName.TryParse(input, out var name, out var error), error);
@@ -31,6 +36,13 @@ public sealed class DomainNameTests
     [InlineData("192.0.2.1")]
     [InlineData("[192.0.2.1]")]
     [InlineData("example.123")]
+    [InlineData("xn--z.example")]
+    [InlineData("xn--.example")]
+    [InlineData("ab--cd.example")]
+    [InlineData("a\u200Db.example")]
+    [InlineData("a\u200Cb.example")]
+    [InlineData("a\u202Eb.example")]
+    [InlineData("exa\u00ADmple\u0000.com")]
     public void InvalidNamesAreRefusedWithAReason(string input)
     {
         Assert.False(DomainName.TryParse(input, out _, out var error));
@@ -61,6 +73,43 @@ public sealed class DomainNameTests
         Assert.False(parent.Contains(DomainName.Parse("example.org")));
     }
 
+    [Fact]
+    public void DecomposedAndComposedFormsAreOneName()
+    {
+        Assert.Equal(DomainName.Parse("bu\u0308cher.example"), DomainName.Parse("b\u00FCcher.example"));
+        Assert.Equal("b\u00FCcher.example", DomainName.Parse("bu\u0308cher.example").Unicode);
+    }
+
+    [Theory]
+    [InlineData("\u0430cme.example", "acme.example")]
+    [InlineData("g\u043E\u043Egle.example", "google.example")]
+    [InlineData("rnail.example", "mail.example")]
+    public void ConfusableNamesShareASkeleton(string a, string b) =>
+        Assert.Equal(Confusables.Skeleton(DomainName.Parse(a)), Confusables.Skeleton(DomainName.Parse(b)));
+
+    [Fact]
+    public void DifferentNamesHaveDifferentSkeletons() =>
+        Assert.NotEqual(Confusables.Skeleton(DomainName.Parse("acme.example")), Confusables.Skeleton(DomainName.Parse("acne.example")));
+
+    [Theory]
+    [InlineData("co.uk", true, null)]
+    [InlineData("acme.co.uk", false, "acme.co.uk")]
+    [InlineData("mail.acme.co.uk", false, "acme.co.uk")]
+    [InlineData("in-addr.arpa", true, null)]
+    [InlineData("github.io", true, null)]
+    [InlineData("me.github.io", false, "me.github.io")]
+    [InlineData("lists.acme.example", false, "acme.example")]
+    [InlineData("bar.ck", true, null)]
+    [InlineData("foo.bar.ck", false, "foo.bar.ck")]
+    [InlineData("www.ck", false, "www.ck")]
+    [InlineData("x.www.ck", false, "www.ck")]
+    public void ThePublicSuffixListGivesSuffixesAndRegistrableDomains(string name, bool suffix, string? registrable)
+    {
+        var parsed = DomainName.Parse(name);
+        Assert.Equal(suffix, PublicSuffixList.Embedded.IsPublicSuffix(parsed));
+        Assert.Equal(registrable, PublicSuffixList.Embedded.RegistrableDomain(parsed));
+    }
+
     [Theory]
     [InlineData("alice@example.com", true)]
     [InlineData("first.last+tag@sub.example.com", true)]
@@ -71,6 +120,9 @@ public sealed class DomainNameTests
     [InlineData("a..b@example.com", false)]
     [InlineData(".a@example.com", false)]
     [InlineData("alice@localhost", false)]
+    [InlineData("#alice@example.com", false)]
+    [InlineData("al#ice@example.com", true)]
+    [InlineData("alice@exa\u200Dmple.com", false)]
     public void EmailAddressesArePlainMailboxes(string input, bool valid)
     {
         Assert.Equal(valid, EmailAddress.TryParse(input, out _, out _));
