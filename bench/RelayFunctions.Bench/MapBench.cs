@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RelayAgent;
 using RelayFunctions.Domains;
+using RelayFunctions.Domains.Verification;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Storage;
 
@@ -65,6 +66,8 @@ public sealed class MapBench(StorageClients storage, RelayMapPublisher publisher
         var table = storage.Table("Domains");
         await table.CreateIfNotExistsAsync();
         var now = DateTimeOffset.UtcNow;
+        // Verified on an operator's word: published, and no verification check is scheduled for them.
+        var verified = VerificationRules.ByOperator(DomainVerification.New(now), now);
         var batches = Enumerable.Range(from, to - from)
             .GroupBy(i => i / 100)
             .Select(g => g.Select(i =>
@@ -75,7 +78,7 @@ public sealed class MapBench(StorageClients storage, RelayMapPublisher publisher
                     1 => new DomainSettings(DomainMode.Hold, null, [$"user@m{i}.bench-map.example"], DomainSettings.DefaultMessageSizeLimit),
                     _ => new DomainSettings(DomainMode.BackupMx, null, [], DomainSettings.DefaultMessageSizeLimit),
                 };
-                return DomainStore.ToEntity($"mapacct{i / 100:D6}", DomainName.Parse($"m{i}.bench-map.example"), settings, now, now);
+                return DomainStore.ToEntity($"mapacct{i / 100:D6}", DomainName.Parse($"m{i}.bench-map.example"), settings, verified, now);
             }).ToList());
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (batch, ct) =>
             await table.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e)), ct));

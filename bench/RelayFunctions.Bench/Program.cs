@@ -9,6 +9,7 @@ using RelayFunctions.Bench;
 using RelayFunctions.Helpers;
 using RelayFunctions.Hosting;
 using RelayFunctions.Hosting.Queues;
+using RelayFunctions.Scheduling;
 using RelayFunctions.Storage;
 
 // The IP helper benchmark: see README "Benchmark". Expects Azurite and a Knot serving h0..h{max-1}.{zone}

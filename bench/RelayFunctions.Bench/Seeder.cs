@@ -1,6 +1,8 @@
 using Azure.Data.Tables;
 using RelayFunctions.Domains;
+using RelayFunctions.Domains.Verification;
 using RelayFunctions.Helpers;
+using RelayFunctions.Scheduling;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.Bench;
@@ -18,6 +20,7 @@ public sealed class Seeder(StorageClients storage, ScheduleIndex index, string z
     {
         await Task.WhenAll(new[] { "Domains", "Helpers", "HelperSchedule" }.Select(t => storage.Table(t).CreateIfNotExistsAsync()));
         var random = new Random(from);
+        var verified = VerificationRules.ByOperator(DomainVerification.New(now), now);
         var domains = new List<TableEntity>();
         var helpers = new List<TableEntity>();
         var entries = new List<TableEntity>();
@@ -29,7 +32,7 @@ public sealed class Seeder(StorageClients storage, ScheduleIndex index, string z
             var next = to - i <= due ? now.AddMinutes(-5) : now.AddSeconds(300 + random.Next(86_400));
             var bucket = index.BucketFor(next, account, name);
             var nonce = ScheduleIndex.NewNonce();
-            domains.Add(DomainStore.ToEntity(account, name, new DomainSettings(DomainMode.Hold, null, [], DomainSettings.DefaultMessageSizeLimit), now, now));
+            domains.Add(DomainStore.ToEntity(account, name, new DomainSettings(DomainMode.Hold, null, [], DomainSettings.DefaultMessageSizeLimit), verified, now));
             helpers.Add(HelperStore.ToEntity(new IpHelper(
                 account, name, new HelperSettings(DomainName.Parse($"h{i}.{zone}"), 2525, false, false), HelperStatus.NeverChecked,
                 next, false, bucket, nonce, null, false, null, now, now, default)));

@@ -1,4 +1,5 @@
 using RelayFunctions.Api;
+using RelayFunctions.Domains.Verification;
 using RelayFunctions.Helpers;
 
 namespace RelayFunctions.Domains;
@@ -9,10 +10,10 @@ public static class DomainEndpoints
     public static void MapDomainEndpoints(this RouteGroupBuilder scoped)
     {
         var domains = scoped.MapGroup("/domains").WithTags("Domains");
-        domains.MapGet("", async (Caller caller, DomainStore store, CancellationToken cancellationToken) =>
+        domains.MapGet("", async (Caller caller, DomainStore store, DomainViews views, CancellationToken cancellationToken) =>
         {
             var list = await store.ListAsync(caller.AccountId, cancellationToken);
-            return TypedResults.Ok(new DomainList(list.Select(DomainView.From).ToList()));
+            return TypedResults.Ok(new DomainList(list.Select(views.From).ToList()));
         }).WithName("ListDomains").WithSummary("The caller's mail domains.");
 
         domains.MapPost("", CreateAsync)
@@ -20,12 +21,12 @@ public static class DomainEndpoints
             .Produces<DomainView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict)
             .WithETag();
 
-        domains.MapGet("/{name}", async (string name, HttpContext http, Caller caller, DomainStore store, CancellationToken cancellationToken) =>
+        domains.MapGet("/{name}", async (string name, HttpContext http, Caller caller, DomainStore store, DomainViews views, CancellationToken cancellationToken) =>
         {
             var domain = DomainName.TryParse(name, out var parsed, out _) ? await store.FindAsync(caller.AccountId, parsed, cancellationToken) : null;
             return domain is null
                 ? OutcomeResults.NotFound($"Domain '{name}'")
-                : new Outcome<MailDomain>.Ok(domain).ToHttp(http, name, DomainView.From, d => d.ETag);
+                : new Outcome<MailDomain>.Ok(domain).ToHttp(http, name, views.From, d => d.ETag);
         }).WithName("GetDomain").WithSummary("One of the caller's mail domains.")
             .Produces<DomainView>().ProducesProblem(StatusCodes.Status404NotFound).WithETag();
 
@@ -41,7 +42,7 @@ public static class DomainEndpoints
     }
 
     private static async Task<IResult> CreateAsync(
-        HttpContext http, Caller caller, DomainStore domains, DomainRequest request, CancellationToken cancellationToken)
+        HttpContext http, Caller caller, DomainStore domains, DomainRequest request, DomainViews views, HelperService helpers, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
         if (body.Errors.Any)
@@ -54,12 +55,13 @@ public static class DomainEndpoints
             return OutcomeResults.Invalid(body.Errors);
         }
         var outcome = await domains.CreateAsync(caller.AccountId, name!, settings!, cancellationToken);
-        return outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag, d => $"/api/domains/{d.Name}");
+        await FollowHostNameAsync(outcome, helpers, cancellationToken);
+        return outcome.ToHttp(http, $"Domain '{name}'", views.From, d => d.ETag, d => $"/api/domains/{d.Name}");
     }
 
     private static async Task<IResult> PatchAsync(
         string name, HttpContext http, Caller caller, DomainStore domains, DomainRequest request, HelperStore helpers,
-        CancellationToken cancellationToken)
+        HelperService helperService, DomainViews views, CancellationToken cancellationToken)
     {
         if (!DomainName.TryParse(name, out var parsed, out _))
         {
@@ -82,7 +84,8 @@ public static class DomainEndpoints
         {
             await helpers.RemoveForDomainAsync(caller.AccountId, parsed, cancellationToken);
         }
-        return outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag);
+        await FollowHostNameAsync(outcome, helperService, cancellationToken);
+        return outcome.ToHttp(http, $"Domain '{name}'", views.From, d => d.ETag);
     }
 
     private static async Task<IResult> DeleteAsync(
@@ -95,24 +98,32 @@ public static class DomainEndpoints
         var outcome = await domains.DeleteAsync(caller.AccountId, parsed, EntityTags.IfMatch(http.Request), cancellationToken);
         if (outcome is not Outcome<MailDomain>.Ok)
         {
-            return outcome.ToHttp(http, $"Domain '{name}'", DomainView.From, d => d.ETag);
+            return outcome.ToHttp(http, $"Domain '{name}'", d => d, d => d.ETag);
         }
         await helpers.RemoveForDomainAsync(caller.AccountId, parsed, cancellationToken);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// A redirect to a host name is never published as a name, which Postfix would resolve itself (to any address,
+    /// and with a bounce on NXDOMAIN): an IP helper follows it, created for it or pointed at it, and until its first
+    /// check resolves a public address the domain's mail is held.
+    /// </summary>
+    private static async Task FollowHostNameAsync(Outcome<MailDomain> outcome, HelperService helpers, CancellationToken cancellationToken)
+    {
+        if (outcome is Outcome<MailDomain>.Ok { Value: { Settings: { Mode: DomainMode.Redirect, Destination: { Address: null } to } } domain })
+        {
+            await helpers.FollowAsync(domain.AccountId, domain.Name, DomainName.Parse(to.Host), to.Port, cancellationToken);
+        }
     }
 }
 
 public sealed record DomainList(IReadOnlyList<DomainView> Domains);
 
-/// <summary>A domain as the API shows it.</summary>
+/// <summary>A domain as the API shows it, with where it stands in proving its account controls it.</summary>
 public sealed record DomainView(
     string Name, string DisplayName, DomainMode Mode, string? DestinationHost, int? DestinationPort,
-    IReadOnlyList<string> Recipients, long MessageSizeLimit, DateTimeOffset Created, DateTimeOffset Updated)
-{
-    public static DomainView From(MailDomain d) => new(
-        d.Name.Value, d.Name.Unicode, d.Settings.Mode, d.Settings.Destination?.Host, d.Settings.Destination?.Port,
-        d.Settings.Recipients, d.Settings.MessageSizeLimit, d.Created, d.Updated);
-}
+    IReadOnlyList<string> Recipients, long MessageSizeLimit, VerificationView Verification, DateTimeOffset Created, DateTimeOffset Updated);
 
 /// <summary>Body of <c>POST /api/domains</c> (read field by field by <see cref="DomainRequest"/>; this type describes it).</summary>
 public sealed record DomainCreateRequest

@@ -24,6 +24,11 @@ public sealed class DomainRequest(DestinationPolicy destinations)
         {
             body.Errors.Add("name", error!);
         }
+        else if (PublicSuffixList.Embedded.IsPublicSuffix(name))
+        {
+            body.Errors.Add("name", $"{name.Unicode} is a public suffix, under which anyone registers their own domains: register yours, such as example.{name.Unicode}.");
+            name = null;
+        }
         if (!body.Has("mode"))
         {
             body.Errors.Add("mode", $"Required: one of {string.Join(", ", DomainModes.Names)}.");
@@ -119,6 +124,11 @@ public sealed class DomainRequest(DestinationPolicy destinations)
         }
         if (IPAddress.TryParse(trimmed, out var address) && (address.AddressFamily == AddressFamily.InterNetwork || trimmed.Contains(':')))
         {
+            if (trimmed.Contains('%') || (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0))
+            {
+                errors.Add("destinationHost", "An IPv6 zone id (%…) names a link of this machine, not a destination on the Internet.");
+                return null;
+            }
             if (!destinations.IsAcceptable(address))
             {
                 errors.Add("destinationHost", $"{address} is not a public address (private, loopback and other special-purpose ranges are refused).");
@@ -159,12 +169,8 @@ public sealed class DomainRequest(DestinationPolicy destinations)
             errors.Add("recipients", $"At most {DomainSettings.MaxRecipients} entries.");
             return [];
         }
+        // The size the list takes in storage is checked where it is stored (DomainStore).
         var result = new SortedSet<string>(StringComparer.Ordinal);
-        if (entries.Sum(e => e.Length + 3) > DomainStore.MaxRecipientCharacters)
-        {
-            errors.Add("recipients", $"The list is too long: at most {DomainStore.MaxRecipientCharacters} characters in all.");
-            return [];
-        }
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i].Trim();

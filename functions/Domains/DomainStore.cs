@@ -1,28 +1,24 @@
-using System.Text;
-using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using RelayFunctions.Api;
+using RelayFunctions.Domains.Verification;
 using RelayFunctions.RelayMap;
+using RelayFunctions.Scheduling;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.Domains;
 
 /// <summary>
-/// Mail domains in Table storage. A domain lives in its account's partition (<c>Domains</c>: account / name), so
-/// every read is scoped by construction; global uniqueness comes from a claim per name (<c>DomainClaims</c>:
-/// name / "claim" → account) taken before the domain is written and dropped after it is deleted. Every write
-/// changes the relay map, so every successful write marks it dirty here, whoever the writer is.
+/// Mail domains in Table storage. A domain lives in its account's partition (<c>Domains</c>: account / name), so every
+/// read is scoped by construction. A new domain is pending until its account proves control of it; only then does it
+/// hold its name against other accounts (<see cref="DomainClaims"/>) and appear in the relay map. Every write that
+/// changes what the map holds marks it dirty here, whoever the writer is; writes to a pending domain change nothing
+/// there. Each domain with a verification check due has one entry in the <see cref="VerificationIndex"/>.
 /// </summary>
-public sealed class DomainStore(StorageClients storage, StorageInitializer initializer, MapChanges map, TimeProvider time)
+public sealed class DomainStore(
+    StorageClients storage, StorageInitializer initializer, MapChanges map, DomainClaims claims, VerificationIndex index, TimeProvider time)
 {
-    /// <summary>Recipient lists are kept as JSON split over string properties of at most 32K characters.</summary>
-    public const int MaxRecipientCharacters = 12 * ChunkSize;
-    private const int ChunkSize = 32_000;
-    private const string ClaimRow = "claim";
-
     private TableClient Domains => storage.Table("Domains");
-    private TableClient Claims => storage.Table("DomainClaims");
 
     public async Task<IReadOnlyList<MailDomain>> ListAsync(string accountId, CancellationToken cancellationToken)
     {
@@ -30,7 +26,10 @@ public sealed class DomainStore(StorageClients storage, StorageInitializer initi
         var result = new List<MailDomain>();
         await foreach (var entity in Domains.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
         {
-            result.Add(FromEntity(entity));
+            if (TryFromEntity(entity) is { } domain)
+            {
+                result.Add(domain);
+            }
         }
         return result;
     }
@@ -39,33 +38,44 @@ public sealed class DomainStore(StorageClients storage, StorageInitializer initi
     {
         await initializer.EnsureCreatedAsync();
         var response = await Domains.GetEntityIfExistsAsync<TableEntity>(accountId, name.Value, cancellationToken: cancellationToken);
-        return response.HasValue ? FromEntity(response.Value!) : null;
+        return response.HasValue ? TryFromEntity(response.Value!) : null;
     }
 
+    /// <summary>
+    /// Registers a pending domain with a fresh verification token, its first check due at once. Refused when another
+    /// account holds the name, one above it or one below it (a look-alike counts).
+    /// </summary>
     public async Task<Outcome<MailDomain>> CreateAsync(string accountId, DomainName name, DomainSettings settings, CancellationToken cancellationToken)
     {
         await initializer.EnsureCreatedAsync();
-        if (!await ClaimAsync(accountId, name, cancellationToken))
+        if (await claims.ConflictAsync(accountId, name, cancellationToken) is { } held)
         {
-            return new Outcome<MailDomain>.Conflict($"{name} is already registered to another account.");
+            return new Outcome<MailDomain>.Conflict(Collision(name, held));
         }
         var now = time.GetUtcNow();
-        var entity = ToEntity(accountId, name, settings, now, now);
+        var verification = await ScheduleAsync(accountId, name, DomainVerification.New(now), null, cancellationToken);
+        var domain = new MailDomain(accountId, name, settings, verification, now, now, default);
+        var entity = ToEntity(domain);
+        if (TooLarge(entity) is { } tooLarge)
+        {
+            await UnscheduleAsync(domain, cancellationToken);
+            return tooLarge;
+        }
         try
         {
             var response = await Domains.AddEntityAsync(entity, cancellationToken);
-            await map.MarkDirtyAsync($"domain {name} created", cancellationToken);
-            return new Outcome<MailDomain>.Ok(FromEntity(entity, response.Headers.ETag!.Value), Created: true);
+            return new Outcome<MailDomain>.Ok(domain with { ETag = response.Headers.ETag!.Value }, Created: true);
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
+            await UnscheduleAsync(domain, cancellationToken);
             return new Outcome<MailDomain>.Conflict($"You already have {name}.");
         }
     }
 
     /// <summary>
-    /// Applies <paramref name="change"/> to the current domain. With an If-Match the caller's tag must still be
-    /// current; without one, a concurrent writer only makes us read again and re-apply the change.
+    /// Applies <paramref name="change"/> to the current domain's settings. With an If-Match the caller's tag must still
+    /// be current; without one, a concurrent writer only makes us read again and re-apply the change.
     /// </summary>
     public Task<Outcome<MailDomain>> UpdateAsync(
         string accountId, DomainName name, ETag? ifMatch, Func<MailDomain, Outcome<DomainSettings>> change,
@@ -84,12 +94,20 @@ public sealed class DomainStore(StorageClients storage, StorageInitializer initi
             switch (change(current))
             {
                 case Outcome<DomainSettings>.Ok ok:
-                    var entity = ToEntity(accountId, name, ok.Value, current.Created, time.GetUtcNow());
+                    var updated = current with { Settings = ok.Value, Updated = time.GetUtcNow() };
+                    var entity = ToEntity(updated);
+                    if (TooLarge(entity) is { } tooLarge)
+                    {
+                        return tooLarge;
+                    }
                     try
                     {
                         var response = await Domains.UpdateEntityAsync(entity, current.ETag, TableUpdateMode.Replace, cancellationToken);
-                        await map.MarkDirtyAsync($"domain {name} changed", cancellationToken);
-                        return new Outcome<MailDomain>.Ok(FromEntity(entity, response.Headers.ETag!.Value));
+                        if (current.Verification.IsPublished)
+                        {
+                            await map.MarkDirtyAsync($"domain {name} changed", cancellationToken);
+                        }
+                        return new Outcome<MailDomain>.Ok(updated with { ETag = response.Headers.ETag!.Value });
                     }
                     catch (RequestFailedException e) when (Retry.IsConflict(e))
                     {
@@ -104,114 +122,192 @@ public sealed class DomainStore(StorageClients storage, StorageInitializer initi
             }
         }, () => new Outcome<MailDomain>.Conflict("The domain is being changed by someone else; try again."));
 
-    public async Task<Outcome<MailDomain>> DeleteAsync(string accountId, DomainName name, ETag? ifMatch, CancellationToken cancellationToken)
-    {
-        var current = await FindAsync(accountId, name, cancellationToken);
-        if (current is null)
-        {
-            return new Outcome<MailDomain>.NotFound();
-        }
-        if (!EntityTags.Satisfied(ifMatch, current.ETag))
-        {
-            return new Outcome<MailDomain>.Stale();
-        }
-        try
-        {
-            await Domains.DeleteEntityAsync(accountId, name.Value, ifMatch is null || ifMatch == ETag.All ? ETag.All : current.ETag, cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.Status == 412)
-        {
-            return new Outcome<MailDomain>.Stale();
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return new Outcome<MailDomain>.NotFound();
-        }
-        await map.MarkDirtyAsync($"domain {name} deleted", cancellationToken);
-        await ReleaseClaimAsync(accountId, name, cancellationToken);
-        return new Outcome<MailDomain>.Ok(current);
-    }
-
     /// <summary>
-    /// Takes the global claim on a name for an account. A claim the same account already holds counts as
-    /// taken (it is left over from a create that stopped half-way, or the domain exists and the insert says so).
+    /// Applies a change to the domain's verification (a check's result, "check now", an operator's word): null from
+    /// <paramref name="change"/> leaves it alone. Moves the domain's index entry when the next check moves; marks the map
+    /// dirty when the domain enters or leaves it. NotFound when the domain is gone.
     /// </summary>
-    private async Task<bool> ClaimAsync(string accountId, DomainName name, CancellationToken cancellationToken)
-    {
-        var claim = new TableEntity(name.Value, ClaimRow) { ["Account"] = accountId };
-        try
+    public Task<Outcome<MailDomain>> UpdateVerificationAsync(
+        string accountId, DomainName name, Func<MailDomain, DomainVerification?> change, CancellationToken cancellationToken) =>
+        Retry.OnStaleAsync<Outcome<MailDomain>>(async () =>
         {
-            await Claims.AddEntityAsync(claim, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException e) when (e.Status == 409)
-        {
-            var existing = await Claims.GetEntityIfExistsAsync<TableEntity>(name.Value, ClaimRow, cancellationToken: cancellationToken);
-            if (!existing.HasValue)
+            var current = await FindAsync(accountId, name, cancellationToken);
+            if (current is null)
             {
-                return await ClaimAsync(accountId, name, cancellationToken);
+                return new Outcome<MailDomain>.NotFound();
             }
-            return existing.Value!.GetString("Account") == accountId;
-        }
-    }
-
-    private async Task ReleaseClaimAsync(string accountId, DomainName name, CancellationToken cancellationToken)
-    {
-        var existing = await Claims.GetEntityIfExistsAsync<TableEntity>(name.Value, ClaimRow, cancellationToken: cancellationToken);
-        if (existing.HasValue && existing.Value!.GetString("Account") == accountId)
-        {
+            if (change(current) is not { } next)
+            {
+                return new Outcome<MailDomain>.Ok(current);
+            }
+            next = await ScheduleAsync(accountId, name, next, current.Verification, cancellationToken);
+            var updated = current with { Verification = next, Updated = time.GetUtcNow() };
             try
             {
-                await Claims.DeleteEntityAsync(name.Value, ClaimRow, existing.Value.ETag, cancellationToken);
+                var response = await Domains.UpdateEntityAsync(ToEntity(updated), current.ETag, TableUpdateMode.Replace, cancellationToken);
+                if (next.IndexNonce != current.Verification.IndexNonce)
+                {
+                    await UnscheduleAsync(current, cancellationToken);
+                }
+                if (next.IsPublished != current.Verification.IsPublished)
+                {
+                    await map.MarkDirtyAsync($"domain {name} {(next.IsPublished ? "verified" : "withdrawn")}", cancellationToken);
+                }
+                return new Outcome<MailDomain>.Ok(updated with { ETag = response.Headers.ETag!.Value });
             }
-            catch (RequestFailedException e) when (e.Status is 404 or 412)
+            catch (RequestFailedException e) when (Retry.IsConflict(e) || e.Status == 404)
             {
+                // Only our own new entry: its nonce is ours alone.
+                if (next.IndexNonce != current.Verification.IndexNonce)
+                {
+                    await UnscheduleAsync(updated, cancellationToken);
+                }
+                return e.Status == 404 ? new Outcome<MailDomain>.NotFound() : null;
             }
+        }, () => new Outcome<MailDomain>.Conflict("The domain is being changed by someone else; try again."));
+
+    /// <summary>
+    /// Deletes the domain. Exactly one caller gets <see cref="Outcome{T}.Ok"/> however many race, and only that one marks
+    /// the map, gives up the name and drops the index entry; the others get NotFound (or Stale, when their If-Match no
+    /// longer holds).
+    /// </summary>
+    public Task<Outcome<MailDomain>> DeleteAsync(string accountId, DomainName name, ETag? ifMatch, CancellationToken cancellationToken) =>
+        Retry.OnStaleAsync<Outcome<MailDomain>>(async () =>
+        {
+            var current = await FindAsync(accountId, name, cancellationToken);
+            if (current is null)
+            {
+                return new Outcome<MailDomain>.NotFound();
+            }
+            if (!EntityTags.Satisfied(ifMatch, current.ETag))
+            {
+                return new Outcome<MailDomain>.Stale();
+            }
+            switch (await Domains.TryDeleteAsync(accountId, name.Value, current.ETag, cancellationToken))
+            {
+                case DeleteResult.Gone:
+                    return new Outcome<MailDomain>.NotFound();
+                case DeleteResult.Changed:
+                    // Changed between our read and our delete: without a precondition, look again; with one, it failed.
+                    return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<MailDomain>.Stale();
+            }
+            await UnscheduleAsync(current, cancellationToken);
+            // Also when pending: a check that took the name and stopped before recording it must not leave it held.
+            await claims.ReleaseAsync(accountId, name, cancellationToken);
+            if (current.Verification.IsPublished)
+            {
+                await map.MarkDirtyAsync($"domain {name} deleted", cancellationToken);
+            }
+            return new Outcome<MailDomain>.Ok(current);
+        }, () => new Outcome<MailDomain>.Conflict("The domain is being changed by someone else; try again."));
+
+    /// <summary>Words a collision with another account's name without naming that account.</summary>
+    internal static string Collision(DomainName name, string held) =>
+        Confusables.Skeleton(name) == Confusables.Skeleton(DomainName.Parse(held))
+            ? $"{name.Unicode} is registered to another account{(name.Unicode == held ? "" : $" (as {held}, which looks the same)")}."
+            : $"{name.Unicode} overlaps {held}, which is registered to another account: a name, the names above it and the names under it belong to one account.";
+
+    /// <summary>
+    /// Gives the verification the index entry its next check needs: a new entry (new nonce) when the check moves to
+    /// another bucket, none when no check is due. Added before the domain names it, so a crash leaves at worst a stale
+    /// entry, never a domain that is never checked.
+    /// </summary>
+    private async Task<DomainVerification> ScheduleAsync(
+        string accountId, DomainName name, DomainVerification next, DomainVerification? current, CancellationToken cancellationToken)
+    {
+        if (next.NextCheck is not { } due)
+        {
+            return next with { IndexBucket = null, IndexNonce = null };
         }
+        var bucket = due <= time.GetUtcNow() ? index.DueNowBucket(time.GetUtcNow(), accountId, name) : index.BucketFor(due, accountId, name);
+        if (current is not null && bucket == current.IndexBucket && current.IndexNonce is not null)
+        {
+            return next with { IndexBucket = bucket, IndexNonce = current.IndexNonce };
+        }
+        var nonce = DueIndex.NewNonce();
+        await index.AddAsync(bucket, accountId, name, nonce, cancellationToken);
+        return next with { IndexBucket = bucket, IndexNonce = nonce };
     }
 
-    internal static TableEntity ToEntity(string accountId, DomainName name, DomainSettings s, DateTimeOffset created, DateTimeOffset updated)
+    private Task UnscheduleAsync(MailDomain domain, CancellationToken cancellationToken) =>
+        domain.Verification is { IndexBucket: { } bucket, IndexNonce: { } nonce }
+            ? index.RemoveAsync(bucket, domain.AccountId, domain.Name.Value, nonce, cancellationToken)
+            : Task.CompletedTask;
+
+    private static Outcome<MailDomain>? TooLarge(TableEntity entity) =>
+        EntityText.SizeOf(entity) <= EntityText.MaxEntityBytes
+            ? null
+            : new Outcome<MailDomain>.Invalid(new Dictionary<string, string[]>
+            {
+                ["recipients"] = [$"The domain would take {EntityText.SizeOf(entity)} bytes of storage, more than the {EntityText.MaxEntityBytes} one domain may: shorten the recipient list."],
+            });
+
+    internal static TableEntity ToEntity(MailDomain d)
     {
-        var entity = new TableEntity(accountId, name.Value)
+        var s = d.Settings;
+        var v = d.Verification;
+        var entity = new TableEntity(d.AccountId, d.Name.Value)
         {
             ["Mode"] = DomainModes.ToName(s.Mode),
             ["DestinationHost"] = s.Destination?.Host,
             ["DestinationPort"] = s.Destination?.Port,
             ["MessageSizeLimit"] = s.MessageSizeLimit,
-            ["Created"] = created,
-            ["Updated"] = updated,
+            ["Created"] = d.Created,
+            ["Updated"] = d.Updated,
+            ["Verification"] = VerificationStates.ToName(v.State),
+            ["VerificationToken"] = v.Token,
+            ["VerificationMethod"] = v.Method,
+            ["VerifiedAt"] = v.VerifiedAt,
+            ["VerificationLastCheck"] = v.LastCheck,
+            ["VerificationNextCheck"] = v.NextCheck,
+            ["VerificationReason"] = v.Reason,
+            ["LapsingSince"] = v.LapsingSince,
+            ["PendingSince"] = v.PendingSince,
+            ["VerificationBucket"] = v.IndexBucket,
+            ["VerificationNonce"] = v.IndexNonce,
+            ["VerificationCheckToken"] = v.LastCheckToken,
         };
-        var json = JsonSerializer.Serialize(s.Recipients);
-        var chunks = json.Chunk(ChunkSize).Select(c => new string(c)).ToArray();
-        entity["RecipientChunks"] = chunks.Length;
-        for (var i = 0; i < chunks.Length; i++)
-        {
-            entity[$"Recipients{i}"] = chunks[i];
-        }
+        EntityText.Write(entity, "RecipientChunks", "Recipients", s.Recipients);
         return entity;
     }
 
-    /// <summary>Also for readers of the whole table (the relay map publisher).</summary>
-    internal static MailDomain FromEntity(TableEntity e) => FromEntity(e, e.ETag);
+    /// <summary>For the bench and the tests: a domain entity as the store writes it.</summary>
+    internal static TableEntity ToEntity(string accountId, DomainName name, DomainSettings settings, DomainVerification verification, DateTimeOffset now) =>
+        ToEntity(new MailDomain(accountId, name, settings, verification, now, now, default));
 
-    private static MailDomain FromEntity(TableEntity e, ETag etag)
+    /// <summary>
+    /// Also for readers of the whole table (the relay map publisher). Null for a row whose key is not a name in its
+    /// canonical form today (written under looser rules): it is never shown, changed or published.
+    /// </summary>
+    internal static MailDomain? TryFromEntity(TableEntity e)
     {
+        if (!DomainName.TryParse(e.RowKey, out var name, out _) || name.Value != e.RowKey)
+        {
+            return null;
+        }
         DomainModes.TryParse(e.GetString("Mode"), out var mode);
         var host = e.GetString("DestinationHost");
         var port = e.GetInt32("DestinationPort");
-        var json = new StringBuilder();
-        for (var i = 0; i < (e.GetInt32("RecipientChunks") ?? 0); i++)
-        {
-            json.Append(e.GetString($"Recipients{i}"));
-        }
-        var recipients = json.Length == 0 ? [] : JsonSerializer.Deserialize<string[]>(json.ToString()) ?? [];
         var settings = new DomainSettings(
             mode,
             host is not null && port is not null ? new Destination(host, port.Value) : null,
-            recipients,
+            EntityText.Read<string[]>(e, "RecipientChunks", "Recipients") ?? [],
             e.GetInt64("MessageSizeLimit") ?? DomainSettings.DefaultMessageSizeLimit);
-        return new MailDomain(
-            e.PartitionKey, DomainName.Parse(e.RowKey), settings,
-            e.GetDateTimeOffset("Created") ?? default, e.GetDateTimeOffset("Updated") ?? default, etag);
+        var created = e.GetDateTimeOffset("Created") ?? default;
+        // A domain written before verification existed has none: it is pending, and proves itself like a new one.
+        var verification = new DomainVerification(
+            VerificationStates.Parse(e.GetString("Verification")),
+            e.GetString("VerificationToken") ?? "",
+            e.GetString("VerificationMethod"),
+            e.GetDateTimeOffset("VerifiedAt"),
+            e.GetDateTimeOffset("VerificationLastCheck"),
+            e.GetDateTimeOffset("VerificationNextCheck"),
+            e.GetString("VerificationReason"),
+            e.GetDateTimeOffset("LapsingSince"),
+            e.GetDateTimeOffset("PendingSince") ?? created,
+            e.GetString("VerificationBucket"),
+            e.GetString("VerificationNonce"),
+            e.GetString("VerificationCheckToken"));
+        return new MailDomain(e.PartitionKey, name, settings, verification, created, e.GetDateTimeOffset("Updated") ?? default, e.ETag);
     }
 }

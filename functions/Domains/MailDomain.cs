@@ -59,6 +59,7 @@ public sealed record MailDomain(
     string AccountId,
     DomainName Name,
     DomainSettings Settings,
+    Verification.DomainVerification Verification,
     DateTimeOffset Created,
     DateTimeOffset Updated,
     ETag ETag);

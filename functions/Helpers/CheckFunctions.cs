@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Options;
+using RelayFunctions.Domains.Verification;
 using RelayFunctions.Hosting;
 using RelayFunctions.Hosting.Queues;
+using RelayFunctions.Scheduling;
 
 namespace RelayFunctions.Helpers;
 
-/// <summary>Timer trigger: enqueues a check for every helper that is due or flagged.</summary>
-public sealed class ScheduleChecksFunction(CheckScheduler scheduler, IOptions<HelperOptions> options) : ITimerFunction
+/// <summary>Timer trigger: enqueues a check for every IP helper and every domain verification that is due or flagged.</summary>
+public sealed class ScheduleChecksFunction(CheckScheduler helpers, VerificationScheduler verifications, IOptions<HelperOptions> options) : ITimerFunction
 {
     public const string FunctionName = "ScheduleChecks";
 
@@ -13,8 +15,13 @@ public sealed class ScheduleChecksFunction(CheckScheduler scheduler, IOptions<He
 
     public string Schedule => options.Value.Schedule;
 
-    public Task RunAsync(TimerInfo timer, CancellationToken cancellationToken) => scheduler.TickAsync(cancellationToken);
+    public Task RunAsync(TimerInfo timer, CancellationToken cancellationToken) =>
+        Task.WhenAll(helpers.TickAsync(cancellationToken), verifications.TickAsync(cancellationToken));
 }
+
+/// <summary>Enqueues a check on <c>helper-checks</c> for every helper whose due time has come.</summary>
+public sealed class CheckScheduler(ScheduleIndex index, QueueWriter queues, TimeProvider time, IOptions<HelperOptions> options, ILogger<CheckScheduler> logger)
+    : DueScheduler(index, queues, CheckHelpersFunction.Queue, "helpers", time, options, logger);
 
 /// <summary>Queue trigger: runs one helper check.</summary>
 public sealed class CheckHelpersFunction(HelperCheck check) : IQueueFunction
@@ -30,67 +37,3 @@ public sealed class CheckHelpersFunction(HelperCheck check) : IQueueFunction
         check.RunAsync(CheckRequest.Parse(message.Body), cancellationToken);
 }
 
-/// <summary>What one tick did, for logs and the benchmark.</summary>
-public sealed record TickResult(int Due, int Enqueued, int Skipped);
-
-/// <summary>
-/// One tick: reads the due entries of the schedule index (buckets that have passed), and enqueues a check for
-/// each, marking the entry so later ticks leave it alone until the lease runs out. An entry whose message was
-/// lost, or whose check crashed, is enqueued again after <see cref="HelperOptions.EnqueueLease"/>: no helper is forgotten.
-/// </summary>
-public sealed partial class CheckScheduler(
-    ScheduleIndex index, QueueWriter queues, TimeProvider time, IOptions<HelperOptions> options, ILogger<CheckScheduler> logger)
-{
-    public async Task<TickResult> TickAsync(CancellationToken cancellationToken)
-    {
-        var o = options.Value;
-        var now = time.GetUtcNow();
-        var token = Guid.NewGuid().ToString("N");
-        int due = 0, enqueued = 0, skipped = 0;
-        using var gate = new SemaphoreSlim(o.EnqueueConcurrency);
-        var work = new List<Task>();
-        await foreach (var entry in index.DueAsync(now, cancellationToken))
-        {
-            if (work.Count >= o.MaxPerTick)
-            {
-                // The rest wait for the next tick; entries still leased do not count against the limit.
-                break;
-            }
-            due++;
-            if (entry.EnqueuedAt is { } at && now - at < o.EnqueueLease)
-            {
-                skipped++;
-                continue;
-            }
-            await gate.WaitAsync(cancellationToken);
-            work.Add(EnqueueAsync(entry));
-        }
-        await Task.WhenAll(work);
-        Log.Ticked(logger, due, enqueued, skipped);
-        return new TickResult(due, enqueued, skipped);
-
-        async Task EnqueueAsync(ScheduleIndex.Entry entry)
-        {
-            try
-            {
-                // Mark first: if the mark loses a race (the check already moved the helper), nothing is sent.
-                if (await index.MarkEnqueuedAsync(entry, now, cancellationToken))
-                {
-                    var request = new CheckRequest(entry.AccountId, entry.Domain, entry.Bucket, entry.Nonce, token);
-                    await queues.SendAsync(CheckHelpersFunction.Queue, request.ToJson(), cancellationToken: cancellationToken);
-                    Interlocked.Increment(ref enqueued);
-                }
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Tick: {Due} helpers due, {Enqueued} enqueued, {Skipped} already in the queue")]
-        public static partial void Ticked(ILogger logger, int due, int enqueued, int skipped);
-    }
-}

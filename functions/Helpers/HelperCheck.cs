@@ -1,26 +1,11 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using RelayFunctions.Accounts;
 using RelayFunctions.Api;
 using RelayFunctions.Domains;
 using RelayFunctions.Network;
+using RelayFunctions.Scheduling;
 
 namespace RelayFunctions.Helpers;
-
-/// <summary>The queue message of one check: which helper, the index entry it was due by, and a token unique to the tick.</summary>
-public sealed record CheckRequest(
-    [property: JsonPropertyName("a")] string AccountId,
-    [property: JsonPropertyName("d")] string Domain,
-    [property: JsonPropertyName("b")] string Bucket,
-    [property: JsonPropertyName("n")] string Nonce,
-    [property: JsonPropertyName("t")] string Token)
-{
-    public string ToJson() => JsonSerializer.Serialize(this);
-
-    public static CheckRequest Parse(string json) =>
-        JsonSerializer.Deserialize<CheckRequest>(json) ?? throw new JsonException("Empty check request.");
-}
 
 /// <summary>
 /// One helper check, safe to run twice: resolve the destination host, decide the routing, record it on the

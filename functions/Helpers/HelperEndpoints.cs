@@ -58,12 +58,14 @@ public static class HelperEndpoints
     }
 
     private static async Task<IResult> HistoryAsync(
-        string name, int? limit, string? cursor, HttpContext http, Caller caller, HelperService service, CancellationToken ct)
+        string name, string? limit, string? cursor, HttpContext http, Caller caller, HelperService service, CancellationToken ct)
     {
+        // Query values are read by hand, so that a wrong one gets a problem naming it instead of a bare 400.
         var errors = new FieldErrors();
-        if (limit is < 1 or > 200)
+        var size = 50;
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out size) || size is < 1 or > 200))
         {
-            errors.Add("limit", "Must be from 1 to 200.");
+            errors.Add("limit", "Must be a whole number from 1 to 200.");
         }
         if (cursor is not null && !HelperHistory.IsCursor(cursor))
         {
@@ -73,7 +75,7 @@ public static class HelperEndpoints
         {
             return OutcomeResults.Invalid(errors);
         }
-        var outcome = await service.HistoryAsync(caller.AccountId, name, limit ?? 50, cursor, ct);
+        var outcome = await service.HistoryAsync(caller.AccountId, name, size, cursor, ct);
         return outcome is Outcome<HistoryPage>.Ok ok
             ? TypedResults.Ok(ok.Value)
             : OutcomeResults.NotFound($"The IP helper of '{name}'");

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Azure;
 using RelayFunctions.Api;
 using RelayFunctions.Domains;
+using RelayFunctions.Scheduling;
 
 namespace RelayFunctions.Helpers;
 
@@ -57,6 +58,21 @@ public sealed class HelperService(HelperStore helpers, ScheduleIndex index, Doma
                 : ifMatch is null || ifMatch == ETag.All ? null : new Outcome<HelperView>.Stale();
         }, Busy);
 
+    /// <summary>
+    /// Makes the domain's helper follow <paramref name="host"/> on <paramref name="port"/>: creates one (no alerts, IPv4)
+    /// or points the existing one there, keeping its other settings. Nothing changes when it already does.
+    /// </summary>
+    public async Task<Outcome<HelperView>> FollowAsync(string accountId, DomainName domain, DomainName host, int port, CancellationToken ct)
+    {
+        var existing = await helpers.FindAsync(accountId, domain, ct);
+        if (existing is { Settings: var s } && s.Host == host && s.Port == port)
+        {
+            return new Outcome<HelperView>.Ok(HelperView.From(existing, null));
+        }
+        var settings = existing is null ? new HelperSettings(host, port, false, false) : existing.Settings with { Host = host, Port = port };
+        return await PutAsync(accountId, domain.Value, settings, null, ct);
+    }
+
     public Task<Outcome<HelperView>> RequestCheckAsync(string accountId, string name, CancellationToken ct) =>
         Storage.Retry.OnStaleAsync<Outcome<HelperView>>(async () =>
         {
@@ -78,8 +94,14 @@ public sealed class HelperService(HelperStore helpers, ScheduleIndex index, Doma
         {
             return new Outcome<HelperView>.Stale();
         }
-        var removed = await helpers.RemoveAsync(helper, ifMatch is null || ifMatch == ETag.All ? ETag.All : helper.ETag, ct);
-        return removed ? new Outcome<HelperView>.Ok(HelperView.From(helper, null)) : new Outcome<HelperView>.Stale();
+        // With the ETag just read even without If-Match: of racing deletes, one deletes it and the others find it gone.
+        return await helpers.RemoveAsync(helper, helper.ETag, ct) switch
+        {
+            Storage.DeleteResult.Deleted => new Outcome<HelperView>.Ok(HelperView.From(helper, null)),
+            Storage.DeleteResult.Gone => new Outcome<HelperView>.NotFound(),
+            _ when ifMatch is null || ifMatch == ETag.All => new Outcome<HelperView>.Conflict("The helper was changed while it was being deleted; try again."),
+            _ => new Outcome<HelperView>.Stale(),
+        };
     }
 
     public async Task<Outcome<HistoryPage>> HistoryAsync(string accountId, string name, int limit, string? cursor, CancellationToken ct)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using RelayFunctions.Domains;
+using RelayFunctions.Scheduling;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.Helpers;
@@ -92,22 +93,19 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
         }
     }
 
-    /// <summary>Deletes the helper (if <paramref name="ifMatch"/> still holds) and its index entry.</summary>
-    public async Task<bool> RemoveAsync(IpHelper helper, ETag ifMatch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes the helper (if <paramref name="ifMatch"/> still holds) and its index entry. <see cref="DeleteResult.Deleted"/>
+    /// for exactly one of any number of racing callers.
+    /// </summary>
+    public async Task<DeleteResult> RemoveAsync(IpHelper helper, ETag ifMatch, CancellationToken cancellationToken)
     {
-        try
+        var result = await Table.TryDeleteAsync(helper.AccountId, helper.Domain.Value, ifMatch, cancellationToken);
+        if (result != DeleteResult.Changed)
         {
-            await Table.DeleteEntityAsync(helper.AccountId, helper.Domain.Value, ifMatch, cancellationToken);
+            // Also when it was gone: its entry may be left over from a remover that stopped half-way.
+            await index.RemoveAsync(helper.IndexBucket, helper.AccountId, helper.Domain.Value, helper.IndexNonce, cancellationToken);
         }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-        }
-        catch (RequestFailedException e) when (e.Status == 412)
-        {
-            return false;
-        }
-        await index.RemoveAsync(helper.IndexBucket, helper.AccountId, helper.Domain.Value, helper.IndexNonce, cancellationToken);
-        return true;
+        return result;
     }
 
     /// <summary>Removes a domain's helper whatever its state: the domain left the modes a helper serves, or is gone.</summary>

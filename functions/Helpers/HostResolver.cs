@@ -29,10 +29,26 @@ public sealed class DnsOptions
     }
 }
 
-/// <summary>The DNS seam: looks up the address records of a destination host.</summary>
+/// <summary>The DNS seam: looks up the address records of a destination host, and the text of TXT and MX records.</summary>
 public interface IHostResolver
 {
     Task<IReadOnlyList<Lookup>> ResolveAsync(DomainName host, bool includeIpv6, CancellationToken cancellationToken);
+
+    /// <summary>The TXT strings (each record's strings joined) or MX host names (no trailing dot) of a name.</summary>
+    Task<TextLookup> LookupTextAsync(string name, TextRecord type, CancellationToken cancellationToken);
+}
+
+public enum TextRecord
+{
+    Txt,
+    Mx,
+}
+
+/// <summary>One TXT or MX query's result, as data.</summary>
+public sealed record TextLookup(string RecordType, IReadOnlyList<string> Values, LookupError Error, string? Detail = null)
+{
+    /// <summary>No answer to rely on (as opposed to a definite "there is none").</summary>
+    public bool Failed => Error is LookupError.ServerFailure or LookupError.Timeout or LookupError.Unreachable;
 }
 
 /// <summary>
@@ -67,6 +83,32 @@ public sealed class DnsClientResolver : IHostResolver
             queries.Add(QueryAsync(host, QueryType.AAAA, cancellationToken));
         }
         return await Task.WhenAll(queries);
+    }
+
+    public async Task<TextLookup> LookupTextAsync(string name, TextRecord type, CancellationToken cancellationToken)
+    {
+        var queryType = type == TextRecord.Txt ? QueryType.TXT : QueryType.MX;
+        try
+        {
+            var response = await _client.QueryAsync(name.TrimEnd('.') + ".", queryType, QueryClass.IN, cancellationToken);
+            if (response.HasError)
+            {
+                var error = response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain ? LookupError.NameDoesNotExist : LookupError.ServerFailure;
+                return new TextLookup(queryType.ToString(), [], error, response.Header.ResponseCode.ToString());
+            }
+            IEnumerable<string> values = type == TextRecord.Txt
+                ? response.Answers.TxtRecords().Select(r => string.Concat(r.Text))
+                : response.Answers.MxRecords().Select(r => r.Exchange.Value.TrimEnd('.').ToLowerInvariant());
+            return new TextLookup(queryType.ToString(), values.ToList(), LookupError.None);
+        }
+        catch (DnsResponseException e)
+        {
+            return new TextLookup(queryType.ToString(), [], e.Code == DnsResponseCode.ConnectionTimeout ? LookupError.Timeout : LookupError.Unreachable, e.DnsError);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new TextLookup(queryType.ToString(), [], LookupError.Timeout);
+        }
     }
 
     private async Task<Lookup> QueryAsync(DomainName host, QueryType type, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using RelayFunctions.Accounts;
 using RelayFunctions.Api;
 using RelayFunctions.Domains;
+using RelayFunctions.Domains.Verification;
 using RelayFunctions.Health;
 using RelayFunctions.Helpers;
 using RelayFunctions.RelayMap;
@@ -37,10 +38,12 @@ public static class AppPipeline
         var scoped = api.MapGroup("").RequireAuthorization().AddEndpointFilter<CallerFilter>();
         scoped.MapAccountEndpoints();
         scoped.MapDomainEndpoints();
+        scoped.MapVerificationEndpoints();
         scoped.MapHelperEndpoints();
 
         var admin = api.MapGroup("/admin").RequireAuthorization(OperatorPolicy.Name);
         admin.MapAdminAccountEndpoints();
+        admin.MapAdminVerificationEndpoints();
         admin.MapRelayMapEndpoints();
 
         if (mode.IsCustomHandler)

@@ -25,11 +25,12 @@ public static partial class InvocationEndpoints
         try
         {
             using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            Api.JsonBody.Validate(document.RootElement);
             root = document.RootElement.Clone();
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            return TypedResults.Problem(title: "The invocation body is not JSON.", detail: e.Message, statusCode: 400);
+            return TypedResults.Problem(title: "The invocation body is not JSON text.", detail: e.Message, statusCode: 400);
         }
 
         try
@@ -46,6 +47,11 @@ public static partial class InvocationEndpoints
             {
                 return TypedResults.Problem(title: $"No function named '{functionName}'.", statusCode: 404);
             }
+        }
+        catch (MalformedMessageException e)
+        {
+            Log.Malformed(logger, functionName, invocationId, e.Message);
+            return TypedResults.Problem(title: $"Function '{functionName}' cannot read its input.", detail: e.Message, statusCode: StatusCodes.Status400BadRequest);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -71,6 +77,9 @@ public static partial class InvocationEndpoints
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Invocation {InvocationId} of {FunctionName} has input it cannot read: {Reason}")]
+        public static partial void Malformed(ILogger logger, string functionName, string invocationId, string reason);
+
         [LoggerMessage(Level = LogLevel.Error, Message = "Invocation {InvocationId} of {FunctionName} failed")]
         public static partial void InvocationFailed(ILogger logger, Exception exception, string functionName, string invocationId);
     }

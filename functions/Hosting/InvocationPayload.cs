@@ -30,7 +30,7 @@ public static class InvocationPayload
     public static QueueMessage ReadQueueMessage(JsonElement root)
     {
         var value = Data(root, BindingNames.QueueMessage)
-            ?? throw new InvalidDataException($"The invocation has no Data.{BindingNames.QueueMessage}.");
+            ?? throw new MalformedMessageException($"The invocation has no Data.{BindingNames.QueueMessage}.");
         // A string may be quoted or base64; anything else (an object the host parsed) is the message itself.
         var body = value.ValueKind == JsonValueKind.String ? DecodeString(value.GetString()!) : value.GetRawText();
 

@@ -19,13 +19,13 @@ public sealed record MapFile(string Name, byte[] Content, string Sha256)
 }
 
 /// <summary>
-/// Builds the relay map from every domain: Postfix-ready source tables for <c>postmap</c>.
+/// Builds the relay map from every verified domain (pending ones are nobody's yet): Postfix-ready source tables for <c>postmap</c>.
 /// <list type="bullet">
 /// <item><c>relay_domains</c>: each domain (Postfix relays its subdomains too).</item>
-/// <item><c>transport</c>: redirect to an IP → <c>smtp:[ip]:port</c> (IPv6 as <c>[ipv6:…]</c>); to a name →
-/// <c>smtp:[name]:port, [127.0.0.1]:9</c>, because Postfix bounces accepted mail when a next-hop name answers
-/// NXDOMAIN or NODATA, and with a second (dead) next hop it defers it instead (reference §1, Postfix 3.5+);
-/// hold → the <c>hold</c> transport (deferred by <c>defer_transports</c>) towards the same dead loopback port;
+/// <item><c>transport</c>: redirect to an IP → <c>smtp:[ip]:port</c> (IPv6 as <c>[ipv6:…]</c>); to a name → held
+/// until its IP helper has resolved it (a name would let Postfix resolve it to any address, and bounce accepted mail
+/// on NXDOMAIN, reference §1); hold → the <c>hold</c> transport (deferred by <c>defer_transports</c>) towards a dead
+/// loopback port;
 /// backup-mx → <c>relay:</c> (MX-based). Each also as <c>.domain</c> for subdomains.</item>
 /// <item><c>relay_recipients</c>: the valid-recipient list, or <c>@domain</c> when every recipient is accepted.</item>
 /// <item><c>message_size_limits</c>: domain and its limit in bytes, for the relay's policy check.</item>
@@ -48,7 +48,11 @@ public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer i
         var count = 0;
         await foreach (var entity in storage.Table("Domains").QueryAsync<TableEntity>(cancellationToken: cancellationToken))
         {
-            var domain = DomainStore.FromEntity(entity);
+            // Only proven domains are relayed: a pending one could be anybody's claim on somebody else's mail.
+            if (DomainStore.TryFromEntity(entity) is not { Verification.IsPublished: true } domain)
+            {
+                continue;
+            }
             var name = domain.Name.Value;
             var next = NextHop(domain.Settings);
             domains.Append(name).Append(" OK\n");
@@ -70,7 +74,9 @@ public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer i
 
     public string NextHop(DomainSettings settings) => settings.Mode switch
     {
-        DomainMode.Redirect when settings.Destination is { Address: null } d => $"smtp:{Bracketed(d)}, {options.Value.HoldNextHop}",
+        // A host name is never published: Postfix would resolve it itself, to any address, and bounce on NXDOMAIN. Its
+        // IP helper turns it into the public address it resolves to; until then the mail is held.
+        DomainMode.Redirect when settings.Destination is { Address: null } => $"hold:{options.Value.HoldNextHop}",
         DomainMode.Redirect when settings.Destination is { } d => $"smtp:{Bracketed(d)}",
         DomainMode.Hold => $"hold:{options.Value.HoldNextHop}",
         DomainMode.BackupMx => "relay:",

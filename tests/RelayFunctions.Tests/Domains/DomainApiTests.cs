@@ -133,39 +133,61 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
     }
 
     [Fact]
-    public async Task ADomainBelongsToOneAccountOnly()
+    public async Task AVerifiedDomainBelongsToOneAccountOnly()
     {
         var first = await _app.NewAccountAsync("first-owner");
         var second = await _app.NewAccountAsync("second-owner");
         var name = Unique("taken");
         Assert.Equal(HttpStatusCode.Created, (await first.PostAsJsonAsync("/api/domains", new { name, mode = "hold" })).StatusCode);
+        await _app.VerifyAsync("first-owner", name);
 
         var problem = await (await second.PostAsJsonAsync("/api/domains", new { name = name.ToUpperInvariant(), mode = "hold" }))
             .AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Contains("another account", problem.GetProperty("detail").GetString());
+        Assert.DoesNotContain("first-owner", problem.GetRawText());
 
         // Once the owner deletes it, the name is free again.
         Assert.Equal(HttpStatusCode.NoContent, (await first.DeleteAsync($"/api/domains/{name}")).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await second.PostAsJsonAsync("/api/domains", new { name, mode = "hold" })).StatusCode);
+        await _app.VerifyAsync("second-owner", name);
     }
 
     [Fact]
-    public async Task ConcurrentCreatesOfOneNameByTwoAccountsLeaveExactlyOneOwner()
+    public async Task APendingDomainBlocksNobodyAndTheFirstToProveControlWins()
+    {
+        var squatter = await _app.NewAccountAsync("squatter");
+        var owner = await _app.NewAccountAsync("real-owner");
+        var name = Unique("popular");
+        Assert.Equal(HttpStatusCode.Created, (await squatter.PostAsJsonAsync("/api/domains", new { name, mode = "hold" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await owner.PostAsJsonAsync("/api/domains", new { name, mode = "hold" })).StatusCode);
+        await _app.VerifyAsync("real-owner", name);
+
+        var refused = await _app.Operator().PostAsync($"/api/admin/accounts/squatter/domains/{name}/verify", null);
+        await refused.AssertProblemAsync(HttpStatusCode.Conflict);
+        var squatted = await (await squatter.GetAsync($"/api/domains/{name}")).ReadJsonAsync();
+        Assert.Equal("pending", squatted.GetProperty("verification").GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task ConcurrentVerificationsOfOneNameByTwoAccountsLeaveExactlyOneOwner()
     {
         var a = await _app.NewAccountAsync("race-a");
         var b = await _app.NewAccountAsync("race-b");
         var name = Unique("contested");
+        Assert.Equal(HttpStatusCode.Created, (await a.PostAsJsonAsync("/api/domains", new { name, mode = "hold" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await b.PostAsJsonAsync("/api/domains", new { name, mode = "hold" })).StatusCode);
         var results = await Task.WhenAll(
-            a.PostAsJsonAsync("/api/domains", new { name, mode = "hold" }),
-            b.PostAsJsonAsync("/api/domains", new { name, mode = "hold" }));
-        Assert.Single(results, r => r.StatusCode == HttpStatusCode.Created);
+            _app.Operator().PostAsync($"/api/admin/accounts/race-a/domains/{name}/verify", null),
+            _app.Operator().PostAsync($"/api/admin/accounts/race-b/domains/{name}/verify", null));
+        Assert.Single(results, r => r.StatusCode == HttpStatusCode.OK);
         Assert.Single(results, r => r.StatusCode == HttpStatusCode.Conflict);
-        var owners = 0;
+        var verified = 0;
         foreach (var client in new[] { a, b })
         {
-            owners += (await client.GetAsync($"/api/domains/{name}")).StatusCode == HttpStatusCode.OK ? 1 : 0;
+            var domain = await (await client.GetAsync($"/api/domains/{name}")).ReadJsonAsync();
+            verified += domain.GetProperty("verification").GetProperty("state").GetString() == "verified" ? 1 : 0;
         }
-        Assert.Equal(1, owners);
+        Assert.Equal(1, verified);
     }
 
     [Fact]
@@ -202,6 +224,30 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
             .AssertFieldErrorsAsync("body");
         await (await acme.SendAsync(HttpMethod.Post, "/api/domains", "[1,2]"))
             .AssertFieldErrorsAsync("body");
+        // Malformed in every way a parser can be surprised: duplicate keys, escapes of lone surrogates, bytes that are not UTF-8.
+        await (await acme.SendAsync(HttpMethod.Post, "/api/domains", $"{{\"name\":\"{name}\",\"name\":\"b.example\",\"mode\":\"hold\"}}"))
+            .AssertFieldErrorsAsync("body");
+        await (await acme.SendAsync(HttpMethod.Post, "/api/domains", "{\"\\ud800\":1}"))
+            .AssertFieldErrorsAsync("body");
+        await (await acme.SendAsync(HttpMethod.Post, "/api/domains", $"{{\"name\":\"{name}\\udc00\",\"mode\":\"hold\"}}"))
+            .AssertFieldErrorsAsync("body");
+        await (await acme.SendAsync(HttpMethod.Post, "/api/domains", (byte[])[.. "{\"name\":\""u8, 0xff, 0xfe, .. "\",\"mode\":\"hold\"}"u8]))
+            .AssertFieldErrorsAsync("body");
+        await (await acme.SendAsync(HttpMethod.Post, "/api/domains", new string('[', 5000) + new string(']', 5000)))
+            .AssertFieldErrorsAsync("body");
+        // Names by the IDNA rules, and never a public suffix.
+        await (await acme.PostAsJsonAsync("/api/domains", new { name = "xn--z.example", mode = "hold" })).AssertFieldErrorsAsync("name");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name = "a\u200Db.example", mode = "hold" })).AssertFieldErrorsAsync("name");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name = "co.uk", mode = "hold" })).AssertFieldErrorsAsync("name");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name = "in-addr.arpa", mode = "hold" })).AssertFieldErrorsAsync("name");
+        // An IPv6 zone id names a link of the relay, and Postfix reads '#' as the start of a comment.
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "redirect", destinationHost = "2001:db8::1%1", destinationPort = 25 }))
+            .AssertFieldErrorsAsync("destinationHost");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "hold", recipients = new[] { "#comment@" + name } }))
+            .AssertFieldErrorsAsync("recipients[0]");
+        // What Azure would refuse to store is refused here, sized as stored (UTF-16): 5,000 long recipients do not fit in one entity.
+        var huge = Enumerable.Range(0, 5000).Select(i => $"&{i}@{new string('a', 60)}.{new string('b', 60)}.{name}").ToArray();
+        await (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "hold", recipients = huge })).AssertFieldErrorsAsync("recipients");
 
         // None of those created anything.
         await (await acme.GetAsync($"/api/domains/{name}")).AssertProblemAsync(HttpStatusCode.NotFound);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using RelayFunctions.Domains;
 using RelayFunctions.Helpers;
+using RelayFunctions.Scheduling;
 using RelayFunctions.Storage;
 using RelayFunctions.Tests.Infrastructure;
 

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using RelayFunctions.Domains;
 using RelayFunctions.Helpers;
+using RelayFunctions.Scheduling;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.Helpers;

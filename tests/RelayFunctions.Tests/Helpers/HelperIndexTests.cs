@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using RelayFunctions.Domains;
 using RelayFunctions.Helpers;
+using RelayFunctions.Scheduling;
 using RelayFunctions.Storage;
 using RelayFunctions.Tests.Infrastructure;
 

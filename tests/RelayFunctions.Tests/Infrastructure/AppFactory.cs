@@ -63,6 +63,13 @@ public class AppFactory : WebApplicationFactory<Program>
 
     public HttpClient Operator() => ClientFor("ops", "operator");
 
+    /// <summary>An operator vouches for an account's domain: it is verified, holds its name and is published.</summary>
+    public async Task VerifyAsync(string account, string domain)
+    {
+        var response = await Operator().PostAsync($"/api/admin/accounts/{account}/domains/{domain}/verify", null);
+        Assert.True(response.IsSuccessStatusCode, $"verifying {domain}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
     /// <summary>Registers an account through the operator API and returns a client acting as it.</summary>
     public async Task<HttpClient> NewAccountAsync(string id, string level = "standard", string? alertEmail = null)
     {

@@ -40,6 +40,10 @@ public static class HttpAssertions
         {
             request.Content = new StringContent(raw, System.Text.Encoding.UTF8, "application/json");
         }
+        else if (body is byte[] bytes)
+        {
+            request.Content = new ByteArrayContent(bytes) { Headers = { ContentType = new("application/json") } };
+        }
         else if (body is not null)
         {
             request.Content = JsonContent.Create(body);

@@ -3,23 +3,24 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using RelayFunctions.Domains;
+using RelayFunctions.Helpers;
 using RelayFunctions.Storage;
 
-namespace RelayFunctions.Helpers;
+namespace RelayFunctions.Scheduling;
 
 /// <summary>
-/// The due-time index of helpers (<c>HelperSchedule</c>): one entry per helper in the partition of the time bucket
-/// its next check falls in (<c>yyyyMMddHHmmss-ss</c>, sixteen shards per bucket), row <c>account|domain|nonce</c>.
-/// Finding due helpers is one range query over the buckets that have passed, so a tick costs O(number due),
-/// not O(all helpers). The helper entity names its entry (bucket and nonce); an entry that disagrees is stale and
-/// is removed. The nonce is new with every move, so a writer that loses a race removes only its own entry, never
-/// the winner's, even when both chose the same bucket.
+/// A due-time index of periodic checks on a domain's subject (its IP helper, its verification): one entry per subject
+/// in the partition of the time bucket its next check falls in (<c>yyyyMMddHHmmss-ss</c>, sixteen shards per bucket),
+/// row <c>account|domain|nonce</c>. Finding due subjects is one range query over the buckets that have passed, so a
+/// tick costs O(number due), not O(all subjects). The subject's entity names its entry (bucket and nonce); an entry that
+/// disagrees is stale and is removed. The nonce is new with every move, so a writer that loses a race removes only its
+/// own entry, never the winner's, even when both chose the same bucket.
 /// </summary>
-public sealed class ScheduleIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
+public abstract class DueIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options, string table)
 {
     public const int Shards = 16;
 
-    private TableClient Table => storage.Table("HelperSchedule");
+    private TableClient Table => storage.Table(table);
 
     public sealed record Entry(string Bucket, string AccountId, string Domain, string Nonce, DateTimeOffset? EnqueuedAt, ETag ETag);
 
@@ -104,3 +105,11 @@ public sealed class ScheduleIndex(StorageClients storage, StorageInitializer ini
         }
     }
 }
+
+/// <summary>The IP helpers' index (<c>HelperSchedule</c>).</summary>
+public sealed class ScheduleIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
+    : DueIndex(storage, initializer, options, "HelperSchedule");
+
+/// <summary>The domain verifications' index (<c>VerificationSchedule</c>).</summary>
+public sealed class VerificationIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
+    : DueIndex(storage, initializer, options, "VerificationSchedule");

@@ -1,0 +1,67 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Azure.Data.Tables;
+
+namespace RelayFunctions.Storage;
+
+/// <summary>
+/// JSON too long for one Table property (64 KiB: 32,000 UTF-16 characters here) spread over numbered properties, and
+/// the size Azure counts for an entity (1 MiB at most), so a write that Azure would refuse is refused before it is sent
+/// — with what the caller can fix named, not as a 500. Azurite accepts what Azure refuses, so tests alone would not tell.
+/// </summary>
+public static class EntityText
+{
+    public const int ChunkSize = 32_000;
+
+    /// <summary>The largest entity Azure Table storage stores.</summary>
+    public const int MaxEntityBytes = 1024 * 1024;
+
+    /// <summary>Relaxed escaping: '&amp;', '+' and the like stay one character instead of six (<c>\u0026</c>).</summary>
+    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static void Write<T>(TableEntity entity, string countProperty, string prefix, T value)
+    {
+        var json = JsonSerializer.Serialize(value, Json);
+        var chunks = json.Chunk(ChunkSize).Select(c => new string(c)).ToArray();
+        entity[countProperty] = chunks.Length;
+        for (var i = 0; i < chunks.Length; i++)
+        {
+            entity[$"{prefix}{i}"] = chunks[i];
+        }
+    }
+
+    public static T? Read<T>(TableEntity entity, string countProperty, string prefix)
+    {
+        var json = new StringBuilder();
+        for (var i = 0; i < (entity.GetInt32(countProperty) ?? 0); i++)
+        {
+            json.Append(entity.GetString($"{prefix}{i}"));
+        }
+        return json.Length == 0 ? default : JsonSerializer.Deserialize<T>(json.ToString(), Json);
+    }
+
+    /// <summary>The entity's size as Azure counts it (keys, property names and values in UTF-16, plus fixed overheads).</summary>
+    public static long SizeOf(TableEntity entity)
+    {
+        long size = 4 + (entity.PartitionKey.Length + entity.RowKey.Length) * 2;
+        foreach (var (name, value) in entity)
+        {
+            if (name is "PartitionKey" or "RowKey" or "Timestamp" or "odata.etag")
+            {
+                continue;
+            }
+            size += 8 + (name.Length * 2) + value switch
+            {
+                string s => 4 + (s.Length * 2L),
+                byte[] b => 4 + b.Length,
+                bool => 1,
+                int => 4,
+                long or double or DateTimeOffset or DateTime => 8,
+                Guid => 16,
+                _ => 8,
+            };
+        }
+        return size;
+    }
+}
