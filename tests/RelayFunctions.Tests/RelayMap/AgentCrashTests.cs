@@ -40,6 +40,7 @@ public sealed class AgentCrashTests(ITestOutputHelper output) : IDisposable
         foreach (var domain in domains)
         {
             (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold", recipients = new[] { $"alice@{domain}" } })).EnsureSuccessStatusCode();
+            await app.VerifyAsync("crash", domain);
         }
         var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
         await publisher.PublishAsync("v", default);

@@ -140,6 +140,7 @@ public sealed class AgentProcessTests(ITestOutputHelper output) : IDisposable
     {
         var client = await app.NewAccountAsync(account);
         (await client.PostAsJsonAsync("/api/domains", new { name = $"held.{account}.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await app.VerifyAsync(account, $"held.{account}.example");
         return (await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v", default)).Generation;
     }
 

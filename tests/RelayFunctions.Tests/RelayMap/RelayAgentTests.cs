@@ -31,6 +31,7 @@ public sealed class RelayAgentTests : IDisposable
         await using var app = AppFactory.UnderFunctionsHost();
         var client = await app.NewAccountAsync("recreated");
         (await client.PostAsJsonAsync("/api/domains", new { name = "fresh.recreated.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("recreated", "fresh.recreated.example");
         var published = await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v", default);
 
         // This relay had applied generation 50 of a map that no longer exists.
@@ -59,6 +60,7 @@ public sealed class RelayAgentTests : IDisposable
         await using var app = AppFactory.UnderFunctionsHost();
         var client = await app.NewAccountAsync("idle");
         (await client.PostAsJsonAsync("/api/domains", new { name = "quiet.idle.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("idle", "quiet.idle.example");
         var published = await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v", default);
         var requests = new StorageRequests();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -114,6 +116,7 @@ public sealed class RelayAgentTests : IDisposable
         await using var app = AppFactory.UnderFunctionsHost();
         var client = await app.NewAccountAsync("agent");
         (await client.PostAsJsonAsync("/api/domains", new { name = "corrupt.agent.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("agent", "corrupt.agent.example");
         var published = await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v", default);
 
         // Someone (or a broken upload) changed a file after the manifest was written.

@@ -35,6 +35,7 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
         var client = await app.NewAccountAsync("e2e");
         var domain = $"e2e-{Guid.NewGuid().ToString("N")[..8]}.example";
         (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold", recipients = new[] { $"alice@{domain}" } })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("e2e", domain);
         var host = Knot.NewName("e2e");
         await HelperApp.AttachAsync(client, domain, host, sink.Port);
         await Eventually.WaitAsync(() => Task.FromResult(ReadMap("transport")), t => t.Contains($"{domain} hold:"), TimeSpan.FromSeconds(30), "the relay to hold the domain");

@@ -31,6 +31,11 @@ public sealed class RelayMapPublisherTests
         await client.PostAsJsonAsync("/api/domains", new { name = "name.mapped.example", mode = "redirect", destinationHost = "mx.customer.example", destinationPort = 587 });
         await client.PostAsJsonAsync("/api/domains", new { name = "held.mapped.example", mode = "hold", recipients = new[] { "alice@held.mapped.example" }, messageSizeLimit = 2097152 });
         await client.PostAsJsonAsync("/api/domains", new { name = "backup.mapped.example", mode = "backup-mx" });
+        await client.PostAsJsonAsync("/api/domains", new { name = "pending.mapped.example", mode = "hold" });
+        foreach (var name in new[] { "ip", "v6", "name", "held", "backup" })
+        {
+            await app.VerifyAsync("mapped", $"{name}.mapped.example");
+        }
 
         var result = await app.Services.GetRequiredService<RelayMapPublisher>().PublishAsync("v1", default);
         Assert.True(result.BecameCurrent);
@@ -54,8 +59,11 @@ public sealed class RelayMapPublisherTests
         Assert.Contains("ip.mapped.example smtp:[192.0.32.10]:2525", transport);
         Assert.Contains(".ip.mapped.example smtp:[192.0.32.10]:2525", transport);
         Assert.Contains("v6.mapped.example smtp:[ipv6:2606:4700::1]:25", transport);
-        // A name that stops resolving must defer mail, not bounce it: the dead loopback next hop comes second.
-        Assert.Contains("name.mapped.example smtp:[mx.customer.example]:587, [127.0.0.1]:9", transport);
+        // A name is never published for Postfix to resolve: held until its IP helper resolves it to a public address.
+        Assert.Contains("name.mapped.example hold:[127.0.0.1]:9", transport);
+        Assert.DoesNotContain(transport, l => l.Contains("mx.customer.example", StringComparison.Ordinal));
+        // A domain whose account has not proven control of it is not there at all.
+        Assert.DoesNotContain("pending.mapped.example", string.Join('\n', files.Values));
         Assert.Contains("held.mapped.example hold:[127.0.0.1]:9", transport);
         Assert.Contains("backup.mapped.example relay:", transport);
         Assert.Contains("held.mapped.example OK", files["relay_domains"].Split('\n'));
@@ -134,8 +142,11 @@ public sealed class RelayMapPublisherTests
         var client = await app.NewAccountAsync("burst");
         var start = await Eventually.WaitAsync(() => publisher.CurrentAsync(default), p => p is not null, TimeSpan.FromSeconds(15), "a first generation");
 
-        await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
-            client.PostAsJsonAsync("/api/domains", new { name = $"b{i}.burst.example", mode = "hold" })));
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(async i =>
+        {
+            (await client.PostAsJsonAsync("/api/domains", new { name = $"b{i}.burst.example", mode = "hold" })).EnsureSuccessStatusCode();
+            await app.VerifyAsync("burst", $"b{i}.burst.example");
+        }));
         var published = await Eventually.WaitAsync(() => publisher.CurrentAsync(default), p => p!.Domains == 10, TimeSpan.FromSeconds(15), "the burst published");
         Assert.True(published!.Generation - start!.Generation <= 3, $"{published.Generation - start.Generation} generations for one burst");
         Assert.Equal(HttpStatusCode.OK, (await app.Operator().GetAsync("/api/admin/relay-map")).StatusCode);
