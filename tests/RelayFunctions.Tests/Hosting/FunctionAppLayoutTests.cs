@@ -68,7 +68,7 @@ public sealed class FunctionAppLayoutTests : IClassFixture<FunctionAppLayoutTest
         }
         // Besides those, only the libraries the app uses: no web.config, no development settings, no second copy of
         // the function definitions, no runtimes/ folder of Windows-only assets, no documentation or static-asset manifests.
-        var others = entries.Except(expected).Where(e => !Directory.Exists(Path.Combine(folder, e))).ToList();
+        var others = entries.Except(expected).Where(e => !Directory.Exists(Path.Combine(folder, e!))).ToList();
         Assert.All(others, e => Assert.EndsWith(".dll", e));
         Assert.All(Directory.GetDirectories(folder), d => Assert.True(File.Exists(Path.Combine(d, "function.json")), $"{Path.GetFileName(d)} is not a function folder"));
         // Built for Linux, framework-dependent: the host starts it with `dotnet RelayFunctions.dll`.
