@@ -23,6 +23,17 @@ public sealed class SmtpSink : IAsyncDisposable
     public string Folder { get; }
     public int Port { get; }
 
+    /// <summary>The app's settings that send its alerts here.</summary>
+    public KeyValuePair<string, string?>[] AlertSettings() =>
+    [
+        new("Alerts:Transport", "smtp"),
+        new("Alerts:From", "alerts@relay.example"),
+        new("Alerts:Tag", "relay"),
+        new("Alerts:Smtp:Host", "127.0.0.1"),
+        new("Alerts:Smtp:Port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("Alerts:Smtp:Security", "none"),
+    ];
+
     public static async Task<SmtpSink> StartAsync(params string[] options)
     {
         if (!Directory.Exists(Path.Combine(RepoRoot.Path, "node_modules", "smtp-server")))

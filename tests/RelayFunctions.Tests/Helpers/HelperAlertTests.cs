@@ -10,21 +10,11 @@ namespace RelayFunctions.Tests.Helpers;
 /// <summary>Alerts go to a real SMTP server on loopback: one per routing change, worded as the seed's sample, never twice.</summary>
 public sealed class HelperAlertTests
 {
-    private static KeyValuePair<string, string?>[] AlertsTo(SmtpSink sink) =>
-    [
-        new("Alerts:Transport", "smtp"),
-        new("Alerts:From", "alerts@relay.example"),
-        new("Alerts:Tag", "relay"),
-        new("Alerts:Smtp:Host", "127.0.0.1"),
-        new("Alerts:Smtp:Port", sink.Port.ToString()),
-        new("Alerts:Smtp:Security", "none"),
-    ];
-
     [Fact]
     public async Task AModeChangeSendsOneAlertEvenWhenItsCheckIsReplayed()
     {
         await using var sink = await SmtpSink.StartAsync();
-        await using var app = new HelperApp(AlertsTo(sink));
+        await using var app = new HelperApp(sink.AlertSettings());
         var (client, domain) = await app.NewDomainAsync("alerted", alertEmail: "owner-alerts@alerted.example");
         var host = Knot.NewName("alert");
         await Knot.SetAsync(host, 1, "61.0.0.1");
@@ -63,7 +53,7 @@ public sealed class HelperAlertTests
     public async Task NoAlertIsSentWhenTheHelperDoesNotAskOrTheAccountHasNoAlertAddress()
     {
         await using var sink = await SmtpSink.StartAsync();
-        await using var app = new HelperApp(AlertsTo(sink));
+        await using var app = new HelperApp(sink.AlertSettings());
         var (quiet, quietDomain) = await app.NewDomainAsync("quiet", alertEmail: "q@quiet.example");
         var (noAddress, noAddressDomain) = await app.NewDomainAsync("no-address");
         var host = Knot.NewName("quiet");
