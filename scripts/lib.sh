@@ -60,11 +60,14 @@ azurite_connection_string() { # blob queue table
   echo "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$1/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$2/devstoreaccount1;TableEndpoint=http://127.0.0.1:$3/devstoreaccount1;"
 }
 
-# Debian packages the tests need (Knot DNS for real lookups, ICU); installed once, as root.
+# Debian packages the tests need (Knot DNS for real lookups, ICU, nftables); installed once, as root.
 install_debian_packages() {
   local missing=() icu=""
   command -v knotd >/dev/null || missing+=(knot)
   command -v knsupdate >/dev/null || missing+=(knot-dnsutils)
+  # The relay's egress rules are loaded into a network namespace of the tests' own.
+  command -v nft >/dev/null || missing+=(nftables)
+  command -v ip >/dev/null || missing+=(iproute2)
   # ICU: IDNA (UTS #46) and confusable skeletons (UTS #39) for domain names; its package name carries its version.
   ldconfig -p | grep -q 'libicui18n\.so\.[0-9]' || icu=yes
   [ ${#missing[@]} -eq 0 ] && [ -z "$icu" ] && return 0

@@ -1,13 +1,15 @@
 using RelayFunctions.Accounts;
 using RelayFunctions.Domains;
+using RelayFunctions.Domains.Verification;
 
 namespace RelayFunctions.Hosting;
 
 /// <summary>
 /// With <c>Sample:Seed=true</c> (scripts/run-local.sh --sample), creates the account <c>demo</c> and its
-/// domain <c>demo.example</c> on start, so a fresh local run has something to show. Leaves existing data alone.
+/// domain <c>demo.example</c> (verified, as an operator would) on start, so a fresh local run has something to show. Leaves existing data alone.
 /// </summary>
-public sealed partial class SampleData(AccountStore accounts, DomainStore domains, ILogger<SampleData> logger) : IHostedService
+public sealed partial class SampleData(
+    AccountStore accounts, DomainStore domains, DomainClaims claims, TimeProvider time, ILogger<SampleData> logger) : IHostedService
 {
     public const string Account = "demo";
 
@@ -23,6 +25,11 @@ public sealed partial class SampleData(AccountStore accounts, DomainStore domain
         if (await domains.FindAsync(Account, name, cancellationToken) is null)
         {
             await domains.CreateAsync(Account, name, new DomainSettings(DomainMode.Hold, null, ["@demo.example"], DomainSettings.DefaultMessageSizeLimit), cancellationToken);
+            // No DNS proves a sample domain: it is verified on the operator's word, as an operator would.
+            if ((await claims.ClaimAsync(Account, name, cancellationToken)).Conflict is null)
+            {
+                await domains.UpdateVerificationAsync(Account, name, d => VerificationRules.ByOperator(d.Verification, time.GetUtcNow()), cancellationToken);
+            }
         }
         Log.Seeded(logger, Account);
     }
