@@ -21,7 +21,7 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
     {
         await initializer.EnsureCreatedAsync();
         var response = await Table.GetEntityIfExistsAsync<TableEntity>(accountId, domain.Value, cancellationToken: cancellationToken);
-        return response.HasValue ? FromEntity(response.Value!) : null;
+        return response.HasValue ? TryFromEntity(response.Value!) : null;
     }
 
     public async Task<IReadOnlyList<IpHelper>> ListAsync(string accountId, CancellationToken cancellationToken)
@@ -30,7 +30,10 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
         var result = new List<IpHelper>();
         await foreach (var e in Table.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
         {
-            result.Add(FromEntity(e));
+            if (TryFromEntity(e) is { } helper)
+            {
+                result.Add(helper);
+            }
         }
         return result;
     }
@@ -139,16 +142,25 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
         ["Updated"] = h.Updated,
     };
 
-    private static IpHelper FromEntity(TableEntity e)
+    /// <summary>
+    /// Null for a row whose domain or host is not a name in its canonical form today (written under looser rules): such
+    /// a helper is never shown nor checked, and a check due for it removes its index entry instead of failing forever.
+    /// </summary>
+    private static IpHelper? TryFromEntity(TableEntity e)
     {
+        if (!DomainName.TryParse(e.RowKey, out var domain, out _) || domain.Value != e.RowKey
+            || !DomainName.TryParse(e.GetString("Host"), out var host, out _) || host.Value != e.GetString("Host"))
+        {
+            return null;
+        }
         Enum.TryParse<OutcomeKind>(e.GetString("LastOutcome"), ignoreCase: true, out var outcome);
         var addresses = JsonSerializer.Deserialize<string[]>(e.GetString("Addresses") ?? "[]")!.Select(IPAddress.Parse).ToList();
         var status = new HelperStatus(
             e.GetDateTimeOffset("LastCheck"), e.GetString("LastOutcome") is null ? null : outcome, addresses, e.GetInt32("Ttl"), e.GetString("Reason"));
         var change = e.GetString("Change") is { } json ? JsonSerializer.Deserialize<StoredChange>(json)!.ToChange() : null;
         return new IpHelper(
-            e.PartitionKey, DomainName.Parse(e.RowKey),
-            new HelperSettings(DomainName.Parse(e.GetString("Host")), e.GetInt32("Port") ?? 25, e.GetBoolean("AlertOnChange") ?? false, e.GetBoolean("AllowIpv6") ?? false),
+            e.PartitionKey, domain,
+            new HelperSettings(host, e.GetInt32("Port") ?? 25, e.GetBoolean("AlertOnChange") ?? false, e.GetBoolean("AllowIpv6") ?? false),
             status, e.GetDateTimeOffset("NextCheck") ?? default, e.GetBoolean("CheckRequested") ?? false, e.GetString("IndexBucket"), e.GetString("IndexNonce") ?? "",
             e.GetString("LastCheckToken"), e.GetBoolean("LastCheckNotable") ?? false, change,
             e.GetDateTimeOffset("Created") ?? default, e.GetDateTimeOffset("Updated") ?? default, e.ETag);

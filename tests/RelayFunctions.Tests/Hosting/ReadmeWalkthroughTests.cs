@@ -143,13 +143,18 @@ public sealed partial class ReadmeWalkthroughTests(ITestOutputHelper output) : I
 
             var expected = new List<IReadOnlySet<int>>();
             var comment = "";
+            var inComment = false;
             foreach (var line in script.Split('\n'))
             {
                 if (line.StartsWith('#'))
                 {
-                    comment = line;
+                    // The whole block of comment lines right above a curl.
+                    comment = inComment ? comment + " " + line : line;
+                    inComment = true;
+                    continue;
                 }
-                else if (line.StartsWith("curl ", StringComparison.Ordinal))
+                inComment = false;
+                if (line.StartsWith("curl ", StringComparison.Ordinal))
                 {
                     var codes = Code().Matches(comment).Select(m => int.Parse(m.Value)).ToHashSet();
                     Assert.True(codes.Count > 0, $"the comment before '{line}' names no status");
