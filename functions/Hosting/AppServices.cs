@@ -44,6 +44,7 @@ public static class AppServices
             o.TableServiceUri = Uri(section["tableServiceUri"]);
             o.ClientId = section["clientId"];
             o.Prefix = configuration["Storage:Prefix"] ?? "";
+            o.PrefixQueues = !mode.IsCustomHandler;
         }).Checked("", StorageOptions.Check);
         Bind<QueueRunnerOptions>(QueueRunnerOptions.Section, QueueRunnerOptions.Check);
         Bind<TimerRunnerOptions>(TimerRunnerOptions.Section, TimerRunnerOptions.Check);
@@ -75,7 +76,9 @@ public static class AppServices
         services.AddSingleton<MapChanges>();
         services.AddSingleton<RelayMapBuilder>();
         services.AddSingleton<RelayMapPublisher>();
+        services.AddSingleton<RelayMapPublication>();
         services.AddSingleton<ITimerFunction, PublishRelayMapFunction>();
+        services.AddSingleton<IQueueFunction, RelayMapChangedFunction>();
         services.AddAlerts(configuration);
 
         services.AddSingleton<IHostResolver, DnsClientResolver>();

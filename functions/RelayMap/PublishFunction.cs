@@ -4,22 +4,16 @@ using RelayFunctions.Hosting;
 namespace RelayFunctions.RelayMap;
 
 /// <summary>
-/// Timer trigger: publishes a new generation when a routing change marked the map dirty since the current one
-/// (a burst of changes between two ticks becomes one generation), and at least every safety interval.
+/// Publishes a new generation when a routing change marked the map dirty since the current one, or when the current
+/// one is older than the safety interval; otherwise does nothing. Both publishing triggers run this.
 /// </summary>
-public sealed class PublishRelayMapFunction(
-    RelayMapPublisher publisher, MapChanges changes, TimeProvider time, IOptions<RelayMapOptions> options) : ITimerFunction
+public sealed class RelayMapPublication(RelayMapPublisher publisher, MapChanges changes, TimeProvider time, IOptions<RelayMapOptions> options)
 {
-    public const string FunctionName = "PublishRelayMap";
-
-    public string Name => FunctionName;
-
-    public string Schedule => options.Value.Schedule;
-
-    public async Task RunAsync(TimerInfo timer, CancellationToken cancellationToken)
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
-        // The marker's version is read before the build, so a change made during the build makes the next tick publish again.
-        var version = (await changes.VersionAsync(cancellationToken))?.ToString();
+        // The request is claimed and the marker's version read before the build, so a change made during the build
+        // asks for (and, through the safety timer at the latest, gets) another publication.
+        var version = await changes.ClaimAsync(cancellationToken);
         var current = await publisher.CurrentAsync(cancellationToken);
         var fresh = current is not null && current.SourceVersion == version
             && time.GetUtcNow() - current.PublishedAt < options.Value.SafetyInterval;
@@ -28,4 +22,34 @@ public sealed class PublishRelayMapFunction(
             await publisher.PublishAsync(version, cancellationToken);
         }
     }
+}
+
+/// <summary>
+/// Queue trigger: the first routing change after a publication sends one message (<see cref="MapChanges"/>), so a
+/// change is published within moments while an idle map costs no invocations at all.
+/// </summary>
+public sealed class RelayMapChangedFunction(RelayMapPublication publication) : IQueueFunction
+{
+    public const string FunctionName = "RelayMapChanged";
+
+    public string Name => FunctionName;
+
+    public string QueueName => MapChanges.Queue;
+
+    public Task RunAsync(QueueMessage message, CancellationToken cancellationToken) => publication.RunAsync(cancellationToken);
+}
+
+/// <summary>
+/// Timer trigger, the safety net: republishes at least every safety interval (relays that missed a generation catch up,
+/// and the pointer's age shows the publisher is alive), and publishes a change whose message was lost.
+/// </summary>
+public sealed class PublishRelayMapFunction(RelayMapPublication publication, IOptions<RelayMapOptions> options) : ITimerFunction
+{
+    public const string FunctionName = "PublishRelayMap";
+
+    public string Name => FunctionName;
+
+    public string Schedule => options.Value.Schedule;
+
+    public Task RunAsync(TimerInfo timer, CancellationToken cancellationToken) => publication.RunAsync(cancellationToken);
 }

@@ -6,8 +6,12 @@ public sealed class RelayMapOptions
 {
     public const string Section = "RelayMap";
 
-    /// <summary>How often the publisher looks for changes; a burst of changes in between becomes one generation.</summary>
-    public string Schedule { get; set; } = "*/5 * * * * *";
+    /// <summary>
+    /// Standalone schedule of the <c>PublishRelayMap</c> safety timer; the default is the literal schedule of its
+    /// function.json, which is what the Functions host runs. Changes are published as they happen (a queue message),
+    /// so this only bounds how long a lost message can delay one, and how often the safety republish is looked at.
+    /// </summary>
+    public string Schedule { get; set; } = "0 */5 * * * *";
 
     /// <summary>A generation is published at least this often even without changes.</summary>
     public TimeSpan SafetyInterval { get; set; } = TimeSpan.FromMinutes(15);

@@ -12,6 +12,7 @@ namespace RelayFunctions.Storage;
 public sealed class StorageClients
 {
     private readonly string _prefix;
+    private readonly string _queuePrefix;
 
     public StorageClients(IOptions<StorageOptions> options, StorageRequestCounter? counter = null)
     {
@@ -23,6 +24,7 @@ public sealed class StorageClients
             throw new InvalidOperationException(string.Join(" ", errors.Messages));
         }
         _prefix = o.Prefix;
+        _queuePrefix = o.PrefixQueues && o.Prefix.Length > 0 ? o.Prefix + "-" : "";
 
         var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
         var tableOptions = new TableClientOptions();
@@ -70,7 +72,8 @@ public sealed class StorageClients
     /// <summary>Queue and container names allow lowercase letters, digits and hyphens.</summary>
     public QueueClient Queue(string logicalName) => Queues.GetQueueClient(QueueName(logicalName));
 
-    public string QueueName(string logicalName) => (_prefix.Length > 0 ? _prefix + "-" : "") + logicalName.ToLowerInvariant();
+    /// <summary>The real name of a queue: prefixed standalone, as function.json names it under the Functions host.</summary>
+    public string QueueName(string logicalName) => _queuePrefix + logicalName.ToLowerInvariant();
 
     public BlobContainerClient Container(string logicalName) =>
         Blobs.GetBlobContainerClient((_prefix.Length > 0 ? _prefix + "-" : "") + logicalName);

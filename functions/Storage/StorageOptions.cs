@@ -28,6 +28,14 @@ public sealed partial class StorageOptions
     /// </summary>
     public string Prefix { get; set; } = "";
 
+    /// <summary>
+    /// Whether queue names carry the prefix. Not under the Functions host: there the host listens on the literal queue
+    /// names of the function.json files, which need no setting to resolve and which the platform's scale controller
+    /// reads as written, so the app must send to exactly those names. Standalone, the app is its own listener and
+    /// prefixes queues like everything else.
+    /// </summary>
+    public bool PrefixQueues { get; set; } = true;
+
     /// <summary>Named as the settings are: <c>AzureWebJobsStorage</c> and <c>Storage__Prefix</c>.</summary>
     public static void Check(StorageOptions o, SettingErrors errors)
     {

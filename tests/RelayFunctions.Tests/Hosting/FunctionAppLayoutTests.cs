@@ -1,7 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
+using RelayFunctions.Hosting;
+using RelayFunctions.Hosting.Queues;
+using RelayFunctions.Hosting.Timers;
+using RelayFunctions.Storage;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.Hosting;
@@ -61,7 +66,7 @@ public sealed class FunctionAppLayoutTests : IClassFixture<FunctionAppLayoutTest
     {
         var folder = _published.Folder;
         var entries = Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
-        var expected = new[] { "Api", "CheckHelpers", "PublishRelayMap", "ScheduleChecks", "RelayFunctions", "RelayFunctions.deps.json", "RelayFunctions.dll", "RelayFunctions.pdb", "RelayFunctions.runtimeconfig.json", "appsettings.json", "host.json" };
+        var expected = new[] { "Api", "CheckHelpers", "PublishRelayMap", "RelayMapChanged", "ScheduleChecks", "RelayFunctions", "RelayFunctions.deps.json", "RelayFunctions.dll", "RelayFunctions.pdb", "RelayFunctions.runtimeconfig.json", "appsettings.json", "host.json" };
         foreach (var entry in expected)
         {
             Assert.Contains(entry, entries);
@@ -78,29 +83,69 @@ public sealed class FunctionAppLayoutTests : IClassFixture<FunctionAppLayoutTest
     }
 
     [Fact]
-    public async Task EveryTimerAndQueueFunctionHasAMatchingFunctionJson()
+    public async Task UnderAPrefixThePublishedQueueNamesAndSchedulesAreTheOnesTheAppUses()
     {
+        // As Azure runs it: under the host, with a storage prefix, and no schedule setting anywhere.
         await using var app = AppFactory.UnderFunctionsHost();
-        var catalog = app.Services.GetRequiredService<RelayFunctions.Hosting.FunctionCatalog>();
-        JsonElement Binding(string function) =>
-            JsonDocument.Parse(File.ReadAllText(Path.Combine(_published.Folder, function, "function.json"))).RootElement.GetProperty("bindings").EnumerateArray().Single();
+        Assert.NotEmpty(app.Prefix);
+        var catalog = app.Services.GetRequiredService<FunctionCatalog>();
+        var storage = app.Services.GetRequiredService<StorageClients>();
+        var published = Directory.GetDirectories(_published.Folder).Where(d => File.Exists(Path.Combine(d, "function.json"))).Select(Path.GetFileName).ToHashSet();
+        Assert.Equal(published.Order().ToList(), catalog.Timers.Select(t => t.Name).Concat(catalog.Queues.Select(q => q.Name)).Append("Api").Order().ToList<string?>());
 
         Assert.NotEmpty(catalog.Timers);
         foreach (var timer in catalog.Timers)
         {
             var binding = Binding(timer.Name);
             Assert.Equal("timerTrigger", binding.GetProperty("type").GetString());
-            Assert.Equal(RelayFunctions.Hosting.BindingNames.Timer, binding.GetProperty("name").GetString());
-            Assert.Matches("^%[A-Za-z]+:Schedule%$", binding.GetProperty("schedule").GetString());
+            Assert.Equal(BindingNames.Timer, binding.GetProperty("name").GetString());
+            // A literal: the host needs no setting to resolve it (a %setting% with no value leaves the timer unindexed).
+            var schedule = binding.GetProperty("schedule").GetString()!;
+            Assert.DoesNotContain("%", schedule);
+            Assert.True(TimerSchedule.TryParse(schedule, out _), $"{timer.Name}: '{schedule}' is not NCRONTAB");
+            Assert.Equal(schedule, timer.Schedule);
         }
+
         Assert.NotEmpty(catalog.Queues);
+        var writer = app.Services.GetRequiredService<QueueWriter>();
+        var raw = new QueueServiceClient(Azurite.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         foreach (var queue in catalog.Queues)
         {
             var binding = Binding(queue.Name);
             Assert.Equal("queueTrigger", binding.GetProperty("type").GetString());
-            Assert.Equal(RelayFunctions.Hosting.BindingNames.QueueMessage, binding.GetProperty("name").GetString());
-            Assert.Equal(queue.QueueName, binding.GetProperty("queueName").GetString());
+            Assert.Equal(BindingNames.QueueMessage, binding.GetProperty("name").GetString());
+            Assert.Equal("AzureWebJobsStorage", binding.GetProperty("connection").GetString());
+            var queueName = binding.GetProperty("queueName").GetString()!;
+            Assert.DoesNotContain("%", queueName);
+            Assert.Equal(queueName, storage.QueueName(queue.QueueName));
+
+            // What the app sends lands in the queue the host listens on (base64, as the host reads it).
+            var body = $$"""{"probe":"{{Guid.NewGuid():N}}"}""";
+            await writer.SendAsync(queue.QueueName, body);
+            Assert.True(await ReceiveAsync(raw.GetQueueClient(queueName), body), $"{queue.Name}: the app's message is not in '{queueName}'");
         }
+
+        JsonElement Binding(string function) =>
+            JsonDocument.Parse(File.ReadAllText(Path.Combine(_published.Folder, function, "function.json"))).RootElement.GetProperty("bindings").EnumerateArray().Single();
+    }
+
+    /// <summary>Finds (and deletes) one message among any others in a queue other tests also use.</summary>
+    private static async Task<bool> ReceiveAsync(QueueClient queue, string body)
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            var batch = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(5))).Value;
+            if (batch.FirstOrDefault(m => m.Body.ToString() == body) is { } found)
+            {
+                await queue.DeleteMessageAsync(found.MessageId, found.PopReceipt);
+                return true;
+            }
+            if (batch.Length == 0)
+            {
+                return false;
+            }
+        }
+        return false;
     }
 
     [Fact]
@@ -117,6 +162,8 @@ public sealed class FunctionAppLayoutTests : IClassFixture<FunctionAppLayoutTest
         start.Environment["FUNCTIONS_WORKER_RUNTIME"] = "Custom";
         start.Environment["AzureWebJobsStorage"] = Azurite.ConnectionString;
         start.Environment["ASPNETCORE_URLS"] = "http://0.0.0.0:5999";
+        var prefix = Azurite.NewPrefix();
+        start.Environment["Storage__Prefix"] = prefix;
         using var process = Process.Start(start)!;
         try
         {
@@ -141,6 +188,19 @@ public sealed class FunctionAppLayoutTests : IClassFixture<FunctionAppLayoutTest
             var listening = await File.ReadAllTextAsync("/proc/net/tcp");
             Assert.Contains($"0100007F:{port:X4}", listening);
             Assert.DoesNotContain($":{5999:X4}", listening);
+
+            // The host invokes each function by its folder's name: every timer of the published layout runs, and a
+            // relay-map message publishes a generation under the prefix.
+            static StringContent Invocation(string data) => new($$$"""{"Data":{{{data}}},"Metadata":{"DequeueCount":"1"}}""", System.Text.Encoding.UTF8, "application/json");
+            foreach (var folder in Directory.GetDirectories(_published.Folder).Where(d => File.ReadAllText(Path.Combine(d, "function.json")).Contains("timerTrigger")))
+            {
+                var response = await http.PostAsync("/" + Path.GetFileName(folder), Invocation("""{"timer":{"ScheduleStatus":null,"IsPastDue":false}}"""));
+                Assert.True(response.IsSuccessStatusCode, $"{Path.GetFileName(folder)}: {await response.Content.ReadAsStringAsync()}");
+            }
+            var changed = await http.PostAsync("/RelayMapChanged", Invocation("""{"message":"{\"requestedAt\":\"2026-01-01T00:00:00Z\"}"}"""));
+            Assert.True(changed.IsSuccessStatusCode, await changed.Content.ReadAsStringAsync());
+            var map = new Azure.Storage.Blobs.BlobServiceClient(Azurite.ConnectionString).GetBlobContainerClient($"{prefix}-relay-map");
+            Assert.True((await map.GetBlobClient("current.json").ExistsAsync()).Value, "no generation was published under the prefix");
         }
         finally
         {
