@@ -11,6 +11,7 @@ install_node_packages
 cd "$ROOT"
 log "dotnet format --verify-no-changes (the rules are in .editorconfig)"
 dotnet format RelayFunctions.sln --verify-no-changes
+bash "$ROOT/scripts/check-infra.sh"
 install_debian_packages
 install_postfix
 # Ports of their own, so a local run (scripts/run-local.sh, 10000-10002) can stay up beside the tests.
