@@ -3,6 +3,8 @@
 # the install.sh inside it. cloud-init runs it at first boot; run it again (e.g. `az vmss run-command invoke`) after
 # uploading a new package.
 set -eu
+# Written by cloud-init: RELAY_PACKAGE_URL, RELAY_CLIENT_ID, RELAY_HOSTNAME.
+# shellcheck source=/dev/null
 . /etc/relay-agent/deployment
 
 token() {
