@@ -61,7 +61,9 @@ param relayReverseFqdn string = ''
 @description('Inbound mail ports: relay (25, 2525), submission (587, 465) and the alternates (11923, 61235, 80).')
 param relayPorts array = [25, 2525, 587, 465, 11923, 61235, 80]
 
-@minValue(1)
+@description('Flex Consumption scales each trigger group out to at most this many instances (40 to 1000).')
+@minValue(40)
+@maxValue(1000)
 param functionMaximumInstances int = 40
 
 @allowed([512, 2048, 4096])

@@ -72,7 +72,7 @@ if [ -n "$rules" ]; then
   touch "$root/etc/nftables.conf"
   grep -qxF "$include" "$root/etc/nftables.conf" || echo "$include" >>"$root/etc/nftables.conf"
 else
-  log "no deploy/nftables/*.nft in this package: no egress rules installed"
+  log "no deploy/nftables/*.nft (relay-agent/deploy/nftables/relay-egress.nft) in this package: no egress rules installed"
 fi
 
 if [ "${RELAY_NO_SERVICES:-}" = 1 ]; then
