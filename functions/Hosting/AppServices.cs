@@ -101,6 +101,10 @@ public static class AppServices
             services.AddHostedService<TimerRunner>();
             services.AddHostedService<QueueRunner>();
         }
+        else
+        {
+            services.AddHostedService<TimerScheduleCheck>();
+        }
 
         services.ConfigureHttpJsonOptions(o =>
         {

@@ -129,6 +129,29 @@ public sealed class FunctionAppLayoutTests : IClassFixture<FunctionAppLayoutTest
             JsonDocument.Parse(File.ReadAllText(Path.Combine(_published.Folder, function, "function.json"))).RootElement.GetProperty("bindings").EnumerateArray().Single();
     }
 
+    [Fact]
+    public async Task UnderTheHostAScheduleSettingThatDiffersFromFunctionJsonIsReportedAtStart()
+    {
+        var logs = new RelayFunctions.Tests.RelayMap.CapturingLogs();
+        await using var app = new AppFactory(
+            [new("FUNCTIONS_CUSTOMHANDLER_PORT", "7999"), new("Helpers:Schedule", "*/10 * * * * *")],
+            services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(new CapturedProvider(logs)));
+        _ = app.Services;
+        Assert.Equal("0 * * * * *", TimerScheduleCheck.HostSchedule("ScheduleChecks"));
+        Assert.Contains(logs.Lines, l => l.StartsWith("Warning: ScheduleChecks runs on '0 * * * * *' under the Functions host", StringComparison.Ordinal) && l.Contains("'*/10 * * * * *'", StringComparison.Ordinal));
+        // The other timer, on its default, says nothing.
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("PublishRelayMap runs on", StringComparison.Ordinal));
+    }
+
+    private sealed class CapturedProvider(RelayFunctions.Tests.RelayMap.CapturingLogs logs) : Microsoft.Extensions.Logging.ILoggerProvider
+    {
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => logs;
+
+        public void Dispose()
+        {
+        }
+    }
+
     /// <summary>Finds (and deletes) one message among any others in a queue other tests also use.</summary>
     private static async Task<bool> ReceiveAsync(QueueClient queue, string body)
     {
