@@ -58,6 +58,9 @@ param relayAdminSourcePrefix string = ''
 @description('PTR name for the relays\' public IP; it must resolve to that IP (set it after the first provision). Empty: none.')
 param relayReverseFqdn string = ''
 
+@description('Comma-separated MX host names customers point at the relays (names of yours that resolve to the relays\' address); empty: the relays\' own DNS name.')
+param relayMxHosts string = ''
+
 @description('Inbound mail ports: relay (25, 2525), submission (587, 465) and the alternates (11923, 61235, 80).')
 param relayPorts array = [25, 2525, 587, 465, 11923, 61235, 80]
 
@@ -139,6 +142,7 @@ module function 'modules/function.bicep' = {
     appInsightsConnectionString: monitoring.outputs.connectionString
     storagePrefix: storagePrefix
     spaOrigins: filter(map(split(spaOrigins, ','), o => trim(o)), o => !empty(o))
+    relayHosts: empty(relayMxHosts) ? [relays.outputs.fqdn] : filter(map(split(relayMxHosts, ','), h => trim(h)), h => !empty(h))
     authAuthority: authAuthority
     authAudience: authAudience
     authIssuer: authIssuer

@@ -27,6 +27,9 @@ param authIssuer string
 param accountClaimType string
 param operatorRole string
 
+@description('MX host names of the relays: a domain whose MX points at one is proven (Verification__RelayHosts__N).')
+param relayHosts array
+
 @description('https://<resource>.communication.azure.com, or empty for no alert e-mail.')
 param acsEndpoint string
 param alertSender string
@@ -55,7 +58,8 @@ var appSettings = union(
   },
   empty(authIssuer) ? {} : { Authentication__Schemes__Bearer__ValidIssuer: authIssuer },
   empty(acsEndpoint) ? {} : { Alerts__Acs__Endpoint: acsEndpoint, Alerts__From: alertSender },
-  toObject(range(0, length(spaOrigins)), i => 'Cors__AllowedOrigins__${i}', i => spaOrigins[i])
+  toObject(range(0, length(spaOrigins)), i => 'Cors__AllowedOrigins__${i}', i => spaOrigins[i]),
+  toObject(range(0, length(relayHosts)), i => 'Verification__RelayHosts__${i}', i => relayHosts[i])
 )
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {

@@ -104,16 +104,16 @@ public sealed class RelayPackageTests : IClassFixture<RelayPackageTests.Package>
         File.WriteAllText(Path.Combine(dovecot, "90-relay.conf"), "auth_mechanisms = plain login\n");
         var nft = Path.Combine(extended, "deploy", "nftables");
         Directory.CreateDirectory(nft);
-        File.WriteAllText(Path.Combine(nft, "relay-egress.nft"), "table inet relay_egress {\n}\n");
+        File.WriteAllText(Path.Combine(nft, "zz-added.nft"), "table inet zz_added {\n}\n");
 
         var root = NewRoot();
         Install(root, extended);
         Install(root, extended);
         Assert.Equal("auth_mechanisms = plain login\n", File.ReadAllText(Path.Combine(root, "etc", "dovecot", "conf.d", "90-relay.conf")));
-        Assert.Equal("table inet relay_egress {\n}\n", File.ReadAllText(Path.Combine(root, "etc", "nftables.d", "relay-egress.nft")));
+        Assert.Equal("table inet zz_added {\n}\n", File.ReadAllText(Path.Combine(root, "etc", "nftables.d", "zz-added.nft")));
         Assert.Single(File.ReadAllLines(Path.Combine(root, "etc", "nftables.conf")), l => l == "include \"/etc/nftables.d/*.nft\"");
 
-        // Whatever relay-agent/deploy holds today is installed the same way.
+        // Whatever relay-agent/deploy holds today is installed the same way (relay-egress.nft, the egress rules).
         foreach (var file in Directory.Exists(Path.Combine(Deploy, "nftables")) ? Directory.GetFiles(Path.Combine(Deploy, "nftables"), "*.nft") : [])
         {
             Assert.Equal(File.ReadAllText(file), File.ReadAllText(Path.Combine(root, "etc", "nftables.d", Path.GetFileName(file))));

@@ -81,6 +81,8 @@ public sealed class PublishOnChangeTests(ITestOutputHelper output)
             var clock = Stopwatch.StartNew();
             var created = await client.PostAsJsonAsync("/api/domains", new { name = $"d{i}.onchange.example", mode = "hold" });
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            // Only a domain whose control is proven is published: the operator's verification is the routing change.
+            await app.VerifyAsync("onchange", $"d{i}.onchange.example");
             var expected = i;
             await Eventually.WaitAsync(() => publisher.CurrentAsync(default), p => p?.Domains == expected, TimeSpan.FromSeconds(10), $"domain {i} published");
             latencies.Add(clock.Elapsed);
@@ -88,12 +90,17 @@ public sealed class PublishOnChangeTests(ITestOutputHelper output)
         output.WriteLine($"change → generation: {string.Join(", ", latencies.Select(l => $"{l.TotalMilliseconds:F0} ms"))}");
         Assert.All(latencies, l => Assert.True(l < TimeSpan.FromSeconds(5), $"{l} from change to generation"));
 
-        // A burst becomes one or two generations, not one per change.
+        // A burst of changes (ten domains, each created and verified) becomes fewer generations than it has domains:
+        // the changes that land while one publication builds ride on a single request for the next.
         var before = (await publisher.CurrentAsync(default))!.Generation;
-        await Task.WhenAll(Enumerable.Range(0, 10).Select(i => client.PostAsJsonAsync("/api/domains", new { name = $"b{i}.onchange.example", mode = "hold" })));
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(async i =>
+        {
+            (await client.PostAsJsonAsync("/api/domains", new { name = $"b{i}.onchange.example", mode = "hold" })).EnsureSuccessStatusCode();
+            await app.VerifyAsync("onchange", $"b{i}.onchange.example");
+        }));
         var after = await Eventually.WaitAsync(() => publisher.CurrentAsync(default), p => p!.Domains == 15, TimeSpan.FromSeconds(10), "the burst published");
-        output.WriteLine($"a burst of 10 changes: {after!.Generation - before} generations");
-        Assert.InRange(after.Generation - before, 1, 3);
+        output.WriteLine($"a burst of 10 domains created and verified: {after!.Generation - before} generations");
+        Assert.InRange(after.Generation - before, 1, 9);
     }
 
     [Fact]
@@ -102,7 +109,8 @@ public sealed class PublishOnChangeTests(ITestOutputHelper output)
         await using var app = AppFactory.UnderFunctionsHost();
         var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
         var client = await app.NewAccountAsync("hosted");
-        await client.PostAsJsonAsync("/api/domains", new { name = "hosted.example", mode = "hold" });
+        (await client.PostAsJsonAsync("/api/domains", new { name = "hosted.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("hosted", "hosted.example");
 
         async Task<HttpStatusCode> InvokeAsync(string function, string data)
         {
@@ -120,7 +128,8 @@ public sealed class PublishOnChangeTests(ITestOutputHelper output)
         Assert.Equal(first.Generation, (await publisher.CurrentAsync(default))!.Generation);
 
         // A change whose message never arrives is published by the safety timer.
-        await client.PostAsJsonAsync("/api/domains", new { name = "lost.hosted.example", mode = "hold" });
+        (await client.PostAsJsonAsync("/api/domains", new { name = "lost.hosted.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("hosted", "lost.hosted.example");
         Assert.Equal(HttpStatusCode.OK, await InvokeAsync(PublishRelayMapFunction.FunctionName, """{"timer":{"ScheduleStatus":null,"IsPastDue":false}}"""));
         Assert.Equal(2, (await publisher.CurrentAsync(default))!.Domains);
     }
