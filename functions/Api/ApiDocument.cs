@@ -22,6 +22,7 @@ public static class ApiDocument
         ("Account", "The caller's own account and its preferences."),
         ("Domains", "Mail domains: where the relay sends the mail of each, or that it holds it."),
         ("IP helpers", "IP address helpers: follow a dynamic-DNS name and switch a domain between redirect and hold."),
+        ("Outbound accounts", "Smarthost logins for sending mail through the relays: single address, any address of a domain, or a mail server."),
         ("Operators", "Operator routes (role `operator`): accounts and the relay map."),
     ];
 

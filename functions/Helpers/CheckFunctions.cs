@@ -2,12 +2,14 @@ using Microsoft.Extensions.Options;
 using RelayFunctions.Domains.Verification;
 using RelayFunctions.Hosting;
 using RelayFunctions.Hosting.Queues;
+using RelayFunctions.Outbound;
 using RelayFunctions.Scheduling;
 
 namespace RelayFunctions.Helpers;
 
-/// <summary>Timer trigger: enqueues a check for every IP helper and every domain verification that is due or flagged.</summary>
-public sealed class ScheduleChecksFunction(CheckScheduler helpers, VerificationScheduler verifications, IOptions<HelperOptions> options) : ITimerFunction
+/// <summary>Timer trigger: enqueues a check for every IP helper, domain verification and source-filter lookup that is due or flagged.</summary>
+public sealed class ScheduleChecksFunction(
+    CheckScheduler helpers, VerificationScheduler verifications, FilterScheduler filters, IOptions<HelperOptions> options) : ITimerFunction
 {
     public const string FunctionName = "ScheduleChecks";
 
@@ -16,7 +18,7 @@ public sealed class ScheduleChecksFunction(CheckScheduler helpers, VerificationS
     public string Schedule => options.Value.Schedule;
 
     public Task RunAsync(TimerInfo timer, CancellationToken cancellationToken) =>
-        Task.WhenAll(helpers.TickAsync(cancellationToken), verifications.TickAsync(cancellationToken));
+        Task.WhenAll(helpers.TickAsync(cancellationToken), verifications.TickAsync(cancellationToken), filters.TickAsync(cancellationToken));
 }
 
 /// <summary>Enqueues a check on <c>helper-checks</c> for every helper whose due time has come.</summary>

@@ -19,9 +19,9 @@ public sealed partial class HelperCheck(
 {
     public async Task RunAsync(CheckRequest request, CancellationToken cancellationToken)
     {
-        if (!DomainName.TryParse(request.Domain, out var name, out _))
+        if (!DomainName.TryParse(request.Subject, out var name, out _))
         {
-            await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, request.Nonce, cancellationToken);
+            await index.RemoveAsync(request.Bucket, request.AccountId, request.Subject, request.Nonce, cancellationToken);
             return;
         }
         for (var attempt = 0; attempt < Storage.Retry.Attempts; attempt++)
@@ -32,7 +32,7 @@ public sealed partial class HelperCheck(
             var domain = await domainRead;
             if (helper is null)
             {
-                await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, request.Nonce, cancellationToken);
+                await index.RemoveAsync(request.Bucket, request.AccountId, request.Subject, request.Nonce, cancellationToken);
                 return;
             }
             if (helper.LastCheckToken == request.Token)
@@ -42,8 +42,8 @@ public sealed partial class HelperCheck(
             }
             if (helper.IndexBucket != request.Bucket || helper.IndexNonce != request.Nonce)
             {
-                Log.Stale(logger, request.Domain, request.Bucket, helper.IndexBucket);
-                await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, request.Nonce, cancellationToken);
+                Log.Stale(logger, request.Subject, request.Bucket, helper.IndexBucket);
+                await index.RemoveAsync(request.Bucket, request.AccountId, request.Subject, request.Nonce, cancellationToken);
                 return;
             }
             var checkedHelper = await CheckAsync(helper, domain, request.Token, cancellationToken);
@@ -54,7 +54,7 @@ public sealed partial class HelperCheck(
             }
             // The helper changed while we resolved (an API edit or check-now); look again.
         }
-        throw new InvalidOperationException($"The helper of {request.Domain} kept changing; the check will be retried.");
+        throw new InvalidOperationException($"The helper of {request.Subject} kept changing; the check will be retried.");
     }
 
     /// <summary>Resolves and records the result on the helper; null if the helper changed meanwhile.</summary>

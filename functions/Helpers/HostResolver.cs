@@ -34,6 +34,9 @@ public interface IHostResolver
 {
     Task<IReadOnlyList<Lookup>> ResolveAsync(DomainName host, bool includeIpv6, CancellationToken cancellationToken);
 
+    /// <summary>The A (or, with <paramref name="ipv6"/>, AAAA) records of a host.</summary>
+    Task<Lookup> LookupAddressesAsync(DomainName host, bool ipv6, CancellationToken cancellationToken);
+
     /// <summary>The TXT strings (each record's strings joined) or MX host names (no trailing dot) of a name.</summary>
     Task<TextLookup> LookupTextAsync(string name, TextRecord type, CancellationToken cancellationToken);
 }
@@ -74,6 +77,9 @@ public sealed class DnsClientResolver : IHostResolver
         clientOptions.UseTcpFallback = true;
         _client = new LookupClient(clientOptions);
     }
+
+    public Task<Lookup> LookupAddressesAsync(DomainName host, bool ipv6, CancellationToken cancellationToken) =>
+        QueryAsync(host, ipv6 ? QueryType.AAAA : QueryType.A, cancellationToken);
 
     public async Task<IReadOnlyList<Lookup>> ResolveAsync(DomainName host, bool includeIpv6, CancellationToken cancellationToken)
     {

@@ -4,6 +4,7 @@ using RelayFunctions.Domains;
 using RelayFunctions.Domains.Verification;
 using RelayFunctions.Health;
 using RelayFunctions.Helpers;
+using RelayFunctions.Outbound;
 using RelayFunctions.RelayMap;
 
 namespace RelayFunctions.Hosting;
@@ -39,6 +40,7 @@ public static class AppPipeline
         scoped.MapAccountEndpoints();
         scoped.MapDomainEndpoints();
         scoped.MapVerificationEndpoints();
+        scoped.MapOutboundEndpoints();
         scoped.MapHelperEndpoints();
 
         var admin = api.MapGroup("/admin").RequireAuthorization(OperatorPolicy.Name);

@@ -4,6 +4,7 @@ using System.Text;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using RelayFunctions.Domains;
+using RelayFunctions.Outbound;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.RelayMap;
@@ -29,14 +30,20 @@ public sealed record MapFile(string Name, byte[] Content, string Sha256)
 /// backup-mx → <c>relay:</c> (MX-based). Each also as <c>.domain</c> for subdomains.</item>
 /// <item><c>relay_recipients</c>: the valid-recipient list, or <c>@domain</c> when every recipient is accepted.</item>
 /// <item><c>message_size_limits</c>: domain and its limit in bytes, for the relay's policy check.</item>
+/// <item><c>passwd</c>, <c>sender_logins</c>, <c>sender_logins_sub.pcre</c>, <c>sasl_access</c>: the outbound accounts
+/// of verified domains (<see cref="OutboundTables"/>).</item>
 /// </list>
 /// </summary>
-public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer initializer, IOptions<RelayMapOptions> options)
+public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer initializer, OutboundStore outbound, IOptions<RelayMapOptions> options)
 {
     public const string RelayDomains = "relay_domains";
     public const string Transport = "transport";
     public const string RelayRecipients = "relay_recipients";
     public const string SizeLimits = "message_size_limits";
+    public const string Passwd = "passwd";
+    public const string SenderLogins = "sender_logins";
+    public const string SenderLoginsPcre = "sender_logins_sub.pcre";
+    public const string SaslAccess = "sasl_access";
 
     public async Task<(IReadOnlyList<MapFile> Files, int Domains)> BuildAsync(CancellationToken cancellationToken)
     {
@@ -46,6 +53,7 @@ public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer i
         var recipients = new StringBuilder();
         var sizes = new StringBuilder();
         var count = 0;
+        var published = new HashSet<(string, string)>();
         await foreach (var entity in storage.Table("Domains").QueryAsync<TableEntity>(cancellationToken: cancellationToken))
         {
             // Only proven domains are relayed: a pending one could be anybody's claim on somebody else's mail.
@@ -67,9 +75,26 @@ public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer i
                 recipients.Append(recipient).Append(" OK\n");
             }
             sizes.Append(name).Append(' ').Append(domain.Settings.MessageSizeLimit).Append('\n');
+            published.Add((domain.AccountId, name));
             count++;
         }
-        return ([MapFile.Create(RelayDomains, domains), MapFile.Create(Transport, transport), MapFile.Create(RelayRecipients, recipients), MapFile.Create(SizeLimits, sizes)], count);
+
+        // Outbound accounts send for their domain only while their account holds it, proven.
+        var accounts = new List<OutboundAccount>();
+        await foreach (var account in outbound.AllAsync(cancellationToken))
+        {
+            if (published.Contains((account.AccountId, account.Domain.Value)))
+            {
+                accounts.Add(account);
+            }
+        }
+        var tables = OutboundTables.Build(accounts);
+        return (
+        [
+            MapFile.Create(RelayDomains, domains), MapFile.Create(Transport, transport), MapFile.Create(RelayRecipients, recipients), MapFile.Create(SizeLimits, sizes),
+            MapFile.Create(Passwd, new StringBuilder(tables.Passwd)), MapFile.Create(SenderLogins, new StringBuilder(tables.SenderLogins)),
+            MapFile.Create(SenderLoginsPcre, new StringBuilder(tables.SenderLoginsPcre)), MapFile.Create(SaslAccess, new StringBuilder(tables.SaslAccess)),
+        ], count);
     }
 
     public string NextHop(DomainSettings settings) => settings.Mode switch

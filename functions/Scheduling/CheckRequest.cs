@@ -4,10 +4,10 @@ using RelayFunctions.Hosting;
 
 namespace RelayFunctions.Scheduling;
 
-/// <summary>The queue message of one due check: which subject, the index entry it was due by, and a token unique to the tick.</summary>
+/// <summary>The queue message of one due check: which subject (a domain, or an outbound login), the index entry it was due by, and a token unique to the tick.</summary>
 public sealed record CheckRequest(
     [property: JsonPropertyName("a")] string AccountId,
-    [property: JsonPropertyName("d")] string Domain,
+    [property: JsonPropertyName("d")] string Subject,
     [property: JsonPropertyName("b")] string Bucket,
     [property: JsonPropertyName("n")] string Nonce,
     [property: JsonPropertyName("t")] string Token)
@@ -26,7 +26,7 @@ public sealed record CheckRequest(
         {
             throw new MalformedMessageException($"Not a check request: {e.Message}");
         }
-        return request is { AccountId: not null, Domain: not null, Bucket: not null, Nonce: not null, Token: not null }
+        return request is { AccountId: not null, Subject: not null, Bucket: not null, Nonce: not null, Token: not null }
             ? request
             : throw new MalformedMessageException("A check request names an account, a domain, a bucket, a nonce and a token.");
     }

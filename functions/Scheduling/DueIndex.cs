@@ -22,34 +22,42 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
 
     private TableClient Table => storage.Table(table);
 
-    public sealed record Entry(string Bucket, string AccountId, string Domain, string Nonce, DateTimeOffset? EnqueuedAt, ETag ETag);
+    /// <summary>One due check: the account, its subject (a domain, or an outbound login), and the nonce of this entry.</summary>
+    public sealed record Entry(string Bucket, string AccountId, string Subject, string Nonce, DateTimeOffset? EnqueuedAt, ETag ETag);
 
     public static string NewNonce() => Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>The partition for a check due at <paramref name="due"/>.</summary>
-    public string BucketFor(DateTimeOffset due, string accountId, DomainName domain)
+    public string BucketFor(DateTimeOffset due, string accountId, DomainName domain) => BucketFor(due, accountId, domain.Value);
+
+    public string BucketFor(DateTimeOffset due, string accountId, string subject)
     {
         var size = options.Value.BucketSize.Ticks;
         var start = new DateTimeOffset(due.UtcTicks - (due.UtcTicks % size), TimeSpan.Zero);
-        var shard = (uint)StableHash(accountId + "|" + domain.Value) % Shards;
+        var shard = (uint)StableHash(accountId + "|" + subject) % Shards;
         return start.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "-" + shard.ToString("x2", CultureInfo.InvariantCulture);
     }
 
     /// <summary>A bucket that the very next tick takes: the one before now's.</summary>
-    public string DueNowBucket(DateTimeOffset now, string accountId, DomainName domain) =>
-        BucketFor(now - options.Value.BucketSize, accountId, domain);
+    public string DueNowBucket(DateTimeOffset now, string accountId, DomainName domain) => DueNowBucket(now, accountId, domain.Value);
 
-    public async Task AddAsync(string bucket, string accountId, DomainName domain, string nonce, CancellationToken cancellationToken)
+    public string DueNowBucket(DateTimeOffset now, string accountId, string subject) =>
+        BucketFor(now - options.Value.BucketSize, accountId, subject);
+
+    public Task AddAsync(string bucket, string accountId, DomainName domain, string nonce, CancellationToken cancellationToken) =>
+        AddAsync(bucket, accountId, domain.Value, nonce, cancellationToken);
+
+    public async Task AddAsync(string bucket, string accountId, string subject, string nonce, CancellationToken cancellationToken)
     {
         await initializer.EnsureCreatedAsync();
-        await Table.UpsertEntityAsync(new TableEntity(bucket, Row(accountId, domain.Value, nonce)), TableUpdateMode.Replace, cancellationToken);
+        await Table.UpsertEntityAsync(new TableEntity(bucket, Row(accountId, subject, nonce)), TableUpdateMode.Replace, cancellationToken);
     }
 
-    public async Task RemoveAsync(string bucket, string accountId, string domain, string nonce, CancellationToken cancellationToken)
+    public async Task RemoveAsync(string bucket, string accountId, string subject, string nonce, CancellationToken cancellationToken)
     {
         try
         {
-            await Table.DeleteEntityAsync(bucket, Row(accountId, domain, nonce), ETag.All, cancellationToken);
+            await Table.DeleteEntityAsync(bucket, Row(accountId, subject, nonce), ETag.All, cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -65,12 +73,14 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
         var filter = TableClient.CreateQueryFilter($"PartitionKey lt {current}");
         await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken))
         {
-            var parts = e.RowKey.Split('|');
-            if (parts.Length != 3)
+            // account|subject|nonce, where only the subject (an outbound login) may itself hold a '|'.
+            var first = e.RowKey.IndexOf('|');
+            var last = e.RowKey.LastIndexOf('|');
+            if (first <= 0 || last <= first + 1)
             {
                 continue;
             }
-            yield return new Entry(e.PartitionKey, parts[0], parts[1], parts[2], e.GetDateTimeOffset("EnqueuedAt"), e.ETag);
+            yield return new Entry(e.PartitionKey, e.RowKey[..first], e.RowKey[(first + 1)..last], e.RowKey[(last + 1)..], e.GetDateTimeOffset("EnqueuedAt"), e.ETag);
         }
     }
 
@@ -79,7 +89,7 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
     {
         try
         {
-            var update = new TableEntity(entry.Bucket, Row(entry.AccountId, entry.Domain, entry.Nonce)) { ["EnqueuedAt"] = at };
+            var update = new TableEntity(entry.Bucket, Row(entry.AccountId, entry.Subject, entry.Nonce)) { ["EnqueuedAt"] = at };
             await Table.UpdateEntityAsync(update, entry.ETag, TableUpdateMode.Merge, cancellationToken);
             return true;
         }
@@ -89,7 +99,7 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
         }
     }
 
-    private static string Row(string accountId, string domain, string nonce) => $"{accountId}|{domain}|{nonce}";
+    private static string Row(string accountId, string subject, string nonce) => $"{accountId}|{subject}|{nonce}";
 
     // FNV-1a: stable across processes and versions, unlike string.GetHashCode.
     private static int StableHash(string s)
@@ -113,3 +123,7 @@ public sealed class ScheduleIndex(StorageClients storage, StorageInitializer ini
 /// <summary>The domain verifications' index (<c>VerificationSchedule</c>).</summary>
 public sealed class VerificationIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
     : DueIndex(storage, initializer, options, "VerificationSchedule");
+
+/// <summary>The outbound accounts' host-name filter lookups (<c>FilterSchedule</c>), by login.</summary>
+public sealed class FilterIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
+    : DueIndex(storage, initializer, options, "FilterSchedule");

@@ -51,7 +51,7 @@ public abstract partial class DueScheduler(
                 // Mark first: if the mark loses a race (the check already moved the helper), nothing is sent.
                 if (await index.MarkEnqueuedAsync(entry, now, cancellationToken))
                 {
-                    var request = new CheckRequest(entry.AccountId, entry.Domain, entry.Bucket, entry.Nonce, token);
+                    var request = new CheckRequest(entry.AccountId, entry.Subject, entry.Bucket, entry.Nonce, token);
                     await queues.SendAsync(queue, request.ToJson(), cancellationToken: cancellationToken);
                     Interlocked.Increment(ref enqueued);
                 }

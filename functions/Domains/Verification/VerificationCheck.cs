@@ -38,12 +38,12 @@ public sealed partial class VerificationCheck(
 {
     public async Task RunAsync(CheckRequest request, CancellationToken cancellationToken)
     {
-        if (!DomainName.TryParse(request.Domain, out var name, out _) || await domains.FindAsync(request.AccountId, name, cancellationToken) is not { } domain
+        if (!DomainName.TryParse(request.Subject, out var name, out _) || await domains.FindAsync(request.AccountId, name, cancellationToken) is not { } domain
             || domain.Verification.IndexBucket != request.Bucket || domain.Verification.IndexNonce != request.Nonce
             || domain.Verification.LastCheckToken == request.Token)
         {
             // Gone, moved on since the tick, or already checked by this very message.
-            await index.RemoveAsync(request.Bucket, request.AccountId, request.Domain, request.Nonce, cancellationToken);
+            await index.RemoveAsync(request.Bucket, request.AccountId, request.Subject, request.Nonce, cancellationToken);
             return;
         }
         var before = domain.Verification;

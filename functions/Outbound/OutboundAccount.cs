@@ -1,0 +1,107 @@
+using System.Net;
+using System.Text.Json.Serialization;
+using Azure;
+using RelayFunctions.Accounts;
+using RelayFunctions.Domains;
+
+namespace RelayFunctions.Outbound;
+
+/// <summary>The three kinds of outbound (smarthost) account of the seed.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<OutboundType>))]
+public enum OutboundType
+{
+    /// <summary>Login = the address; may send only as it (or, with options, its identities and subdomains).</summary>
+    [JsonStringEnumMemberName("single-address")]
+    SingleAddress,
+
+    /// <summary>Login = <c>@domain</c>; may send as any address of the domain (and, with the option, its subdomains).</summary>
+    [JsonStringEnumMemberName("any-address")]
+    AnyAddress,
+
+    /// <summary>Login = <c>name@domain</c>; any sender, but only from its source networks.</summary>
+    [JsonStringEnumMemberName("mail-server")]
+    MailServer,
+}
+
+public static class OutboundTypes
+{
+    public static readonly string[] Names = ["single-address", "any-address", "mail-server"];
+
+    public static string ToName(OutboundType type) => Names[(int)type];
+
+    public static bool TryParse(string? text, out OutboundType type)
+    {
+        var i = Array.IndexOf(Names, text?.Trim().ToLowerInvariant());
+        type = i < 0 ? default : (OutboundType)i;
+        return i >= 0;
+    }
+}
+
+/// <summary>The four filter slots: a primary and (service level Standard and higher) an alternate per IP family.</summary>
+public enum FilterSlot
+{
+    Ipv4,
+    Ipv6,
+    AlternateIpv4,
+    AlternateIpv6,
+}
+
+/// <summary>
+/// One source connection filter as the customer set it: an address or CIDR network, a host name (followed in DNS by the
+/// control plane: A for the IPv4 slots, AAAA for the IPv6 ones), or the family's loopback address, which disables logins
+/// over that family.
+/// </summary>
+public sealed record SourceFilter(string Text, IPNetwork? Network, DomainName? Host, bool Disables)
+{
+    public bool IsHost => Host is not null;
+}
+
+public sealed record OutboundFilters(SourceFilter? Ipv4, SourceFilter? Ipv6, SourceFilter? AlternateIpv4, SourceFilter? AlternateIpv6)
+{
+    public static readonly OutboundFilters None = new(null, null, null, null);
+
+    public SourceFilter? this[FilterSlot slot] => slot switch
+    {
+        FilterSlot.Ipv4 => Ipv4,
+        FilterSlot.Ipv6 => Ipv6,
+        FilterSlot.AlternateIpv4 => AlternateIpv4,
+        _ => AlternateIpv6,
+    };
+
+    public bool HasHosts => Enum.GetValues<FilterSlot>().Any(s => this[s]?.IsHost == true);
+}
+
+/// <summary>What the customer sets on an outbound account (besides its password).</summary>
+public sealed record OutboundSettings(bool Enabled, OutboundFilters Filters, bool AllowIdentities, bool AllowSubdomains);
+
+/// <summary>
+/// The addresses the host-name filters resolved to at the last lookup, by slot, and when they are looked up again.
+/// <see cref="IndexBucket"/>/<see cref="IndexNonce"/> name the account's entry in the filter index, as for helpers.
+/// </summary>
+public sealed record FilterResolution(
+    IReadOnlyDictionary<FilterSlot, IReadOnlyList<IPAddress>> Addresses,
+    DateTimeOffset? LastLookup,
+    DateTimeOffset? NextLookup,
+    string? Reason,
+    string? IndexBucket,
+    string? IndexNonce,
+    string? LastCheckToken)
+{
+    public static readonly FilterResolution None = new(new Dictionary<FilterSlot, IReadOnlyList<IPAddress>>(), null, null, null, null, null, null);
+
+    public IReadOnlyList<IPAddress> For(FilterSlot slot) => Addresses.TryGetValue(slot, out var a) ? a : [];
+}
+
+/// <summary>An outbound account, as stored. The password is only ever its hash, as Dovecot verifies it (<c>{BLF-CRYPT}</c>).</summary>
+public sealed record OutboundAccount(
+    string AccountId,
+    string Login,
+    OutboundType Type,
+    DomainName Domain,
+    EmailAddress? Address,
+    string PasswordHash,
+    OutboundSettings Settings,
+    FilterResolution Resolution,
+    DateTimeOffset Created,
+    DateTimeOffset Updated,
+    ETag ETag);

@@ -1,0 +1,283 @@
+using System.Net;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using RelayFunctions.Accounts;
+using RelayFunctions.Api;
+using RelayFunctions.Domains;
+using RelayFunctions.RelayMap;
+using RelayFunctions.Scheduling;
+using RelayFunctions.Storage;
+
+namespace RelayFunctions.Outbound;
+
+/// <summary>
+/// Outbound accounts in Table storage (<c>OutboundAccounts</c>: account / login), each login held globally by one account
+/// (<c>OutboundLogins</c>: login / "login" → account, taken before the account is written and dropped after it is
+/// deleted). Every write changes what the relays let through, so every successful write marks the relay map dirty
+/// here. An account with host-name filters has one entry in the <see cref="FilterIndex"/>, moved as DNS answers.
+/// </summary>
+public sealed class OutboundStore(StorageClients storage, StorageInitializer initializer, MapChanges map, FilterIndex index, TimeProvider time)
+{
+    private const string ClaimRow = "login";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private TableClient Accounts => storage.Table("OutboundAccounts");
+    private TableClient Logins => storage.Table("OutboundLogins");
+
+    public async Task<IReadOnlyList<OutboundAccount>> ListAsync(string accountId, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var result = new List<OutboundAccount>();
+        await foreach (var e in Accounts.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
+        {
+            if (TryFromEntity(e) is { } account)
+            {
+                result.Add(account);
+            }
+        }
+        return result;
+    }
+
+    public async Task<OutboundAccount?> FindAsync(string accountId, string login, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        if (!IsKey(login))
+        {
+            return null;
+        }
+        var response = await Accounts.GetEntityIfExistsAsync<TableEntity>(accountId, login, cancellationToken: cancellationToken);
+        return response.HasValue ? TryFromEntity(response.Value!) : null;
+    }
+
+    /// <summary>Creates the account, its login taken for good; Conflict when any account has that login.</summary>
+    public async Task<Outcome<OutboundAccount>> CreateAsync(
+        string accountId, OutboundRequest.Create request, string passwordHash, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        if (!await ClaimAsync(accountId, request.Login, cancellationToken))
+        {
+            return new Outcome<OutboundAccount>.Conflict($"The login {request.Login} is taken.");
+        }
+        var now = time.GetUtcNow();
+        var account = new OutboundAccount(accountId, request.Login, request.Type, request.Domain, request.Address, passwordHash,
+            request.Settings, FilterResolution.None, now, now, default);
+        account = account with { Resolution = await ScheduleAsync(account, FilterResolution.None with { NextLookup = now }, null, cancellationToken) };
+        try
+        {
+            var response = await Accounts.AddEntityAsync(ToEntity(account), cancellationToken);
+            await map.MarkDirtyAsync($"outbound account {request.Login} created", cancellationToken);
+            return new Outcome<OutboundAccount>.Ok(account with { ETag = response.Headers.ETag!.Value }, Created: true);
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            await UnscheduleAsync(account, cancellationToken);
+            return new Outcome<OutboundAccount>.Conflict($"You already have the login {request.Login}.");
+        }
+    }
+
+    /// <summary>
+    /// Applies <paramref name="change"/> to the current account (settings, password): with an If-Match the caller's tag
+    /// must still be current; without one a concurrent writer makes us read again and re-apply. Null from the change:
+    /// nothing to write.
+    /// </summary>
+    public Task<Outcome<OutboundAccount>> UpdateAsync(
+        string accountId, string login, ETag? ifMatch, Func<OutboundAccount, Outcome<OutboundAccount>?> change, CancellationToken cancellationToken) =>
+        Retry.OnStaleAsync<Outcome<OutboundAccount>>(async () =>
+        {
+            var current = await FindAsync(accountId, login, cancellationToken);
+            if (current is null)
+            {
+                return new Outcome<OutboundAccount>.NotFound();
+            }
+            if (!EntityTags.Satisfied(ifMatch, current.ETag))
+            {
+                return new Outcome<OutboundAccount>.Stale();
+            }
+            var proposed = change(current);
+            if (proposed is not Outcome<OutboundAccount>.Ok { Value: var next })
+            {
+                return proposed ?? new Outcome<OutboundAccount>.Ok(current);
+            }
+            return await WriteAsync(current, next with { Updated = time.GetUtcNow() }, cancellationToken)
+                ?? (ifMatch is null || ifMatch == ETag.All ? null : new Outcome<OutboundAccount>.Stale());
+        }, () => new Outcome<OutboundAccount>.Conflict("The outbound account is being changed by someone else; try again."));
+
+    /// <summary>Records a host-name lookup's result, if the account is still the one that was looked up.</summary>
+    public async Task<OutboundAccount?> TryRecordResolutionAsync(OutboundAccount looked, FilterResolution resolution, CancellationToken cancellationToken) =>
+        await WriteAsync(looked, looked with { Resolution = resolution }, cancellationToken) is Outcome<OutboundAccount>.Ok ok ? ok.Value : null;
+
+    /// <summary>Deletes the account: exactly one of any number of racing callers gets Ok, and only it frees the login.</summary>
+    public Task<Outcome<OutboundAccount>> DeleteAsync(string accountId, string login, ETag? ifMatch, CancellationToken cancellationToken) =>
+        Retry.OnStaleAsync<Outcome<OutboundAccount>>(async () =>
+        {
+            var current = await FindAsync(accountId, login, cancellationToken);
+            if (current is null)
+            {
+                return new Outcome<OutboundAccount>.NotFound();
+            }
+            if (!EntityTags.Satisfied(ifMatch, current.ETag))
+            {
+                return new Outcome<OutboundAccount>.Stale();
+            }
+            switch (await Accounts.TryDeleteAsync(accountId, login, current.ETag, cancellationToken))
+            {
+                case DeleteResult.Gone:
+                    return new Outcome<OutboundAccount>.NotFound();
+                case DeleteResult.Changed:
+                    return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<OutboundAccount>.Stale();
+            }
+            await UnscheduleAsync(current, cancellationToken);
+            await map.MarkDirtyAsync($"outbound account {login} deleted", cancellationToken);
+            await ReleaseAsync(accountId, login, cancellationToken);
+            return new Outcome<OutboundAccount>.Ok(current);
+        }, () => new Outcome<OutboundAccount>.Conflict("The outbound account is being changed by someone else; try again."));
+
+    /// <summary>Every account, for the relay map.</summary>
+    public async IAsyncEnumerable<OutboundAccount> AllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        await foreach (var e in Accounts.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
+        {
+            if (TryFromEntity(e) is { } account)
+            {
+                yield return account;
+            }
+        }
+    }
+
+    private async Task<Outcome<OutboundAccount>?> WriteAsync(OutboundAccount current, OutboundAccount next, CancellationToken cancellationToken)
+    {
+        next = next with { Resolution = await ScheduleAsync(next, next.Resolution, current.Resolution, cancellationToken) };
+        try
+        {
+            var response = await Accounts.UpdateEntityAsync(ToEntity(next), current.ETag, TableUpdateMode.Replace, cancellationToken);
+            if (next.Resolution.IndexNonce != current.Resolution.IndexNonce)
+            {
+                await UnscheduleAsync(current, cancellationToken);
+            }
+            if (OutboundTables.Build([current]) != OutboundTables.Build([next]))
+            {
+                await map.MarkDirtyAsync($"outbound account {current.Login} changed", cancellationToken);
+            }
+            return new Outcome<OutboundAccount>.Ok(next with { ETag = response.Headers.ETag!.Value });
+        }
+        catch (RequestFailedException e) when (Retry.IsConflict(e) || e.Status == 404)
+        {
+            if (next.Resolution.IndexNonce != current.Resolution.IndexNonce)
+            {
+                await UnscheduleAsync(next, cancellationToken);
+            }
+            return e.Status == 404 ? new Outcome<OutboundAccount>.NotFound() : null;
+        }
+    }
+
+    /// <summary>
+    /// The index entry the account's host-name lookups need: due at <see cref="FilterResolution.NextLookup"/> when it has
+    /// host-name filters, none otherwise. A new entry is added before the account names it, as for helpers.
+    /// </summary>
+    private async Task<FilterResolution> ScheduleAsync(
+        OutboundAccount account, FilterResolution next, FilterResolution? current, CancellationToken cancellationToken)
+    {
+        if (!account.Settings.Filters.HasHosts)
+        {
+            return next with { Addresses = new Dictionary<FilterSlot, IReadOnlyList<IPAddress>>(), NextLookup = null, IndexBucket = null, IndexNonce = null };
+        }
+        var now = time.GetUtcNow();
+        var due = next.NextLookup ?? now;
+        var bucket = due <= now ? index.DueNowBucket(now, account.AccountId, account.Login) : index.BucketFor(due, account.AccountId, account.Login);
+        if (current is { IndexNonce: not null } && bucket == current.IndexBucket)
+        {
+            return next with { NextLookup = due, IndexBucket = bucket, IndexNonce = current.IndexNonce };
+        }
+        var nonce = DueIndex.NewNonce();
+        await index.AddAsync(bucket, account.AccountId, account.Login, nonce, cancellationToken);
+        return next with { NextLookup = due, IndexBucket = bucket, IndexNonce = nonce };
+    }
+
+    private Task UnscheduleAsync(OutboundAccount account, CancellationToken cancellationToken) =>
+        account.Resolution is { IndexBucket: { } bucket, IndexNonce: { } nonce }
+            ? index.RemoveAsync(bucket, account.AccountId, account.Login, nonce, cancellationToken)
+            : Task.CompletedTask;
+
+    private async Task<bool> ClaimAsync(string accountId, string login, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Logins.AddEntityAsync(new TableEntity(login, ClaimRow) { ["Account"] = accountId }, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            // Left by a create of the same account that stopped half-way: it is still ours.
+            var existing = await Logins.GetEntityIfExistsAsync<TableEntity>(login, ClaimRow, cancellationToken: cancellationToken);
+            return existing.HasValue && existing.Value!.GetString("Account") == accountId
+                && !(await Accounts.GetEntityIfExistsAsync<TableEntity>(accountId, login, cancellationToken: cancellationToken)).HasValue;
+        }
+    }
+
+    private async Task ReleaseAsync(string accountId, string login, CancellationToken cancellationToken)
+    {
+        var existing = await Logins.GetEntityIfExistsAsync<TableEntity>(login, ClaimRow, cancellationToken: cancellationToken);
+        if (existing.HasValue && existing.Value!.GetString("Account") == accountId)
+        {
+            await Logins.TryDeleteAsync(login, ClaimRow, existing.Value.ETag, cancellationToken);
+        }
+    }
+
+    /// <summary>Table keys allow no '/', '\', '#', '?' nor control characters; no login has them.</summary>
+    private static bool IsKey(string login) => login.Length is > 0 and <= 255 && !login.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c));
+
+    private static TableEntity ToEntity(OutboundAccount a) => new(a.AccountId, a.Login)
+    {
+        ["Type"] = OutboundTypes.ToName(a.Type),
+        ["Domain"] = a.Domain.Value,
+        ["Address"] = a.Address?.ToString(),
+        ["PasswordHash"] = a.PasswordHash,
+        ["Enabled"] = a.Settings.Enabled,
+        ["Filters"] = JsonSerializer.Serialize(StoredFilters.From(a.Settings.Filters), Json),
+        ["AllowIdentities"] = a.Settings.AllowIdentities,
+        ["AllowSubdomains"] = a.Settings.AllowSubdomains,
+        ["Resolved"] = JsonSerializer.Serialize(a.Resolution.Addresses.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.Select(ip => ip.ToString()).ToArray()), Json),
+        ["LastLookup"] = a.Resolution.LastLookup,
+        ["NextLookup"] = a.Resolution.NextLookup,
+        ["LookupReason"] = a.Resolution.Reason,
+        ["FilterBucket"] = a.Resolution.IndexBucket,
+        ["FilterNonce"] = a.Resolution.IndexNonce,
+        ["FilterCheckToken"] = a.Resolution.LastCheckToken,
+        ["Created"] = a.Created,
+        ["Updated"] = a.Updated,
+    };
+
+    private static OutboundAccount? TryFromEntity(TableEntity e)
+    {
+        if (!OutboundTypes.TryParse(e.GetString("Type"), out var type) || !DomainName.TryParse(e.GetString("Domain"), out var domain, out _))
+        {
+            return null;
+        }
+        EmailAddress.TryParse(e.GetString("Address"), out var address, out _);
+        var filters = JsonSerializer.Deserialize<StoredFilters>(e.GetString("Filters") ?? "{}", Json)?.ToFilters() ?? OutboundFilters.None;
+        var resolved = (JsonSerializer.Deserialize<Dictionary<string, string[]>>(e.GetString("Resolved") ?? "{}", Json) ?? [])
+            .Where(kv => Enum.TryParse<FilterSlot>(kv.Key, out _))
+            .ToDictionary(kv => Enum.Parse<FilterSlot>(kv.Key), kv => (IReadOnlyList<IPAddress>)kv.Value.Select(IPAddress.Parse).ToList());
+        return new OutboundAccount(
+            e.PartitionKey, e.RowKey, type, domain, address, e.GetString("PasswordHash") ?? "",
+            new OutboundSettings(e.GetBoolean("Enabled") ?? false, filters, e.GetBoolean("AllowIdentities") ?? false, e.GetBoolean("AllowSubdomains") ?? false),
+            new FilterResolution(resolved, e.GetDateTimeOffset("LastLookup"), e.GetDateTimeOffset("NextLookup"), e.GetString("LookupReason"),
+                e.GetString("FilterBucket"), e.GetString("FilterNonce"), e.GetString("FilterCheckToken")),
+            e.GetDateTimeOffset("Created") ?? default, e.GetDateTimeOffset("Updated") ?? default, e.ETag);
+    }
+
+    /// <summary>Filters as stored: the text the customer gave, per slot; parsed again on the way in.</summary>
+    private sealed record StoredFilters(string? Ipv4, string? Ipv6, string? AlternateIpv4, string? AlternateIpv6)
+    {
+        public static StoredFilters From(OutboundFilters f) => new(f.Ipv4?.Text, f.Ipv6?.Text, f.AlternateIpv4?.Text, f.AlternateIpv6?.Text);
+
+        public OutboundFilters ToFilters()
+        {
+            var errors = new FieldErrors();
+            SourceFilter? Parse(string? text, FilterSlot slot) => text is null ? null : OutboundRequest.ParseFilter(text, slot, slot.ToString(), errors);
+            return new OutboundFilters(Parse(Ipv4, FilterSlot.Ipv4), Parse(Ipv6, FilterSlot.Ipv6), Parse(AlternateIpv4, FilterSlot.AlternateIpv4), Parse(AlternateIpv6, FilterSlot.AlternateIpv6));
+        }
+    }
+}
