@@ -41,6 +41,7 @@ public static class AppPipeline
         scoped.MapDomainEndpoints();
         scoped.MapVerificationEndpoints();
         scoped.MapOutboundEndpoints();
+        scoped.MapUsageEndpoints();
         scoped.MapHelperEndpoints();
 
         var admin = api.MapGroup("/admin").RequireAuthorization(OperatorPolicy.Name);

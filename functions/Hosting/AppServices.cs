@@ -77,6 +77,8 @@ public static class AppServices
         services.AddSingleton<FilterScheduler>();
         services.AddSingleton<FilterLookup>();
         services.AddSingleton<IQueueFunction, ResolveFiltersFunction>();
+        services.AddSingleton<IQueueFunction, BccBouncesFunction>();
+        services.AddSingleton<OutboundUsage>();
         services.AddSingleton<DomainRequest>();
         services.AddScoped<Caller>();
         services.AddSingleton<MapChanges>();

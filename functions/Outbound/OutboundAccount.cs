@@ -71,8 +71,39 @@ public sealed record OutboundFilters(SourceFilter? Ipv4, SourceFilter? Ipv6, Sou
     public bool HasHosts => Enum.GetValues<FilterSlot>().Any(s => this[s]?.IsHost == true);
 }
 
+/// <summary>"Action on submission errors" of the seed: the system's choice of 4xx or 5xx, or always 5xx.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SubmissionErrors>))]
+public enum SubmissionErrors
+{
+    [JsonStringEnumMemberName("automatic")]
+    Automatic,
+
+    [JsonStringEnumMemberName("always-5xx")]
+    Always5xx,
+}
+
+/// <summary>
+/// A BCC recipient: every submission is also sent to it as a separate copy. <see cref="Id"/> names it in the copy's
+/// envelope sender, so that a bounce identifies it.
+/// </summary>
+public sealed record BccRecipient(EmailAddress Address, string Id);
+
+/// <summary>A BCC recipient the service removed because its copies bounced, and why.</summary>
+public sealed record RemovedBcc(string Address, DateTimeOffset At, string Reason);
+
 /// <summary>What the customer sets on an outbound account (besides its password).</summary>
-public sealed record OutboundSettings(bool Enabled, OutboundFilters Filters, bool AllowIdentities, bool AllowSubdomains);
+public sealed record OutboundSettings(
+    bool Enabled,
+    OutboundFilters Filters,
+    bool AllowIdentities,
+    bool AllowSubdomains,
+    IReadOnlyList<BccRecipient> BccRecipients,
+    IReadOnlyList<EmailAddress> Mirrors,
+    SubmissionErrors SubmissionErrors)
+{
+    public static OutboundSettings Basic(bool enabled, OutboundFilters filters, bool identities, bool subdomains) =>
+        new(enabled, filters, identities, subdomains, [], [], SubmissionErrors.Automatic);
+}
 
 /// <summary>
 /// The addresses the host-name filters resolved to at the last lookup, by slot, and when they are looked up again.
@@ -92,7 +123,11 @@ public sealed record FilterResolution(
     public IReadOnlyList<IPAddress> For(FilterSlot slot) => Addresses.TryGetValue(slot, out var a) ? a : [];
 }
 
-/// <summary>An outbound account, as stored. The password is only ever its hash, as Dovecot verifies it (<c>{BLF-CRYPT}</c>).</summary>
+/// <summary>
+/// An outbound account, as stored. The password is only ever its hash, as Dovecot verifies it (<c>{BLF-CRYPT}</c>).
+/// <see cref="Key"/> names the account in the envelope senders of its BCC copies; <see cref="MirrorToken"/> is the
+/// value of the header its mirror copies carry, for the customer's Sieve rules.
+/// </summary>
 public sealed record OutboundAccount(
     string AccountId,
     string Login,
@@ -102,6 +137,9 @@ public sealed record OutboundAccount(
     string PasswordHash,
     OutboundSettings Settings,
     FilterResolution Resolution,
+    string Key,
+    string MirrorToken,
+    IReadOnlyList<RemovedBcc> RemovedBcc,
     DateTimeOffset Created,
     DateTimeOffset Updated,
     ETag ETag);

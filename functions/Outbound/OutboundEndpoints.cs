@@ -67,6 +67,10 @@ public static class OutboundEndpoints
             body.Errors.Add(field, $"{request.Domain.Unicode} is not one of your verified mail domains: add it and prove that you control it first.");
             return OutcomeResults.Invalid(body.Errors);
         }
+        if (await MirrorErrorsAsync(body, caller.AccountId, domains, ct))
+        {
+            return OutcomeResults.Invalid(body.Errors);
+        }
         if (request.Login.Any(c => c is '/' or '\\' or '#' or '?'))
         {
             body.Errors.Add(field, "A login cannot hold '/', '\\', '#' or '?'.");
@@ -78,10 +82,10 @@ public static class OutboundEndpoints
             a => $"/api/outbound-accounts/{Uri.EscapeDataString(a.Login)}");
     }
 
-    private static async Task<IResult> PatchAsync(string login, HttpContext http, Caller caller, OutboundStore store, CancellationToken ct)
+    private static async Task<IResult> PatchAsync(string login, HttpContext http, Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync(http.Request, ct);
-        if (body.Errors.Any)
+        if (body.Errors.Any || await MirrorErrorsAsync(body, caller.AccountId, domains, ct))
         {
             return OutcomeResults.Invalid(body.Errors);
         }
@@ -112,12 +116,32 @@ public static class OutboundEndpoints
     }
 
     private static string Hash(string password) => HashScheme + BCrypt.Net.BCrypt.HashPassword(password, WorkFactor);
+
+    /// <summary>A mirror is a mailbox of the caller's own: its domain must be one of the caller's verified domains. True when one is not.</summary>
+    private static async Task<bool> MirrorErrorsAsync(JsonBody body, string accountId, DomainStore domains, CancellationToken ct)
+    {
+        var (_, mirrors) = body.StringList("mirrors");
+        var refused = false;
+        for (var i = 0; i < (mirrors?.Count ?? 0); i++)
+        {
+            if (Accounts.EmailAddress.TryParse(mirrors![i], out var address, out _)
+                && await domains.FindAsync(accountId, address.Domain, ct) is not { Verification.IsPublished: true })
+            {
+                body.Errors.Add($"mirrors[{i}]", $"{address.Domain.Unicode} is not one of your verified mail domains: a mirror is a mailbox of your own.");
+                refused = true;
+            }
+        }
+        return refused;
+    }
 }
 
 public sealed record OutboundAccountList(IReadOnlyList<OutboundAccountView> Accounts);
 
 /// <summary>The four source connection filters, as set: an address, a CIDR network, a host name, or the family's loopback address (that family disabled).</summary>
 public sealed record FiltersView(string? Ipv4, string? Ipv6, string? AlternateIpv4, string? AlternateIpv6);
+
+/// <summary>The header a mirror copy carries: match its value in a Sieve rule to file the copy into your "Sent" folder.</summary>
+public sealed record MirrorHeaderView(string Name, string Value);
 
 /// <summary>An outbound account as the API shows it. Never the password, nor its hash; a generated password once, when it is made.</summary>
 public sealed record OutboundAccountView(
@@ -133,6 +157,11 @@ public sealed record OutboundAccountView(
     string? LookupReason,
     bool AllowIdentities,
     bool AllowSubdomains,
+    IReadOnlyList<string> BccRecipients,
+    IReadOnlyList<string> Mirrors,
+    MirrorHeaderView MirrorHeader,
+    IReadOnlyList<RemovedBcc> RemovedBccRecipients,
+    SubmissionErrors SubmissionErrors,
     DateTimeOffset Created,
     DateTimeOffset Updated,
     string? GeneratedPassword)
@@ -145,8 +174,18 @@ public sealed record OutboundAccountView(
             new FiltersView(f.Ipv4?.Text, f.Ipv6?.Text, f.AlternateIpv4?.Text, f.AlternateIpv6?.Text),
             a.Resolution.Addresses.ToDictionary(kv => OutboundRequest.FilterFields.Single(x => x.Slot == kv.Key).Field, kv => (IReadOnlyList<string>)kv.Value.Select(ip => ip.ToString()).ToList()),
             a.Resolution.LastLookup, a.Resolution.NextLookup, a.Resolution.Reason,
-            a.Settings.AllowIdentities, a.Settings.AllowSubdomains, a.Created, a.Updated, generatedPassword);
+            a.Settings.AllowIdentities, a.Settings.AllowSubdomains,
+            a.Settings.BccRecipients.Select(b => b.Address.ToString()).ToList(), a.Settings.Mirrors.Select(m => m.ToString()).ToList(),
+            new MirrorHeaderView(OutboundHeaders.Mirror, a.MirrorToken), a.RemovedBcc, a.Settings.SubmissionErrors,
+            a.Created, a.Updated, generatedPassword);
     }
+}
+
+/// <summary>The headers the relays add to copies.</summary>
+public static class OutboundHeaders
+{
+    public const string Bcc = "X-Relay-BCC";
+    public const string Mirror = "X-Relay-AuthMirror";
 }
 
 /// <summary>Body of <c>POST /api/outbound-accounts</c>.</summary>
@@ -186,6 +225,15 @@ public sealed record OutboundAccountCreateRequest
 
     /// <summary>Single- and any-address accounts: any subdomain of the domain too.</summary>
     public bool? AllowSubdomains { get; init; }
+
+    /// <summary>Addresses that get a separate copy of every submission (Personal and Personal Plus: one).</summary>
+    public IReadOnlyList<string>? BccRecipients { get; init; }
+
+    /// <summary>Mailboxes in the caller's own verified domains that get a copy marked with the mirror header (Personal and Personal Plus: one).</summary>
+    public IReadOnlyList<string>? Mirrors { get; init; }
+
+    /// <summary><c>automatic</c> (4xx for temporary errors such as DNS, 5xx for permanent ones) or <c>always-5xx</c>.</summary>
+    public string? SubmissionErrors { get; init; }
 }
 
 /// <summary>Body of <c>PATCH /api/outbound-accounts/{login}</c> (merge patch: absent keeps, null clears).</summary>
@@ -204,6 +252,12 @@ public sealed record OutboundAccountPatchRequest
     public bool? AllowIdentities { get; init; }
 
     public bool? AllowSubdomains { get; init; }
+
+    public IReadOnlyList<string>? BccRecipients { get; init; }
+
+    public IReadOnlyList<string>? Mirrors { get; init; }
+
+    public string? SubmissionErrors { get; init; }
 }
 
 /// <summary>Body of <c>PUT /api/outbound-accounts/{login}/password</c>: a password, or <c>generate: true</c>.</summary>

@@ -174,11 +174,42 @@ public static class OutboundRequest
                 slots[slot] = text is null ? null : ParseFilter(text, slot, field, errors);
             }
         }
+        var limits = ServiceLimits.For(level);
+        var bcc = current?.BccRecipients ?? [];
+        var (bccPresent, bccList) = body.StringList("bccRecipients");
+        if (bccPresent)
+        {
+            bcc = ReadBcc(bccList ?? [], current?.BccRecipients ?? [], limits, level, errors);
+        }
+        var mirrors = current?.Mirrors ?? [];
+        var (mirrorsPresent, mirrorList) = body.StringList("mirrors");
+        if (mirrorsPresent)
+        {
+            mirrors = ReadAddresses(mirrorList ?? [], "mirrors", limits.Mirrors, l => l.Mirrors, level, errors);
+        }
+        var submissionErrors = current?.SubmissionErrors ?? SubmissionErrors.Automatic;
+        var (errorsPresent, errorsText) = body.String("submissionErrors");
+        if (errorsPresent)
+        {
+            if (errorsText is null || errorsText.Trim().ToLowerInvariant() is "automatic")
+            {
+                submissionErrors = SubmissionErrors.Automatic;
+            }
+            else if (errorsText.Trim().ToLowerInvariant() is "always-5xx")
+            {
+                submissionErrors = SubmissionErrors.Always5xx;
+            }
+            else
+            {
+                errors.Add("submissionErrors", "One of automatic (4xx for temporary errors, 5xx for permanent ones) or always-5xx.");
+            }
+        }
         var result = new OutboundSettings(
             enabledPresent ? enabled ?? true : current?.Enabled ?? true,
             new OutboundFilters(slots[FilterSlot.Ipv4], slots[FilterSlot.Ipv6], slots[FilterSlot.AlternateIpv4], slots[FilterSlot.AlternateIpv6]),
             identitiesPresent ? identities ?? false : current?.AllowIdentities ?? false,
-            subdomainsPresent ? subdomains ?? false : current?.AllowSubdomains ?? false);
+            subdomainsPresent ? subdomains ?? false : current?.AllowSubdomains ?? false,
+            bcc, mirrors, submissionErrors);
 
         Refuse(body, result.AllowIdentities && type != OutboundType.SingleAddress, "allowIdentities", "Only for single-address accounts (an any-address account may use every address already).");
         Refuse(body, result.AllowSubdomains && type == OutboundType.MailServer, "allowSubdomains", "Not for mail-server accounts: they may use any sender already.");
@@ -204,6 +235,44 @@ public static class OutboundRequest
         }
         return errors.Any ? null : result;
     }
+
+    /// <summary>The BCC list: addresses, each keeping the id it had (a bounce of an older copy must still find it), new ones a new id.</summary>
+    private static IReadOnlyList<BccRecipient> ReadBcc(
+        IReadOnlyList<string> entries, IReadOnlyList<BccRecipient> current, ServiceLimits limits, ServiceLevel level, FieldErrors errors) =>
+        ReadAddresses(entries, "bccRecipients", limits.BccRecipients, l => l.BccRecipients, level, errors)
+            .Select(a => current.FirstOrDefault(b => b.Address == a) ?? new BccRecipient(a, NewId()))
+            .ToList();
+
+    private static IReadOnlyList<EmailAddress> ReadAddresses(
+        IReadOnlyList<string> entries, string field, int max, Func<ServiceLimits, int> limit, ServiceLevel level, FieldErrors errors)
+    {
+        var addresses = new List<EmailAddress>();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (EmailAddress.TryParse(entries[i]?.ToLowerInvariant(), out var address, out var error))
+            {
+                if (!addresses.Contains(address))
+                {
+                    addresses.Add(address);
+                }
+            }
+            else
+            {
+                errors.Add($"{field}[{i}]", error!);
+            }
+        }
+        if (addresses.Count > max)
+        {
+            var needed = ServiceLimits.LowestFor(limit, addresses.Count);
+            errors.Add(field, addresses.Count > limit(ServiceLimits.For(ServiceLevel.Enterprise))
+                ? $"At most {limit(ServiceLimits.For(ServiceLevel.Enterprise))} at any service level."
+                : $"{addresses.Count} need service level {ServiceLevels.ToName(needed)} or higher; this account is {ServiceLevels.ToName(level)} ({max} at most).");
+        }
+        return addresses;
+    }
+
+    /// <summary>A short random id: 8 characters of base32 (lowercase), fit for a local part.</summary>
+    internal static string NewId() => RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz234567", 8);
 
     /// <summary>An address or CIDR network of the slot's family, a host name, or the family's loopback address (disables it).</summary>
     internal static SourceFilter? ParseFilter(string text, FilterSlot slot, string field, FieldErrors errors)

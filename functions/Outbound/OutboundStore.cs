@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -20,10 +21,27 @@ namespace RelayFunctions.Outbound;
 public sealed class OutboundStore(StorageClients storage, StorageInitializer initializer, MapChanges map, FilterIndex index, TimeProvider time)
 {
     private const string ClaimRow = "login";
+    private const string KeyRow = "key";
+
+    /// <summary>How many removed BCC recipients an account remembers.</summary>
+    public const int RemovedBccKept = 50;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private TableClient Accounts => storage.Table("OutboundAccounts");
     private TableClient Logins => storage.Table("OutboundLogins");
+    private TableClient Keys => storage.Table("OutboundKeys");
+
+    /// <summary>The account and login an account key names (BCC bounces carry the key); null when none does.</summary>
+    public async Task<(string AccountId, string Login)?> FindByKeyAsync(string key, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        if (!IsKey(key))
+        {
+            return null;
+        }
+        var row = await Keys.GetEntityIfExistsAsync<TableEntity>(key, KeyRow, cancellationToken: cancellationToken);
+        return row.HasValue ? (row.Value!.GetString("Account")!, row.Value.GetString("Login")!) : null;
+    }
 
     public async Task<IReadOnlyList<OutboundAccount>> ListAsync(string accountId, CancellationToken cancellationToken)
     {
@@ -61,10 +79,12 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
         }
         var now = time.GetUtcNow();
         var account = new OutboundAccount(accountId, request.Login, request.Type, request.Domain, request.Address, passwordHash,
-            request.Settings, FilterResolution.None, now, now, default);
+            request.Settings, FilterResolution.None, OutboundRequest.NewId() + OutboundRequest.NewId()[..4],
+            RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz234567", 20), [], now, now, default);
         account = account with { Resolution = await ScheduleAsync(account, FilterResolution.None with { NextLookup = now }, null, cancellationToken) };
         try
         {
+            await Keys.AddEntityAsync(new TableEntity(account.Key, KeyRow) { ["Account"] = accountId, ["Login"] = account.Login }, cancellationToken);
             var response = await Accounts.AddEntityAsync(ToEntity(account), cancellationToken);
             await map.MarkDirtyAsync($"outbound account {request.Login} created", cancellationToken);
             return new Outcome<OutboundAccount>.Ok(account with { ETag = response.Headers.ETag!.Value }, Created: true);
@@ -72,6 +92,7 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
         catch (RequestFailedException e) when (e.Status == 409)
         {
             await UnscheduleAsync(account, cancellationToken);
+            await Keys.TryDeleteAsync(account.Key, KeyRow, ETag.All, cancellationToken);
             return new Outcome<OutboundAccount>.Conflict($"You already have the login {request.Login}.");
         }
     }
@@ -129,6 +150,7 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
             }
             await UnscheduleAsync(current, cancellationToken);
             await map.MarkDirtyAsync($"outbound account {login} deleted", cancellationToken);
+            await Keys.TryDeleteAsync(current.Key, KeyRow, ETag.All, cancellationToken);
             await ReleaseAsync(accountId, login, cancellationToken);
             return new Outcome<OutboundAccount>.Ok(current);
         }, () => new Outcome<OutboundAccount>.Conflict("The outbound account is being changed by someone else; try again."));
@@ -238,6 +260,12 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
         ["Filters"] = JsonSerializer.Serialize(StoredFilters.From(a.Settings.Filters), Json),
         ["AllowIdentities"] = a.Settings.AllowIdentities,
         ["AllowSubdomains"] = a.Settings.AllowSubdomains,
+        ["Bcc"] = JsonSerializer.Serialize(a.Settings.BccRecipients.Select(b => new StoredBcc(b.Address.ToString(), b.Id)), Json),
+        ["Mirrors"] = JsonSerializer.Serialize(a.Settings.Mirrors.Select(m => m.ToString()), Json),
+        ["SubmissionErrors"] = a.Settings.SubmissionErrors == SubmissionErrors.Always5xx ? "always-5xx" : "automatic",
+        ["Key"] = a.Key,
+        ["MirrorToken"] = a.MirrorToken,
+        ["RemovedBcc"] = JsonSerializer.Serialize(a.RemovedBcc, Json),
         ["Resolved"] = JsonSerializer.Serialize(a.Resolution.Addresses.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.Select(ip => ip.ToString()).ToArray()), Json),
         ["LastLookup"] = a.Resolution.LastLookup,
         ["NextLookup"] = a.Resolution.NextLookup,
@@ -260,13 +288,22 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
         var resolved = (JsonSerializer.Deserialize<Dictionary<string, string[]>>(e.GetString("Resolved") ?? "{}", Json) ?? [])
             .Where(kv => Enum.TryParse<FilterSlot>(kv.Key, out _))
             .ToDictionary(kv => Enum.Parse<FilterSlot>(kv.Key), kv => (IReadOnlyList<IPAddress>)kv.Value.Select(IPAddress.Parse).ToList());
+        var bcc = (JsonSerializer.Deserialize<StoredBcc[]>(e.GetString("Bcc") ?? "[]", Json) ?? [])
+            .Select(b => EmailAddress.TryParse(b.Address, out var a, out _) ? new BccRecipient(a, b.Id) : null).OfType<BccRecipient>().ToList();
+        var mirrors = (JsonSerializer.Deserialize<string[]>(e.GetString("Mirrors") ?? "[]", Json) ?? [])
+            .Select(m => EmailAddress.TryParse(m, out var a, out _) ? a : null).OfType<EmailAddress>().ToList();
+        var settings = new OutboundSettings(e.GetBoolean("Enabled") ?? false, filters, e.GetBoolean("AllowIdentities") ?? false, e.GetBoolean("AllowSubdomains") ?? false,
+            bcc, mirrors, e.GetString("SubmissionErrors") == "always-5xx" ? SubmissionErrors.Always5xx : SubmissionErrors.Automatic);
         return new OutboundAccount(
-            e.PartitionKey, e.RowKey, type, domain, address, e.GetString("PasswordHash") ?? "",
-            new OutboundSettings(e.GetBoolean("Enabled") ?? false, filters, e.GetBoolean("AllowIdentities") ?? false, e.GetBoolean("AllowSubdomains") ?? false),
+            e.PartitionKey, e.RowKey, type, domain, address, e.GetString("PasswordHash") ?? "", settings,
             new FilterResolution(resolved, e.GetDateTimeOffset("LastLookup"), e.GetDateTimeOffset("NextLookup"), e.GetString("LookupReason"),
                 e.GetString("FilterBucket"), e.GetString("FilterNonce"), e.GetString("FilterCheckToken")),
+            e.GetString("Key") ?? "", e.GetString("MirrorToken") ?? "",
+            JsonSerializer.Deserialize<RemovedBcc[]>(e.GetString("RemovedBcc") ?? "[]", Json) ?? [],
             e.GetDateTimeOffset("Created") ?? default, e.GetDateTimeOffset("Updated") ?? default, e.ETag);
     }
+
+    private sealed record StoredBcc(string Address, string Id);
 
     /// <summary>Filters as stored: the text the customer gave, per slot; parsed again on the way in.</summary>
     private sealed record StoredFilters(string? Ipv4, string? Ipv6, string? AlternateIpv4, string? AlternateIpv6)

@@ -157,6 +157,39 @@ public static class OutboundTables
         return nets.Distinct().ToList();
     }
 
+    /// <summary>What the relay's submission filter and policy need of one login; one JSON object a line in <c>outbound_accounts</c>.</summary>
+    public sealed record SubmissionAccount(
+        string Login, string Key, string Account, string Postmaster, IReadOnlyList<string> Domains, IReadOnlyList<SubmissionBcc> Bcc,
+        IReadOnlyList<string> Mirrors, string MirrorToken, string SubmissionErrors, int DailyQuota);
+
+    public sealed record SubmissionBcc(string Id, string Address);
+
+    /// <summary>
+    /// The <c>outbound_accounts</c> file: per login its key (named in BCC copies' envelope senders), its account, the
+    /// account's postmaster address (the primary one when none is set: it replaces a null sender), the account's verified
+    /// domains (a mail server's sender outside them is replaced the same way), BCC recipients, mirrors and the header
+    /// value of mirror copies, the action on submission errors, and the account's daily quota.
+    /// </summary>
+    public static string SubmissionData(
+        IReadOnlyCollection<OutboundAccount> accounts, IReadOnlyDictionary<string, Accounts.Account?> owners, IReadOnlyDictionary<string, IReadOnlyList<string>> domains)
+    {
+        var text = new StringBuilder();
+        foreach (var a in accounts.OrderBy(a => a.Login, StringComparer.Ordinal))
+        {
+            if (owners.GetValueOrDefault(a.AccountId) is not { } owner)
+            {
+                continue;
+            }
+            var line = new SubmissionAccount(
+                a.Login, a.Key, a.AccountId, (owner.PostmasterEmail ?? owner.PrimaryEmail).ToString(), domains.GetValueOrDefault(a.AccountId, []),
+                a.Settings.BccRecipients.Select(b => new SubmissionBcc(b.Id, b.Address.ToString())).ToList(), a.Settings.Mirrors.Select(m => m.ToString()).ToList(),
+                a.MirrorToken, a.Settings.SubmissionErrors == SubmissionErrors.Always5xx ? "always-5xx" : "automatic",
+                Accounts.ServiceLimits.For(owner.ServiceLevel).DailyMessages);
+            text.Append(System.Text.Json.JsonSerializer.Serialize(line, System.Text.Json.JsonSerializerOptions.Web)).Append('\n');
+        }
+        return text.ToString();
+    }
+
     /// <summary>A local part no account has: the representative of "any other address".</summary>
     private const string Generic = "\u0001";
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
+using RelayFunctions.Accounts;
 using RelayFunctions.Domains;
 using RelayFunctions.Outbound;
 using RelayFunctions.Storage;
@@ -31,10 +32,12 @@ public sealed record MapFile(string Name, byte[] Content, string Sha256)
 /// <item><c>relay_recipients</c>: the valid-recipient list, or <c>@domain</c> when every recipient is accepted.</item>
 /// <item><c>message_size_limits</c>: domain and its limit in bytes, for the relay's policy check.</item>
 /// <item><c>passwd</c>, <c>sender_logins</c>, <c>sender_logins_sub.pcre</c>, <c>sasl_access</c>: the outbound accounts
-/// of verified domains (<see cref="OutboundTables"/>).</item>
+/// of verified domains (<see cref="OutboundTables"/>); <c>outbound_accounts</c>: what the relay's submission filter and
+/// policy need of each login (postmaster address, domains, BCC and mirrors, quota), one JSON object a line.</item>
 /// </list>
 /// </summary>
-public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer initializer, OutboundStore outbound, IOptions<RelayMapOptions> options)
+public sealed class RelayMapBuilder(
+    StorageClients storage, StorageInitializer initializer, OutboundStore outbound, AccountStore accountStore, IOptions<RelayMapOptions> options)
 {
     public const string RelayDomains = "relay_domains";
     public const string Transport = "transport";
@@ -44,6 +47,7 @@ public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer i
     public const string SenderLogins = "sender_logins";
     public const string SenderLoginsPcre = "sender_logins_sub.pcre";
     public const string SaslAccess = "sasl_access";
+    public const string OutboundAccounts = "outbound_accounts";
 
     public async Task<(IReadOnlyList<MapFile> Files, int Domains)> BuildAsync(CancellationToken cancellationToken)
     {
@@ -89,11 +93,19 @@ public sealed class RelayMapBuilder(StorageClients storage, StorageInitializer i
             }
         }
         var tables = OutboundTables.Build(accounts);
+        var owners = new Dictionary<string, Account?>(StringComparer.Ordinal);
+        foreach (var id in accounts.Select(a => a.AccountId).Distinct())
+        {
+            owners[id] = await accountStore.FindAsync(id, cancellationToken);
+        }
+        var domainsOf = published.GroupBy(p => p.Item1).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(p => p.Item2).Order(StringComparer.Ordinal).ToList());
+        var submission = OutboundTables.SubmissionData(accounts, owners, domainsOf);
         return (
         [
             MapFile.Create(RelayDomains, domains), MapFile.Create(Transport, transport), MapFile.Create(RelayRecipients, recipients), MapFile.Create(SizeLimits, sizes),
             MapFile.Create(Passwd, new StringBuilder(tables.Passwd)), MapFile.Create(SenderLogins, new StringBuilder(tables.SenderLogins)),
             MapFile.Create(SenderLoginsPcre, new StringBuilder(tables.SenderLoginsPcre)), MapFile.Create(SaslAccess, new StringBuilder(tables.SaslAccess)),
+            MapFile.Create(OutboundAccounts, new StringBuilder(submission)),
         ], count);
     }
 

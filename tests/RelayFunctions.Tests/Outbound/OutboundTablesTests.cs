@@ -19,17 +19,17 @@ public sealed class OutboundTablesTests
     private static OutboundAccount Single(string address, bool identities = false, bool subdomains = false, bool enabled = true)
     {
         var parsed = EmailAddress.TryParse(address, out var a, out _) ? a : throw new ArgumentException(address);
-        return Account(OutboundType.SingleAddress, address, parsed.Domain, parsed, new OutboundSettings(enabled, OutboundFilters.None, identities, subdomains));
+        return Account(OutboundType.SingleAddress, address, parsed.Domain, parsed, OutboundSettings.Basic(enabled, OutboundFilters.None, identities, subdomains));
     }
 
     private static OutboundAccount Any(string domain, bool subdomains = false) =>
-        Account(OutboundType.AnyAddress, "@" + domain, DomainName.Parse(domain), null, new OutboundSettings(true, OutboundFilters.None, false, subdomains));
+        Account(OutboundType.AnyAddress, "@" + domain, DomainName.Parse(domain), null, OutboundSettings.Basic(true, OutboundFilters.None, false, subdomains));
 
     private static OutboundAccount Server(string login, OutboundFilters filters, bool enabled = true) =>
-        Account(OutboundType.MailServer, login, DomainName.Parse(login[(login.IndexOf('@') + 1)..]), null, new OutboundSettings(enabled, filters, false, false));
+        Account(OutboundType.MailServer, login, DomainName.Parse(login[(login.IndexOf('@') + 1)..]), null, OutboundSettings.Basic(enabled, filters, false, false));
 
     private static OutboundAccount Account(OutboundType type, string login, DomainName domain, EmailAddress? address, OutboundSettings settings) =>
-        new("acct", login, type, domain, address, "{BLF-CRYPT}$2a$10$abcdefghijklmnopqrstuu0123456789012345678901234567890", settings, FilterResolution.None, Now, Now, default);
+        new("acct", login, type, domain, address, "{BLF-CRYPT}$2a$10$abcdefghijklmnopqrstuu0123456789012345678901234567890", settings, FilterResolution.None, "key", "token", [], Now, Now, default);
 
     /// <summary>Postfix's smtpd_sender_login_maps lookup over the generated tables.</summary>
     private static IReadOnlySet<string> Lookup(OutboundTables.Tables tables, string sender)
@@ -110,7 +110,7 @@ public sealed class OutboundTablesTests
     public void SourceFiltersBecomeAllowNets()
     {
         Assert.Null(OutboundTables.AllowNets(Single("a@cust.example")));
-        var v4 = Single("a@cust.example") with { Settings = new OutboundSettings(true, new OutboundFilters(Networks("198.51.100.7"), null, null, null), false, false) };
+        var v4 = Single("a@cust.example") with { Settings = OutboundSettings.Basic(true, new OutboundFilters(Networks("198.51.100.7"), null, null, null), false, false) };
         Assert.Equal(["198.51.100.7/32", "::/0"], OutboundTables.AllowNets(v4));
         var noV6 = v4 with { Settings = v4.Settings with { Filters = v4.Settings.Filters with { Ipv6 = Loopback6 } } };
         Assert.Equal(["198.51.100.7/32"], OutboundTables.AllowNets(noV6));
