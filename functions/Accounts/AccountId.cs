@@ -26,6 +26,6 @@ public readonly partial record struct AccountId
 
     public static implicit operator string(AccountId id) => id.Value;
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9._-]{0,63}\z")]
     private static partial Regex Pattern();
 }

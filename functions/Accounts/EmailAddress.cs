@@ -53,6 +53,6 @@ public sealed partial record EmailAddress
 
     public override string ToString() => $"{LocalPart}@{Domain}";
 
-    [GeneratedRegex(@"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\z")]
     internal static partial Regex LocalPartPattern();
 }

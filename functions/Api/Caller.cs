@@ -26,7 +26,8 @@ public sealed class CallerFilter(AccountStore accounts, IOptions<AuthOptions> op
     {
         var http = context.HttpContext;
         var claim = http.User.FindFirst(options.Value.AccountClaimType)?.Value;
-        if (claim is null || !AccountId.TryParse(claim, out var accountId))
+        // The claim as issued, not a normalised form of it: " VICTIM" is not "victim".
+        if (claim is null || !AccountId.TryParse(claim, out var accountId) || accountId.Value.Value != claim)
         {
             return TypedResults.Problem(
                 title: "No account in the token.",

@@ -83,6 +83,13 @@ public sealed partial record DomainName
             error = "Must be a valid domain name: labels of letters, digits and hyphens (IDNA rules for other scripts), no invisible or bidi control characters.";
             return false;
         }
+        // IDNA 2008 lets a zero-width joiner or non-joiner follow a virama; it changes the name without changing how
+        // it looks, so it is refused here as everywhere else (typed, or hidden in punycode).
+        if (unicode.Contains('\u200C') || unicode.Contains('\u200D'))
+        {
+            error = "Must not hold a zero-width joiner or non-joiner (U+200C, U+200D): they change a name without changing how it looks.";
+            return false;
+        }
         if (ascii.Length > 253)
         {
             error = "A domain name is at most 253 characters.";
@@ -128,6 +135,6 @@ public sealed partial record DomainName
 
     public override string ToString() => Value;
 
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+    [GeneratedRegex(@"\A[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\z")]
     private static partial Regex LabelPattern();
 }

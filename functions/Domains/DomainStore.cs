@@ -16,7 +16,8 @@ namespace RelayFunctions.Domains;
 /// there. Each domain with a verification check due has one entry in the <see cref="VerificationIndex"/>.
 /// </summary>
 public sealed class DomainStore(
-    StorageClients storage, StorageInitializer initializer, MapChanges map, DomainClaims claims, VerificationIndex index, TimeProvider time)
+    StorageClients storage, StorageInitializer initializer, MapChanges map, DomainClaims claims, VerificationIndex index, TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<VerificationOptions> verification)
 {
     private TableClient Domains => storage.Table("Domains");
 
@@ -193,7 +194,7 @@ public sealed class DomainStore(
             }
             await UnscheduleAsync(current, cancellationToken);
             // Also when pending: a check that took the name and stopped before recording it must not leave it held.
-            await claims.ReleaseAsync(accountId, name, cancellationToken);
+            await ReleaseClaimAsync(accountId, name, cancellationToken);
             if (current.Verification.IsPublished)
             {
                 await map.MarkDirtyAsync($"domain {name} deleted", cancellationToken);
@@ -201,11 +202,55 @@ public sealed class DomainStore(
             return new Outcome<MailDomain>.Ok(current);
         }, () => new Outcome<MailDomain>.Conflict("The domain is being changed by someone else; try again."));
 
-    /// <summary>Words a collision with another account's name without naming that account.</summary>
-    internal static string Collision(DomainName name, string held) =>
-        Confusables.Skeleton(name) == Confusables.Skeleton(DomainName.Parse(held))
-            ? $"{name.Unicode} is registered to another account{(name.Unicode == held ? "" : $" (as {held}, which looks the same)")}."
-            : $"{name.Unicode} overlaps {held}, which is registered to another account: a name, the names above it and the names under it belong to one account.";
+    /// <summary>
+    /// Gives up the account's hold on a name that a write of its own no longer needs, then looks at the domain again
+    /// (<see cref="HoldIfPublishedAsync"/>): another writer may have published it meanwhile.
+    /// </summary>
+    public async Task ReleaseClaimAsync(string accountId, DomainName name, CancellationToken cancellationToken)
+    {
+        await claims.ReleaseAsync(accountId, name, cancellationToken);
+        await HoldIfPublishedAsync(accountId, name, cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes sure a published domain holds its name. Writers that publish a domain take the name before their write and
+    /// call this after it; releasers call it after their release. So whichever of a publisher and a releaser comes
+    /// second sees the other, and a published domain never stays without its hold (a check racing an operator's word
+    /// once left one). Should another account take the name in that instant, the domain goes back to pending with the
+    /// collision as its reason.
+    /// </summary>
+    public async Task HoldIfPublishedAsync(string accountId, DomainName name, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(accountId, name, cancellationToken) is not { Verification.IsPublished: true })
+        {
+            return;
+        }
+        if ((await claims.ClaimAsync(accountId, name, cancellationToken)).Conflict is { } held)
+        {
+            await UpdateVerificationAsync(accountId, name, d => d.Verification.IsPublished
+                ? VerificationRules.Refused(d.Verification, Collision(name, held), time.GetUtcNow(), verification.Value)
+                : null, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Words a collision with another account's name without naming that account, nor the name it holds: a caller
+    /// learns that the name is taken, and whether above, at or below it, never another account's names.
+    /// </summary>
+    internal static string Collision(DomainName name, string held)
+    {
+        if (!DomainName.TryParse(held, out var heldName, out _))
+        {
+            // Not a name but why none can be taken (a full family), in words that name no other account's names.
+            return $"{name.Unicode} cannot be held: {held}.";
+        }
+        var mine = Confusables.Skeleton(name);
+        var theirs = Confusables.Skeleton(heldName);
+        var where = mine == theirs ? "it, or a name that looks the same,"
+            : mine.EndsWith("." + theirs, StringComparison.Ordinal) ? "a name above it"
+            : "a name under it";
+        return $"{name.Unicode} cannot be registered: {where} is registered to another account, and a name, the names above it and the names under it belong to one account.";
+    }
 
     /// <summary>
     /// Gives the verification the index entry its next check needs: a new entry (new nonce) when the check moves to

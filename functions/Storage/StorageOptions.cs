@@ -67,6 +67,6 @@ public sealed partial class StorageOptions
         }
     }
 
-    [GeneratedRegex("^[a-z][a-z0-9]{0,19}$")]
+    [GeneratedRegex(@"\A[a-z][a-z0-9]{0,19}\z")]
     private static partial Regex PrefixPattern();
 }

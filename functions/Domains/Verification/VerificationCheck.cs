@@ -71,13 +71,17 @@ public sealed partial class VerificationCheck(
             // Not recorded: a name this check took would be held for nothing.
             if (took)
             {
-                await claims.ReleaseAsync(request.AccountId, name, cancellationToken);
+                await domains.ReleaseClaimAsync(request.AccountId, name, cancellationToken);
             }
             return;
         }
         if (before.IsPublished && !next.IsPublished)
         {
-            await claims.ReleaseAsync(request.AccountId, name, cancellationToken);
+            await domains.ReleaseClaimAsync(request.AccountId, name, cancellationToken);
+        }
+        else if (next.IsPublished && !before.IsPublished)
+        {
+            await domains.HoldIfPublishedAsync(request.AccountId, name, cancellationToken);
         }
         Log.Checked(logger, name.Value, VerificationStates.ToName(next.State), next.Reason ?? "", next.NextCheck);
         await alerts.SendOnceAsync(updated, before, request.Token, cancellationToken);

@@ -81,7 +81,11 @@ public static class VerificationEndpoints
             var outcome = await domains.UpdateVerificationAsync(account.Value, parsed, d => VerificationRules.ByOperator(d.Verification, time.GetUtcNow()), ct);
             if (outcome is not Outcome<MailDomain>.Ok && claim.Took)
             {
-                await claims.ReleaseAsync(account.Value, parsed, ct);
+                await domains.ReleaseClaimAsync(account.Value, parsed, ct);
+            }
+            else if (outcome is Outcome<MailDomain>.Ok)
+            {
+                await domains.HoldIfPublishedAsync(account.Value, parsed, ct);
             }
             return outcome.ToHttp(http, $"Domain '{name}'", views.From, d => d.ETag);
         }).WithName("VerifyDomainAsOperator").WithTags("Operators")

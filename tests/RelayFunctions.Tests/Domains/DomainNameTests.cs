@@ -42,6 +42,9 @@ public sealed class DomainNameTests
     [InlineData("a\u200Db.example")]
     [InlineData("a\u200Cb.example")]
     [InlineData("a\u202Eb.example")]
+    [InlineData("\u0915\u094D\u200D\u0937.example")] // a joiner after a virama: valid IDNA 2008, still invisible
+    [InlineData("\u0915\u094D\u200C\u0937.example")]
+    [InlineData("xn--11b2ezcw70k.example")] // the same, in punycode
     [InlineData("exa\u00ADmple\u0000.com")]
     public void InvalidNamesAreRefusedWithAReason(string input)
     {
@@ -123,6 +126,7 @@ public sealed class DomainNameTests
     [InlineData("#alice@example.com", false)]
     [InlineData("al#ice@example.com", true)]
     [InlineData("alice@exa\u200Dmple.com", false)]
+    [InlineData("alice\n@example.com", false)] // '$' would match before the newline; '\z' does not
     public void EmailAddressesArePlainMailboxes(string input, bool valid)
     {
         Assert.Equal(valid, EmailAddress.TryParse(input, out _, out _));

@@ -33,6 +33,9 @@ internal sealed class FakeResolver : IHostResolver
         return Task.FromResult(result);
     }
 
+    public async Task<Lookup> LookupAddressesAsync(DomainName host, bool ipv6, CancellationToken cancellationToken) =>
+        (await ResolveAsync(host, ipv6, cancellationToken))[ipv6 ? 1 : 0];
+
     public Task<TextLookup> LookupTextAsync(string name, TextRecord type, CancellationToken cancellationToken)
     {
         var h = Hash(name);
