@@ -21,11 +21,12 @@ public sealed class Drain(StorageClients storage, IQueueFunction function, Queue
             try
             {
                 await inner.RunAsync(message, cancellationToken);
-                Interlocked.Increment(ref Done);
+                // A message holds a batch of checks (or one).
+                Interlocked.Add(ref Done, RelayFunctions.Scheduling.CheckBatch.Parse(message.Body).Items.Count);
             }
             catch
             {
-                Interlocked.Increment(ref Failed);
+                Interlocked.Add(ref Failed, RelayFunctions.Scheduling.CheckBatch.Parse(message.Body).Items.Count);
                 throw;
             }
         }

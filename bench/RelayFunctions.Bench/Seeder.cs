@@ -28,8 +28,9 @@ public sealed class Seeder(StorageClients storage, ScheduleIndex index, string z
         {
             var account = $"bench{i / DomainsPerAccount:D4}";
             var name = DomainName.Parse($"d{i}.bench-customers.example");
-            // The last `due` of this range are due now; the rest spread over the next 24 hours.
-            var next = to - i <= due ? now.AddMinutes(-5) : now.AddSeconds(300 + random.Next(86_400));
+            // The last `due` of this range are due now; the rest spread over a day starting in a year, so that
+            // advancing the clock by hours brings no others due.
+            var next = to - i <= due ? now.AddMinutes(-5) : now.AddDays(365).AddSeconds(random.Next(86_400));
             var bucket = index.BucketFor(next, account, name);
             var nonce = ScheduleIndex.NewNonce();
             domains.Add(DomainStore.ToEntity(account, name, new DomainSettings(DomainMode.Hold, null, [], DomainSettings.DefaultMessageSizeLimit), verified, now));

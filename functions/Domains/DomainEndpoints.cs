@@ -84,9 +84,16 @@ public static class DomainEndpoints
         {
             await helpers.RemoveForDomainAsync(caller.AccountId, parsed, cancellationToken);
         }
+        else if (outcome is Outcome<MailDomain>.Ok && RoutingFields.Any(body.Has))
+        {
+            // The helper's next check must see the routing as it is now, not as its last check left it.
+            await helpers.TouchAsync(caller.AccountId, parsed, cancellationToken);
+        }
         await FollowHostNameAsync(outcome, helperService, cancellationToken);
         return outcome.ToHttp(http, $"Domain '{name}'", views.From, d => d.ETag);
     }
+
+    private static readonly string[] RoutingFields = ["mode", "destinationHost", "destinationPort"];
 
     private static async Task<IResult> DeleteAsync(
         string name, HttpContext http, Caller caller, DomainStore domains, HelperStore helpers, CancellationToken cancellationToken)

@@ -21,11 +21,11 @@ public sealed class ScheduleChecksFunction(
         Task.WhenAll(helpers.TickAsync(cancellationToken), verifications.TickAsync(cancellationToken), filters.TickAsync(cancellationToken));
 }
 
-/// <summary>Enqueues a check on <c>helper-checks</c> for every helper whose due time has come.</summary>
+/// <summary>Enqueues checks on <c>helper-checks</c> for every helper whose due time has come, in batches.</summary>
 public sealed class CheckScheduler(ScheduleIndex index, QueueWriter queues, TimeProvider time, IOptions<HelperOptions> options, ILogger<CheckScheduler> logger)
-    : DueScheduler(index, queues, CheckHelpersFunction.Queue, "helpers", time, options, logger);
+    : DueScheduler(index, queues, CheckHelpersFunction.Queue, "helpers", time, options, logger, options.Value.CheckBatchSize);
 
-/// <summary>Queue trigger: runs one helper check.</summary>
+/// <summary>Queue trigger: runs the helper checks of one batch.</summary>
 public sealed class CheckHelpersFunction(HelperCheck check) : IQueueFunction
 {
     public const string FunctionName = "CheckHelpers";
@@ -36,6 +36,6 @@ public sealed class CheckHelpersFunction(HelperCheck check) : IQueueFunction
     public string QueueName => Queue;
 
     public Task RunAsync(QueueMessage message, CancellationToken cancellationToken) =>
-        check.RunAsync(CheckRequest.Parse(message.Body), cancellationToken);
+        check.RunAsync(CheckBatch.Parse(message.Body), cancellationToken);
 }
 

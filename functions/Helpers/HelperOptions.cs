@@ -32,6 +32,9 @@ public sealed class HelperOptions
     /// <summary>How many enqueues a tick has in flight at once.</summary>
     public int EnqueueConcurrency { get; set; } = 32;
 
+    /// <summary>How many due helpers of one bucket one queue message carries (one index transaction and one message for them all).</summary>
+    public int CheckBatchSize { get; set; } = 32;
+
     public static void Check(HelperOptions o, SettingErrors errors)
     {
         errors.Schedule(o.Schedule, nameof(Schedule));
@@ -43,6 +46,8 @@ public sealed class HelperOptions
         errors.Positive(o.InvalidRetry, nameof(InvalidRetry));
         errors.Positive(o.EnqueueLease, nameof(EnqueueLease));
         errors.Require(o.MaxPerTick >= 1, nameof(MaxPerTick), $"must be at least 1 (is {o.MaxPerTick}).");
+        errors.Require(o.CheckBatchSize is >= 1 and <= Scheduling.CheckBatch.MaxItems, nameof(CheckBatchSize),
+            $"must be from 1 to {Scheduling.CheckBatch.MaxItems} (is {o.CheckBatchSize}).");
         errors.Require(o.EnqueueConcurrency is >= 1 and <= 1000, nameof(EnqueueConcurrency), $"must be from 1 to 1000 (is {o.EnqueueConcurrency}).");
     }
 }

@@ -97,6 +97,57 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
     }
 
     /// <summary>
+    /// Records a check on the helper: its status, next check, index entry and decision, merged over the row if it still
+    /// has <paramref name="ifMatch"/> (the settings and everything else are left as they are, so no read is needed).
+    /// Returns the row's new ETag; null when the helper changed or went meanwhile. The caller adds the new index entry
+    /// after this write and removes the old one after that (<see cref="DueIndex.MoveAsync"/>): a crash in between leaves
+    /// the old entry, whose next run finds the helper naming an entry that is not there, and puts it back.
+    /// </summary>
+    public async Task<ETag?> TryRecordCheckAsync(IpHelper updated, ETag ifMatch, CancellationToken cancellationToken)
+    {
+        var full = ToEntity(updated);
+        var entity = new TableEntity(updated.AccountId, updated.Domain.Value);
+        foreach (var name in CheckColumns)
+        {
+            // A merge leaves out what it does not name, and a null names nothing: an empty value stands for "none".
+            entity[name] = full.TryGetValue(name, out var value) && value is not null ? value : name == "Ttl" ? NoTtl : "";
+        }
+        try
+        {
+            var response = await Table.UpdateEntityAsync(entity, ifMatch, TableUpdateMode.Merge, cancellationToken);
+            return response.Headers.ETag!.Value;
+        }
+        catch (RequestFailedException e) when (Retry.IsConflict(e) || e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    private const int NoTtl = -1;
+
+    private static readonly string[] CheckColumns =
+    [
+        "LastCheck", "LastOutcome", "Addresses", "Ttl", "Reason", "NextCheck", "CheckRequested", "IndexBucket", "IndexNonce",
+        "LastCheckToken", "LastCheckNotable", "Change", "Updated",
+    ];
+
+    /// <summary>
+    /// Changes the helper's ETag and nothing else: the domain's routing was edited, so the state its index entry carries
+    /// (the routing its last check saw) no longer holds, and the next check reads the domain again.
+    /// </summary>
+    public async Task TouchAsync(string accountId, DomainName domain, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        try
+        {
+            await Table.UpdateEntityAsync(new TableEntity(accountId, domain.Value) { ["Updated"] = time.GetUtcNow() }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+        }
+    }
+
+    /// <summary>
     /// Deletes the helper (if <paramref name="ifMatch"/> still holds) and its index entry. <see cref="DeleteResult.Deleted"/>
     /// for exactly one of any number of racing callers.
     /// </summary>
@@ -153,16 +204,19 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
         {
             return null;
         }
-        Enum.TryParse<OutcomeKind>(e.GetString("LastOutcome"), ignoreCase: true, out var outcome);
-        var addresses = JsonSerializer.Deserialize<string[]>(e.GetString("Addresses") ?? "[]")!.Select(IPAddress.Parse).ToList();
+        // Empty strings and a negative TTL stand for "none" (see TryRecordCheckAsync).
+        string? Text(string column) => e.GetString(column) is { Length: > 0 } text ? text : null;
+        var lastOutcome = Text("LastOutcome");
+        Enum.TryParse<OutcomeKind>(lastOutcome, ignoreCase: true, out var outcome);
+        var addresses = JsonSerializer.Deserialize<string[]>(Text("Addresses") ?? "[]")!.Select(IPAddress.Parse).ToList();
         var status = new HelperStatus(
-            e.GetDateTimeOffset("LastCheck"), e.GetString("LastOutcome") is null ? null : outcome, addresses, e.GetInt32("Ttl"), e.GetString("Reason"));
-        var change = e.GetString("Change") is { } json ? JsonSerializer.Deserialize<StoredChange>(json)!.ToChange() : null;
+            e.GetDateTimeOffset("LastCheck"), lastOutcome is null ? null : outcome, addresses, e.GetInt32("Ttl") is >= 0 and var ttl ? ttl : null, Text("Reason"));
+        var change = Text("Change") is { } json ? JsonSerializer.Deserialize<StoredChange>(json)!.ToChange() : null;
         return new IpHelper(
             e.PartitionKey, domain,
             new HelperSettings(host, e.GetInt32("Port") ?? 25, e.GetBoolean("AlertOnChange") ?? false, e.GetBoolean("AllowIpv6") ?? false),
             status, e.GetDateTimeOffset("NextCheck") ?? default, e.GetBoolean("CheckRequested") ?? false, e.GetString("IndexBucket"), e.GetString("IndexNonce") ?? "",
-            e.GetString("LastCheckToken"), e.GetBoolean("LastCheckNotable") ?? false, change,
+            Text("LastCheckToken"), e.GetBoolean("LastCheckNotable") ?? false, change,
             e.GetDateTimeOffset("Created") ?? default, e.GetDateTimeOffset("Updated") ?? default, e.ETag);
     }
 

@@ -30,14 +30,19 @@ public sealed partial record CheckRequest(
         {
             throw new MalformedMessageException("A check request names an account, a domain, a bucket, a nonce and a token.");
         }
-        // The fields become table keys: a forged value must be refused here, not by the storage service.
+        Validate(request);
+        return request;
+    }
+
+    /// <summary>The fields become table keys: a forged value must be refused here, not by the storage service.</summary>
+    internal static void Validate(CheckRequest request)
+    {
         if (!Accounts.AccountId.TryParse(request.AccountId, out var account) || account.Value.Value != request.AccountId
             || !Fields().IsMatch(request.Bucket + "\n" + request.Nonce + "\n" + request.Token)
             || request.Subject.Length is 0 or > MaxSubject || request.Subject.Any(IsKeyForbidden))
         {
             throw new MalformedMessageException("A check request holds an account, subject, bucket, nonce or token this app never writes.");
         }
-        return request;
     }
 
     /// <summary>Longer than any domain name (253) or outbound login (local part, '@', domain).</summary>

@@ -23,7 +23,16 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
     private TableClient Table => storage.Table(table);
 
     /// <summary>One due check: the account, its subject (a domain, or an outbound login), and the nonce of this entry.</summary>
-    public sealed record Entry(string Bucket, string AccountId, string Subject, string Nonce, DateTimeOffset? EnqueuedAt, ETag ETag);
+    public sealed record Entry(string Bucket, string AccountId, string Subject, string Nonce, DateTimeOffset? EnqueuedAt, ETag ETag, string? State = null);
+
+    /// <summary>An entry's key: its bucket, and account|subject|nonce.</summary>
+    public sealed record Key(string Bucket, string AccountId, string Subject, string Nonce);
+
+    /// <summary>
+    /// A check's changes to the index: an entry to add (merged over one already there), an entry that gets
+    /// <see cref="State"/> if it is still there, an entry to remove; any of them may be absent.
+    /// </summary>
+    public sealed record Move(Key? Add = null, Key? SetState = null, string? State = null, Key? Remove = null);
 
     public static string NewNonce() => Guid.NewGuid().ToString("N")[..12];
 
@@ -53,6 +62,132 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
         await Table.UpsertEntityAsync(new TableEntity(bucket, Row(accountId, subject, nonce)), TableUpdateMode.Replace, cancellationToken);
     }
 
+    /// <summary>Whether the entry is there: asked only when a check finds its subject naming another entry.</summary>
+    public async Task<bool> ExistsAsync(string bucket, string accountId, string subject, string nonce, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(bucket, Row(accountId, subject, nonce), ["PartitionKey"], cancellationToken);
+        return response.HasValue;
+    }
+
+    /// <summary>
+    /// Applies the moves of many checks: adds (merged, so that an entry already there keeps its enqueue mark) and removes,
+    /// one table transaction per partition and hundred entries. A transaction that fails (an entry already removed, a
+    /// race) is done again entry by entry; removing an entry that is gone is no error.
+    /// </summary>
+    public async Task MoveAsync(IReadOnlyList<Move> moves, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var actions = new List<(string Partition, string Row, TableTransactionAction Action)>();
+        foreach (var move in moves)
+        {
+            if (move.Add is { } add)
+            {
+                var entity = new TableEntity(add.Bucket, Row(add.AccountId, add.Subject, add.Nonce));
+                if (move.State is { } state && move.SetState is null)
+                {
+                    entity["State"] = state;
+                }
+                actions.Add((add.Bucket, entity.RowKey, new TableTransactionAction(TableTransactionActionType.UpsertMerge, entity)));
+            }
+            if (move.SetState is { } set && move.State is { } carried)
+            {
+                // Only onto an entry still there: one removed meanwhile (the subject moved on) stays removed.
+                var entity = new TableEntity(set.Bucket, Row(set.AccountId, set.Subject, set.Nonce)) { ["State"] = carried };
+                actions.Add((set.Bucket, entity.RowKey, new TableTransactionAction(TableTransactionActionType.UpdateMerge, entity, ETag.All)));
+            }
+            if (move.Remove is { } remove)
+            {
+                var entity = new TableEntity(remove.Bucket, Row(remove.AccountId, remove.Subject, remove.Nonce));
+                actions.Add((remove.Bucket, entity.RowKey, new TableTransactionAction(TableTransactionActionType.Delete, entity, ETag.All)));
+            }
+        }
+        await Task.WhenAll(Transactions(actions).Select(chunk => SubmitAsync(chunk, cancellationToken)));
+    }
+
+    /// <summary>Marks entries as enqueued, each only if unchanged since it was read; returns those marked.</summary>
+    public async Task<IReadOnlyList<Entry>> MarkEnqueuedAsync(IReadOnlyList<Entry> entries, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var actions = entries.Select(e => (e.Bucket, Row(e.AccountId, e.Subject, e.Nonce), new TableTransactionAction(
+            TableTransactionActionType.UpdateMerge, new TableEntity(e.Bucket, Row(e.AccountId, e.Subject, e.Nonce)) { ["EnqueuedAt"] = at }, e.ETag))).ToList();
+        var chunks = Transactions(actions).ToList();
+        if (chunks.Count == 1 && chunks[0].Count == entries.Count && entries.Count > 1)
+        {
+            try
+            {
+                await Table.SubmitTransactionAsync(chunks[0], cancellationToken);
+                return entries;
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 412 or 409)
+            {
+                // One of them moved meanwhile: mark them one by one, and skip those that moved.
+            }
+        }
+        var marked = await Task.WhenAll(entries.Select(async e => await MarkEnqueuedAsync(e, at, cancellationToken) ? e : null));
+        return marked.OfType<Entry>().ToList();
+    }
+
+    /// <summary>Groups actions into transactions: one partition each, at most a hundred, no entity twice.</summary>
+    private static IEnumerable<List<TableTransactionAction>> Transactions(IEnumerable<(string Partition, string Row, TableTransactionAction Action)> actions)
+    {
+        foreach (var partition in actions.GroupBy(a => a.Partition, StringComparer.Ordinal))
+        {
+            var chunk = new List<TableTransactionAction>();
+            var rows = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (_, row, action) in partition)
+            {
+                if (chunk.Count == 100 || !rows.Add(row))
+                {
+                    yield return chunk;
+                    chunk = [];
+                    rows = [row];
+                }
+                chunk.Add(action);
+            }
+            if (chunk.Count > 0)
+            {
+                yield return chunk;
+            }
+        }
+    }
+
+    private async Task SubmitAsync(List<TableTransactionAction> chunk, CancellationToken cancellationToken)
+    {
+        if (chunk.Count > 1)
+        {
+            try
+            {
+                await Table.SubmitTransactionAsync(chunk, cancellationToken);
+                return;
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
+            {
+                // Done again one by one below.
+            }
+        }
+        foreach (var action in chunk)
+        {
+            try
+            {
+                switch (action.ActionType)
+                {
+                    case TableTransactionActionType.Delete:
+                        await Table.DeleteEntityAsync(action.Entity.PartitionKey, action.Entity.RowKey, ETag.All, cancellationToken);
+                        break;
+                    case TableTransactionActionType.UpdateMerge:
+                        await Table.UpdateEntityAsync((TableEntity)action.Entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
+                        break;
+                    default:
+                        await Table.UpsertEntityAsync((TableEntity)action.Entity, TableUpdateMode.Merge, cancellationToken);
+                        break;
+                }
+            }
+            catch (RequestFailedException e) when (e.Status == 404 && action.ActionType is TableTransactionActionType.Delete or TableTransactionActionType.UpdateMerge)
+            {
+            }
+        }
+    }
+
     public async Task RemoveAsync(string bucket, string accountId, string subject, string nonce, CancellationToken cancellationToken)
     {
         try
@@ -80,7 +215,8 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
             {
                 continue;
             }
-            yield return new Entry(e.PartitionKey, e.RowKey[..first], e.RowKey[(first + 1)..last], e.RowKey[(last + 1)..], e.GetDateTimeOffset("EnqueuedAt"), e.ETag);
+            yield return new Entry(e.PartitionKey, e.RowKey[..first], e.RowKey[(first + 1)..last], e.RowKey[(last + 1)..], e.GetDateTimeOffset("EnqueuedAt"), e.ETag,
+                e.GetString("State"));
         }
     }
 

@@ -46,18 +46,23 @@ public sealed class ClaimRaceTests(ITestOutputHelper output)
         }
         (await host.PostAsync("/ScheduleChecks", new StringContent("""{"Data":{"timer":{}}}"""))).EnsureSuccessStatusCode();
         var queue = storage.Queue(RelayFunctions.Domains.Verification.VerifyDomainsFunction.Queue);
-        var checks = new List<string>();
+        // A second tick may enqueue a domain again (delivery is at least once): one check per domain races the operator.
+        var byName = new Dictionary<string, string>();
         var until = DateTime.UtcNow.AddSeconds(20);
-        while (checks.Count < Races && DateTime.UtcNow < until)
+        while (byName.Count < Races && DateTime.UtcNow < until)
         {
             var batch = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5))).Value;
-            checks.AddRange(batch.Select(m => m.Body.ToString()));
+            foreach (var m in batch)
+            {
+                byName.TryAdd(JsonDocument.Parse(m.Body.ToString()).RootElement.GetProperty("d").GetString()!, m.Body.ToString());
+            }
             if (batch.Length == 0)
             {
                 await Task.Delay(100);
             }
         }
-        Assert.Equal(Races, checks.Count);
+        Assert.Equal(Races, byName.Count);
+        var checks = byName.Values.ToList();
 
         var ops = app.Operator();
         await Task.WhenAll(checks.Select(async (message, i) =>
