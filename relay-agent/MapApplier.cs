@@ -6,11 +6,12 @@ namespace RelayAgent;
 public sealed record ApplyResult(long Generation, IReadOnlyList<string> Released);
 
 /// <summary>
-/// Turns a verified generation into Postfix's lookup tables. Each table is built with <c>postmap</c> in a staging
-/// folder and renamed into place (a rename is atomic, so Postfix never reads a half-written table), transport
-/// first and relay_domains last, so a domain is only accepted once its route exists. Then Postfix reloads, which
-/// gives every daemon the whole new set (and clears qmgr's 30-second resolver cache), and the mail of each domain
-/// that left hold is released with <c>postqueue -s</c>.
+/// Turns a verified generation into Postfix's lookup tables and Dovecot's passwd-file. Each file is written in a
+/// staging folder (tables built there with <c>postmap</c>) and renamed into place (a rename is atomic, so Postfix
+/// and Dovecot never read a half-written file), in <see cref="MapFiles"/>' order: routes before domains, an
+/// account's sender tables before its passwd line. Then Postfix reloads, which gives every daemon the whole new set
+/// (and clears qmgr's 30-second resolver cache), and the mail of each domain that left hold is released with
+/// <c>postqueue -s</c>. Dovecot re-reads the passwd-file by itself.
 /// </summary>
 /// <remarks>
 /// Crash-safe: which domains left hold is decided against the held set of the last generation whose release
@@ -20,7 +21,6 @@ public sealed record ApplyResult(long Generation, IReadOnlyList<string> Released
 /// </remarks>
 public sealed partial class MapApplier(AgentOptions options, Commands commands, AgentTelemetry telemetry, TimeProvider time, ILogger<MapApplier> logger)
 {
-    private static readonly string[] Order = ["transport", "message_size_limits", "relay_recipients", "relay_domains"];
     private string StateFile => Path.Combine(options.MapDirectory, "applied.json");
 
     public long AppliedGeneration => ReadState()?.Generation ?? 0;
@@ -47,19 +47,22 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
         {
             Directory.Delete(staging, recursive: true);
         }
-        Directory.CreateDirectory(staging);
+        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
-            foreach (var (name, content) in generation.Files)
+            var files = MapFiles.InOrder(generation.Files).ToList();
+            foreach (var (name, kind, content) in files)
             {
                 var source = Path.Combine(staging, name);
-                await File.WriteAllBytesAsync(source, content, ct);
-                await commands.PostmapAsync(source, ct);
+                await MapFiles.WriteAsync(source, kind, content, ct);
+                if (kind == MapFileKind.Cdb)
+                {
+                    await commands.PostmapAsync(source, ct);
+                }
             }
-            foreach (var name in generation.Files.Keys.OrderBy(n => Array.IndexOf(Order, n) is var i and >= 0 ? i : -1))
+            foreach (var (name, kind, _) in files)
             {
-                File.Move(Path.Combine(staging, name + ".cdb"), Path.Combine(dir, name + ".cdb"), overwrite: true);
-                File.Move(Path.Combine(staging, name), Path.Combine(dir, name), overwrite: true);
+                MapFiles.Install(staging, dir, name, kind);
             }
         }
         finally

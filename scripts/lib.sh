@@ -124,27 +124,37 @@ start_knot() {
   done
 }
 
+# Postfix (cdb and pcre tables) and Dovecot (SMTP AUTH for the outbound accounts), as on a relay VM.
 install_postfix() {
-  command -v postmap >/dev/null && [ -f /usr/lib/postfix/postfix-cdb.so ] && return 0
-  log "apt-get install postfix postfix-cdb"
+  command -v postmap >/dev/null && [ -f /usr/lib/postfix/postfix-cdb.so ] && [ -f /usr/lib/postfix/postfix-pcre.so ] \
+    && command -v dovecot >/dev/null && command -v openssl >/dev/null && return 0
+  log "apt-get install postfix postfix-cdb postfix-pcre dovecot-core openssl"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postfix postfix-cdb >/dev/null
-  $sudo systemctl disable --now postfix >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postfix postfix-cdb postfix-pcre dovecot-core openssl >/dev/null
+  # The tests run private instances on loopback; the system's own must not run.
+  $sudo systemctl disable --now postfix dovecot >/dev/null 2>&1 || true
 }
 
-# start_postfix NAME PORT: a private Postfix instance accepting SMTP on 127.0.0.1:PORT, configured from
-# relay-agent/deploy/postfix/*.relay with short retry times for tests. Its files live in
-# /tmp/relayfunctions-postfix/NAME: Postfix's own user must reach them, which a checkout inside a private
-# (0700) folder would not allow.
+# start_postfix NAME PORT: a private Postfix instance on loopback, configured from relay-agent/deploy/postfix/*.relay
+# with short retry times for tests, a self-signed certificate (tls/cert.pem) and no delivery off the machine
+# (default_transport = discard:; the relayed domains still follow their transport entries). Each listener of
+# master.cf.relay gets a loopback port of its own, its -o options untouched:
+#   smtp (25) PORT, 2525 PORT+1, 11923 PORT+2, 61235 PORT+3, 80 PORT+4, submission (587) PORT+5, smtps (465) PORT+6
+# (written to ports in the instance's folder). Its files live in /tmp/relayfunctions-postfix/NAME: Postfix's own user
+# must reach them, which a checkout inside a private (0700) folder would not allow. start_dovecot NAME adds SMTP AUTH.
 POSTFIX_ROOT=/tmp/relayfunctions-postfix
+RELAY_LISTENERS=(smtp 2525 11923 61235 80 submission smtps)
 start_postfix() {
   local name=$1 port=$2 dir="$POSTFIX_ROOT/$1"
   mkdir -p "$POSTFIX_ROOT"; chmod 755 "$POSTFIX_ROOT"
   [ -f "$dir/main.cf" ] && postfix -c "$dir" stop >/dev/null 2>&1 || true
-  rm -rf "$dir"; mkdir -p "$dir/maps" "$dir/data" "$dir/queue"
-  sed -e "s|MAPS|$dir/maps|g" -e '/^\(smtpd_relay_restrictions\|minimal_backoff_time\|maximal_backoff_time\|queue_run_delay\) *=/d' \
+  rm -rf "$dir"; mkdir -p "$dir/maps" "$dir/data" "$dir/queue" "$dir/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj "/CN=relay.test" \
+    -addext "subjectAltName=DNS:relay.test,IP:127.0.0.1" -keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" 2>/dev/null
+  sed -e "s|MAPS|$dir/maps|g" \
+    -e '/^\(minimal_backoff_time\|maximal_backoff_time\|queue_run_delay\|smtpd_tls_cert_file\|smtpd_tls_key_file\) *=/d' \
     "$ROOT/relay-agent/deploy/postfix/main.cf.relay" >"$dir/main.cf"
   cat >>"$dir/main.cf" <<CONF
 
@@ -158,17 +168,19 @@ inet_protocols = ipv4
 myhostname = relay.test
 mynetworks = 127.0.0.1/32
 maillog_file = /dev/stdout
-smtpd_relay_restrictions = reject_unauth_destination
+smtpd_tls_cert_file = $dir/tls/cert.pem
+smtpd_tls_key_file = $dir/tls/key.pem
+default_transport = discard:
 minimal_backoff_time = 10s
 maximal_backoff_time = 20s
 queue_run_delay = 10s
 smtp_connect_timeout = 5s
 CONF
   cat >"$dir/master.cf" <<CONF
-127.0.0.1:$port inet n - n - - smtpd
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 rewrite   unix  -       -       n       -       -       trivial-rewrite
 bounce    unix  -       -       n       -       0       bounce
 defer     unix  -       -       n       -       0       bounce
@@ -186,18 +198,68 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 CONF
-  # The hold transport, as production has it, but without chroot.
-  sed 's/^\(hold *unix *- *- *\)y/\1n/' "$ROOT/relay-agent/deploy/postfix/master.cf.relay" | grep -v '^#' >>"$dir/master.cf"
-  for table in relay_domains relay_recipients transport; do : >"$dir/maps/$table"; postmap -c "$dir" "cdb:$dir/maps/$table"; done
+  # The relay's listeners and hold transport, as production has them, but on loopback ports and without chroot.
+  : >"$dir/ports"
+  local map="" i=0 listener
+  for listener in "${RELAY_LISTENERS[@]}"; do
+    map+="$listener=127.0.0.1:$((port + i)) "; echo "$listener $((port + i))" >>"$dir/ports"; i=$((i + 1))
+  done
+  awk -v map="$map" '
+    BEGIN { n = split(map, pairs, " "); for (i = 1; i <= n; i++) { split(pairs[i], kv, "="); to[kv[1]] = kv[2] } }
+    /^#/ || /^[ \t]*$/ { next }
+    /^[ \t]/ { print; next }
+    $2 == "inet" { if (!($1 in to)) { print "master.cf.relay: no test port for " $1 > "/dev/stderr"; exit 1 }; $1 = to[$1] }
+    { $5 = "n"; print }
+  ' "$ROOT/relay-agent/deploy/postfix/master.cf.relay" >>"$dir/master.cf"
+  for table in relay_domains relay_recipients transport sender_logins sasl_access; do
+    : >"$dir/maps/$table"; postmap -c "$dir" "cdb:$dir/maps/$table"
+  done
+  : >"$dir/maps/sender_logins_sub.pcre"
+  : >"$dir/maps/passwd"; chmod 640 "$dir/maps/passwd"; chgrp dovecot "$dir/maps/passwd" 2>/dev/null || true
   chown postfix "$dir/data"
   postfix -c "$dir" check >/dev/null 2>&1 || true
   postfix -c "$dir" set-permissions >/dev/null 2>&1 || true
-  log "starting Postfix ($name) on 127.0.0.1:$port"
+  log "starting Postfix ($name) on 127.0.0.1:$port-$((port + ${#RELAY_LISTENERS[@]} - 1))"
   # In the foreground, logging to stdout: no syslog daemon is needed.
   postfix -c "$dir" start-fg >"$STATE/postfix-$name.log" 2>&1 &
-  wait_for_port 127.0.0.1 "$port" 30
+  for i in $(seq 0 $((${#RELAY_LISTENERS[@]} - 1))); do wait_for_port 127.0.0.1 $((port + i)) 30; done
   echo "$dir" >"$STATE/postfix-$name.dir"
   echo "$dir"
+}
+
+# start_dovecot NAME: Dovecot for the private Postfix NAME, from relay-agent/deploy/dovecot/dovecot.conf.relay: its
+# passwd-file in the instance's maps, its auth listener in the instance's queue (private/auth), its runtime files in
+# the instance's folder, its log in .artifacts/dovecot-NAME.log.
+start_dovecot() {
+  local name=$1 dir="$POSTFIX_ROOT/$1"
+  stop_dovecot "$name"
+  mkdir -p "$dir/dovecot/run" "$dir/dovecot/state"
+  sed -e "s|MAPS|$dir/maps|g" -e "s|/var/spool/postfix/|$dir/queue/|g" \
+    "$ROOT/relay-agent/deploy/dovecot/dovecot.conf.relay" >"$dir/dovecot/dovecot.conf"
+  cat >>"$dir/dovecot/dovecot.conf" <<CONF
+
+# The private test instance.
+instance_name = relay-$name
+base_dir = $dir/dovecot/run
+state_dir = $dir/dovecot/state
+log_path = $STATE/dovecot-$name.log
+CONF
+  log "starting Dovecot ($name): $dir/queue/private/auth"
+  : >"$STATE/dovecot-$name.log"
+  dovecot -c "$dir/dovecot/dovecot.conf" || { cat "$STATE/dovecot-$name.log" >&2; return 1; }
+  local deadline=$((SECONDS + 30))
+  until [ -S "$dir/queue/private/auth" ]; do
+    [ $SECONDS -lt $deadline ] || { log "Dovecot did not open its auth socket"; cat "$STATE/dovecot-$name.log" >&2; return 1; }
+    sleep 0.1
+  done
+}
+
+stop_dovecot() {
+  local conf="$POSTFIX_ROOT/$1/dovecot/dovecot.conf" pidfile="$POSTFIX_ROOT/$1/dovecot/run/master.pid"
+  [ -f "$pidfile" ] || return 0
+  local pid; pid=$(cat "$pidfile")
+  dovecot -c "$conf" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+  wait_for_exit "$pid" 5 || kill -9 "$pid" 2>/dev/null || true
 }
 
 stop_postfix() {

@@ -4,7 +4,7 @@
 #   scripts/test.sh --filter X      passes extra arguments to dotnet test
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-cleanup() { stop_pidfile "$STATE/azurite-test.pid"; stop_pidfile "$STATE/knot-test.pid"; stop_postfix test; }
+cleanup() { stop_pidfile "$STATE/azurite-test.pid"; stop_pidfile "$STATE/knot-test.pid"; stop_dovecot test; stop_postfix test; }
 trap cleanup EXIT
 
 install_node_packages
@@ -19,9 +19,12 @@ start_azurite test 10100 10101 10102 --inMemoryPersistence
 export RELAY_TEST_STORAGE; RELAY_TEST_STORAGE=$(azurite_connection_string 10100 10101 10102)
 start_knot test 10153 helpers.test
 export RELAY_TEST_DNS=127.0.0.1:10153 RELAY_TEST_DNS_ZONE=helpers.test
-# The relay: a private Postfix on loopback, configured from relay-agent/deploy/postfix.
+# The relay: a private Postfix on loopback and its Dovecot (SMTP AUTH), configured from relay-agent/deploy.
+# Listeners: 25 → 10125, 2525 → 10126, 11923 → 10127, 61235 → 10128, 80 → 10129, 587 → 10130, 465 → 10131.
 export RELAY_TEST_POSTFIX_DIR; RELAY_TEST_POSTFIX_DIR=$(start_postfix test 10125)
-export RELAY_TEST_POSTFIX_PORT=10125
+start_dovecot test
+export RELAY_TEST_POSTFIX_PORT=10125 RELAY_TEST_POSTFIX_SUBMISSION_PORT=10130 RELAY_TEST_POSTFIX_SMTPS_PORT=10131
+export RELAY_TEST_POSTFIX_OTHER_PORTS="2525=10126,11923=10127,61235=10128,80=10129"
 
 log "dotnet test"
 cd "$ROOT"

@@ -1,18 +1,39 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 
 namespace RelayFunctions.Tests.Infrastructure;
 
 /// <summary>
-/// The relay under test: a private Postfix instance on loopback, configured from relay-agent/deploy/postfix. The one
-/// scripts/test.sh started (RELAY_TEST_POSTFIX_DIR/PORT), or one started here through scripts/lib.sh.
+/// The relay under test: a private Postfix instance on loopback, configured from relay-agent/deploy/postfix, and its
+/// Dovecot (SMTP AUTH) from relay-agent/deploy/dovecot. The pair scripts/test.sh started (RELAY_TEST_POSTFIX_DIR and
+/// the RELAY_TEST_POSTFIX_*PORT* variables), or a pair started here through scripts/lib.sh on free ports.
 /// </summary>
 public static class Relay
 {
-    private static readonly Lazy<(string Dir, int Port)> Instance = new(Start);
+    /// <summary>master.cf.relay's listeners in the order scripts/lib.sh gives them ports (the first one's port + 0…6).</summary>
+    private static readonly string[] Listeners = ["smtp", "2525", "11923", "61235", "80", "submission", "smtps"];
+
+    private static readonly Lazy<(string Dir, IReadOnlyDictionary<string, int> Ports)> Instance = new(Start);
 
     public static string ConfigDirectory => Instance.Value.Dir;
-    public static int Port => Instance.Value.Port;
+
+    /// <summary>Port 25's stand-in: inbound mail for the relayed domains, and submission after STARTTLS.</summary>
+    public static int Port => Instance.Value.Ports["smtp"];
+
+    /// <summary>Port 587's stand-in: STARTTLS required, AUTH after it.</summary>
+    public static int SubmissionPort => Instance.Value.Ports["submission"];
+
+    /// <summary>Port 465's stand-in: implicit TLS.</summary>
+    public static int SmtpsPort => Instance.Value.Ports["smtps"];
+
+    /// <summary>Each listener of master.cf.relay (smtp, 2525, 11923, 61235, 80, submission, smtps) and its loopback port.</summary>
+    public static IReadOnlyDictionary<string, int> Ports => Instance.Value.Ports;
+
     public static string MapDirectory => Path.Combine(ConfigDirectory, "maps");
+
+    /// <summary>The instance's self-signed certificate (PEM), the one its listeners present.</summary>
+    public static string CertificateFile => Path.Combine(ConfigDirectory, "tls", "cert.pem");
 
     public static async Task<string> QueueAsync()
     {
@@ -23,22 +44,74 @@ public static class Relay
         return output;
     }
 
-    private static (string, int) Start()
+    private static (string, IReadOnlyDictionary<string, int>) Start()
     {
         var dir = Environment.GetEnvironmentVariable("RELAY_TEST_POSTFIX_DIR");
         if (!string.IsNullOrEmpty(dir))
         {
-            return (dir, int.Parse(Environment.GetEnvironmentVariable("RELAY_TEST_POSTFIX_PORT")!));
+            return (dir, FromEnvironment());
         }
-        var port = Azurite.FreePort();
+        var port = FreeBlock(Listeners.Length);
+        var name = $"tests-{port}";
         var lib = Path.Combine(RepoRoot.Path, "scripts", "lib.sh");
-        var start = new ProcessStartInfo("bash", ["-c", $"source '{lib}' && start_postfix tests-{port} {port}"]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("bash", ["-c", $"source '{lib}' && start_postfix {name} {port} && start_dovecot {name}"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
         using var process = Process.Start(start)!;
         var output = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        Assert.True(process.ExitCode == 0, "Postfix did not start (is it installed? run scripts/test.sh): " + output);
-        var configDir = Path.Combine("/tmp/relayfunctions-postfix", $"tests-{port}");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Process.Start("postfix", ["-c", configDir, "stop"])?.WaitForExit();
-        return (configDir, port);
+        var configDir = Path.Combine("/tmp/relayfunctions-postfix", name);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            Process.Start("bash", ["-c", $"source '{lib}' && stop_dovecot {name}; postfix -c '{configDir}' stop"])?.WaitForExit();
+        Assert.True(process.ExitCode == 0, "Postfix and Dovecot did not start (are they installed? run scripts/test.sh once): " + output);
+        return (configDir, Listeners.Select((listener, i) => (listener, port + i)).ToDictionary(p => p.listener, p => p.Item2));
+    }
+
+    private static Dictionary<string, int> FromEnvironment()
+    {
+        static int Read(string name) => int.Parse(Environment.GetEnvironmentVariable(name)
+            ?? throw new InvalidOperationException($"RELAY_TEST_POSTFIX_DIR is set but {name} is not (see scripts/test.sh)."));
+        var ports = new Dictionary<string, int>
+        {
+            ["smtp"] = Read("RELAY_TEST_POSTFIX_PORT"),
+            ["submission"] = Read("RELAY_TEST_POSTFIX_SUBMISSION_PORT"),
+            ["smtps"] = Read("RELAY_TEST_POSTFIX_SMTPS_PORT"),
+        };
+        foreach (var pair in (Environment.GetEnvironmentVariable("RELAY_TEST_POSTFIX_OTHER_PORTS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (listener, port) = (pair.Split('=')[0], int.Parse(pair.Split('=')[1]));
+            ports[listener] = port;
+        }
+        return ports;
+    }
+
+    /// <summary>The first of <paramref name="count"/> consecutive loopback ports that are all free.</summary>
+    private static int FreeBlock(int count)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var first = Azurite.FreePort();
+            if (first + count <= IPEndPoint.MaxPort && Enumerable.Range(first + 1, count - 1).All(IsFree))
+            {
+                return first;
+            }
+        }
+        throw new InvalidOperationException($"No {count} consecutive free ports on 127.0.0.1.");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 }
