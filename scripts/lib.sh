@@ -246,7 +246,8 @@ log_path = $STATE/dovecot-$name.log
 CONF
   log "starting Dovecot ($name): $dir/queue/private/auth"
   : >"$STATE/dovecot-$name.log"
-  dovecot -c "$dir/dovecot/dovecot.conf" || { cat "$STATE/dovecot-$name.log" >&2; return 1; }
+  # Its own stdio closed: a caller reading this function's output (Relay.cs) must see it end.
+  dovecot -c "$dir/dovecot/dovecot.conf" </dev/null >>"$STATE/dovecot-$name.log" 2>&1 || { cat "$STATE/dovecot-$name.log" >&2; return 1; }
   local deadline=$((SECONDS + 30))
   until [ -S "$dir/queue/private/auth" ]; do
     [ $SECONDS -lt $deadline ] || { log "Dovecot did not open its auth socket"; cat "$STATE/dovecot-$name.log" >&2; return 1; }
