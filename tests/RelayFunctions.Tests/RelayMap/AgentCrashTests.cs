@@ -25,7 +25,7 @@ public sealed class AgentCrashTests(ITestOutputHelper output) : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Theory]
-    [InlineData("postmap", 4, "after")] // every table built in staging, none renamed into place
+    [InlineData("postmap", 6, "after")] // every table built in staging, none renamed into place
     [InlineData("postfix", 1, "before")] // every table renamed into place, Postfix not reloaded
     [InlineData("postqueue", 1, "before")] // reloaded, right before the first postqueue -s
     [InlineData("postqueue", 1, "after")] // between the two domains' flushes
