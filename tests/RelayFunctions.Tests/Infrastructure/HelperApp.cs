@@ -14,8 +14,8 @@ public class HelperApp : AppFactory
     {
     }
 
-    internal HelperApp(IEnumerable<KeyValuePair<string, string?>> extra)
-        : base([.. FastEngine(), .. extra])
+    internal HelperApp(IEnumerable<KeyValuePair<string, string?>> extra, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
+        : base([.. FastEngine(), .. extra], services)
     {
     }
 
