@@ -248,7 +248,7 @@ public sealed partial class OutboundEndToEndTests(ITestOutputHelper output)
         return request;
     }
 
-    private static int _nextAddress = 100;
+    private static int NextAddress = 100;
 
     /// <summary>
     /// AUTH until it succeeds; returns the number of tries. With <paramref name="fresh"/> each try comes from a loopback
@@ -261,7 +261,7 @@ public sealed partial class OutboundEndToEndTests(ITestOutputHelper output)
             async () =>
             {
                 tries++;
-                var n = Interlocked.Increment(ref _nextAddress);
+                var n = Interlocked.Increment(ref NextAddress);
                 var address = fresh ? $"127.0.{n / 250 + 1}.{n % 250 + 1}" : from;
                 await using var client = await Submission.ConnectAsync(port, tls, address);
                 return await client.AuthenticateAsync(login, password);
