@@ -33,6 +33,6 @@ public sealed partial class SettingsDocumentationTests
         Assert.All(documented, name => Assert.Contains(name, options));
     }
 
-    [GeneratedRegex(@"^\| `([A-Za-z_][A-Za-z0-9_]*)` \|", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\| `([A-Z][A-Za-z0-9_]*)` \|", RegexOptions.Multiline)]
     private static partial Regex TableRow();
 }

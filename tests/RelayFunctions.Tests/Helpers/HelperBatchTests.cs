@@ -45,7 +45,7 @@ public sealed class HelperBatchTests(Xunit.Abstractions.ITestOutputHelper output
             var function = App.Services.GetServices<IQueueFunction>().Single(f => f.Name == CheckHelpersFunction.FunctionName);
             var queue = App.Services.GetRequiredService<StorageClients>().Queue(CheckHelpersFunction.Queue);
             var checks = 0;
-            while ((await queue.ReceiveMessagesAsync(32)).Value is { Length: > 0 } messages)
+            while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value is { Length: > 0 } messages)
             {
                 foreach (var message in messages)
                 {
@@ -152,7 +152,7 @@ public sealed class HelperBatchTests(Xunit.Abstractions.ITestOutputHelper output
         var check = engine.App.Services.GetRequiredService<HelperCheck>();
         var queue = engine.App.Services.GetRequiredService<StorageClients>().Queue(CheckHelpersFunction.Queue);
         var batches = 0;
-        while ((await queue.ReceiveMessagesAsync(32)).Value is { Length: > 0 } messages)
+        while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value is { Length: > 0 } messages)
         {
             foreach (var message in messages)
             {

@@ -139,7 +139,7 @@ public sealed class HostileCampaign : IAsyncLifetime
                 {
                     continue;
                 }
-                while ((await queue.ReceiveMessagesAsync(32)).Value is { Length: > 0 } messages)
+                while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value is { Length: > 0 } messages)
                 {
                     foreach (var m in messages)
                     {

@@ -71,10 +71,21 @@ public sealed class RelayPackageTests : IClassFixture<RelayPackageTests.Package>
         var config = Path.Combine(root, "etc", "postfix");
 
         // Every setting of main.cf.relay is in force, with the maps where the agent writes them; installed twice, once.
-        var effective = Run("postconf", "-c", config, "-n").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
-        var relaySettings = File.ReadAllLines(Path.Combine(Deploy, "postfix", "main.cf.relay"))
-            .Where(l => l.Contains(" = ", StringComparison.Ordinal) || l.EndsWith(" =", StringComparison.Ordinal)).Where(l => !l.StartsWith('#'))
-            .Select(l => l.Replace("MAPS", "/var/lib/relay-agent/maps", StringComparison.Ordinal).TrimEnd()).ToList();
+        var effective = Run("postconf", "-c", config, "-n").Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Spaced).ToHashSet();
+        // A setting may go on over indented lines; Postfix joins them with a space.
+        var relaySettings = new List<string>();
+        foreach (var line in File.ReadAllLines(Path.Combine(Deploy, "postfix", "main.cf.relay")).Where(l => !l.StartsWith('#') && l.Trim().Length > 0))
+        {
+            if (char.IsWhiteSpace(line[0]) && relaySettings.Count > 0)
+            {
+                relaySettings[^1] += " " + line.Trim();
+            }
+            else if (line.Contains(" =", StringComparison.Ordinal))
+            {
+                relaySettings.Add(line);
+            }
+        }
+        relaySettings = [.. relaySettings.Select(l => Spaced(l.Replace("MAPS", "/var/lib/relay-agent/maps", StringComparison.Ordinal)))];
         Assert.NotEmpty(relaySettings);
         Assert.All(relaySettings, setting => Assert.Contains(setting, effective));
         Assert.Equal(1, File.ReadAllText(Path.Combine(config, "main.cf")).Split("# BEGIN relay-agent/deploy").Length - 1);
@@ -191,4 +202,6 @@ public sealed class RelayPackageTests : IClassFixture<RelayPackageTests.Package>
             File.SetUnixFileMode(target, File.GetUnixFileMode(file));
         }
     }
+
+    private static string Spaced(string setting) => string.Join(' ', setting.Split(' ', StringSplitOptions.RemoveEmptyEntries));
 }
