@@ -109,12 +109,27 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
         return message;
     }
 
+    /// <summary>
+    /// Sends over port 25. A Postfix smtpd process notices a changed table only after the session it is serving, so a
+    /// domain the agent has just added may still be refused once ("Relay access denied"); that alone is retried.
+    /// </summary>
     internal static async Task SendAsync(MimeMessage message)
     {
-        using var smtp = new SmtpClient();
-        await smtp.ConnectAsync("127.0.0.1", Relay.Port, MailKit.Security.SecureSocketOptions.None);
-        await smtp.SendAsync(message);
-        await smtp.DisconnectAsync(true);
+        for (var attempt = 1; ; attempt++)
+        {
+            using var smtp = new SmtpClient();
+            await smtp.ConnectAsync("127.0.0.1", Relay.Port, MailKit.Security.SecureSocketOptions.None);
+            try
+            {
+                await smtp.SendAsync(message);
+                await smtp.DisconnectAsync(true);
+                return;
+            }
+            catch (SmtpCommandException e) when (attempt < 10 && e.Message.Contains("Relay access denied", StringComparison.Ordinal))
+            {
+                await Task.Delay(500);
+            }
+        }
     }
 
     private static byte[] Bytes(MimeMessage message)
