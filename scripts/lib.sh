@@ -141,16 +141,19 @@ install_postfix() {
 # with short retry times for tests, a self-signed certificate (tls/cert.pem) and no delivery off the machine
 # (default_transport = discard:; the relayed domains still follow their transport entries). Each listener of
 # master.cf.relay gets a loopback port of its own, its -o options untouched:
-#   smtp (25) PORT, 2525 PORT+1, 11923 PORT+2, 61235 PORT+3, 80 PORT+4, submission (587) PORT+5, smtps (465) PORT+6
-# (written to ports in the instance's folder). Its files live in /tmp/relayfunctions-postfix/NAME: Postfix's own user
+#   smtp (25) PORT, 2525 PORT+1, 11923 PORT+2, 61235 PORT+3, 80 PORT+4, submission (587) PORT+5, smtps (465) PORT+6,
+#   the filter's re-injection listener (127.0.0.1:10025) PORT+7
+# (written to ports in the instance's folder). The pipe services (submission filter, BCC bounces) run the relay agent
+# the tests copy to agent/relay-agent (tests/.../Relay.cs) as user nobody, with the instance's maps and bounces folders. Its files live in /tmp/relayfunctions-postfix/NAME: Postfix's own user
 # must reach them, which a checkout inside a private (0700) folder would not allow. start_dovecot NAME adds SMTP AUTH.
 POSTFIX_ROOT=/tmp/relayfunctions-postfix
-RELAY_LISTENERS=(smtp 2525 11923 61235 80 submission smtps)
+RELAY_LISTENERS=(smtp 2525 11923 61235 80 submission smtps 127.0.0.1:10025)
 start_postfix() {
   local name=$1 port=$2 dir="$POSTFIX_ROOT/$1"
   mkdir -p "$POSTFIX_ROOT"; chmod 755 "$POSTFIX_ROOT"
   [ -f "$dir/main.cf" ] && postfix -c "$dir" stop >/dev/null 2>&1 || true
-  rm -rf "$dir"; mkdir -p "$dir/maps" "$dir/data" "$dir/queue" "$dir/tls"
+  rm -rf "$dir"; mkdir -p "$dir/maps" "$dir/data" "$dir/queue" "$dir/tls" "$dir/agent" "$dir/bounces"
+  chmod 777 "$dir/bounces"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj "/CN=relay.test" \
     -addext "subjectAltName=DNS:relay.test,IP:127.0.0.1" -keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" 2>/dev/null
   sed -e "s|MAPS|$dir/maps|g" \
@@ -210,8 +213,10 @@ CONF
     /^[ \t]/ { print; next }
     $2 == "inet" { if (!($1 in to)) { print "master.cf.relay: no test port for " $1 > "/dev/stderr"; exit 1 }; $1 = to[$1] }
     { $5 = "n"; print }
-  ' "$ROOT/relay-agent/deploy/postfix/master.cf.relay" >>"$dir/master.cf"
-  for table in relay_domains relay_recipients transport sender_logins sasl_access; do
+  ' "$ROOT/relay-agent/deploy/postfix/master.cf.relay" | sed -e "s|MAPS|$dir/maps|g" -e "s|/var/lib/relay-agent/bounces|$dir/bounces|g" \
+    -e "s|/opt/relay-agent/relay-agent|$dir/agent/relay-agent|g" -e "s|user=relayfilter|user=nobody|g" \
+    -e "s|--reinject 127.0.0.1:10025|--reinject 127.0.0.1:$((port + 7))|g" >>"$dir/master.cf"
+  for table in relay_domains relay_recipients transport sender_logins sasl_access blocked; do
     : >"$dir/maps/$table"; postmap -c "$dir" "cdb:$dir/maps/$table"
   done
   : >"$dir/maps/sender_logins_sub.pcre"

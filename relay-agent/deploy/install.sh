@@ -59,13 +59,20 @@ mapfile -t services < <(awk '/^[^#[:space:]]/ { print $1 "/" $2 }' "$HERE/postfi
 for service in smtp/inet submission/inet smtps/inet "${services[@]}"; do
   postconf -c "$POSTFIX" -M "$service" >/dev/null 2>&1 && postconf -c "$POSTFIX" -MX "$service"
 done
-{ echo "$BEGIN"; cat "$HERE/postfix/master.cf.relay"; echo "$END"; } >>"$POSTFIX/master.cf"
+{ echo "$BEGIN"; sed "s|MAPS|$MAPS|g" "$HERE/postfix/master.cf.relay"; echo "$END"; } >>"$POSTFIX/master.cf"
+# The submission filter and the BCC bounce service run as relayfilter: never root, never Postfix's own user.
+if [ "$LIVE" = yes ] && ! id relayfilter >/dev/null 2>&1; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin relayfilter
+fi
+mkdir -p "$(at /var/lib/relay-agent/bounces)"
+chmod 700 "$(at /var/lib/relay-agent/bounces)"
+[ "$LIVE" = yes ] && chown relayfilter "$(at /var/lib/relay-agent/bounces)"
 
 # --- The relay map's tables (the agent replaces them; Postfix and Dovecot need them to exist) -------------------
 log "maps: $MAPS"
 mkdir -p "$(at "$MAPS")"
 chmod 755 "$(at /var/lib/relay-agent)" "$(at "$MAPS")"
-for table in relay_domains relay_recipients transport message_size_limits sender_logins sasl_access; do
+for table in relay_domains relay_recipients transport message_size_limits sender_logins sasl_access blocked; do
   [ -f "$(at "$MAPS/$table").cdb" ] && continue
   : >"$(at "$MAPS/$table")"; postmap -c "$POSTFIX" "cdb:$(at "$MAPS/$table")"
 done

@@ -11,10 +11,15 @@ namespace RelayFunctions.Tests.Infrastructure;
 /// </summary>
 public static class Relay
 {
-    /// <summary>master.cf.relay's listeners in the order scripts/lib.sh gives them ports (the first one's port + 0…6).</summary>
-    private static readonly string[] Listeners = ["smtp", "2525", "11923", "61235", "80", "submission", "smtps"];
+    /// <summary>master.cf.relay's listeners in the order scripts/lib.sh gives them ports (the first one's port + 0…7).</summary>
+    private static readonly string[] Listeners = ["smtp", "2525", "11923", "61235", "80", "submission", "smtps", "127.0.0.1:10025"];
 
-    private static readonly Lazy<(string Dir, IReadOnlyDictionary<string, int> Ports)> Instance = new(Start);
+    private static readonly Lazy<(string Dir, IReadOnlyDictionary<string, int> Ports)> Instance = new(() =>
+    {
+        var (dir, ports) = Start();
+        InstallAgent(dir);
+        return (dir, ports);
+    });
 
     public static string ConfigDirectory => Instance.Value.Dir;
 
@@ -67,6 +72,27 @@ public static class Relay
             Process.Start("bash", ["-c", $"source '{lib}' && stop_dovecot {name}; postfix -c '{configDir}' stop"])?.WaitForExit();
         Assert.True(process.ExitCode == 0, "Postfix and Dovecot did not start (are they installed? run scripts/test.sh once): " + output);
         return (configDir, Listeners.Select((listener, i) => (listener, port + i)).ToDictionary(p => p.listener, p => p.Item2));
+    }
+
+    /// <summary>
+    /// The relay agent these tests built, where the instance's pipe services run it (master.cf: agent/relay-agent, as user
+    /// nobody, who cannot read a checkout in a private folder): the build output copied, and a script that starts it.
+    /// </summary>
+    private static void InstallAgent(string dir)
+    {
+        var target = Path.Combine(dir, "agent");
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory))
+        {
+            if (file.EndsWith(".dll", StringComparison.Ordinal) || Path.GetFileName(file).StartsWith("relay-agent.", StringComparison.Ordinal))
+            {
+                File.Copy(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
+            }
+        }
+        var dotnet = Environment.ProcessPath is { } host && Path.GetFileName(host) == "dotnet" ? host : "dotnet";
+        var script = Path.Combine(target, "relay-agent");
+        File.WriteAllText(script, $"#!/bin/sh\nexec '{dotnet}' '{Path.Combine(target, "relay-agent.dll")}' \"$@\"\n");
+        File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
     }
 
     private static Dictionary<string, int> FromEnvironment()
