@@ -37,4 +37,30 @@ public sealed class AgentOptions
     public string Postmap { get; set; } = "postmap";
     public string Postqueue { get; set; } = "postqueue";
     public string Postfix { get; set; } = "postfix";
+
+    /// <summary>Where the policy service listens (main.cf <c>relay_submission_policy</c> names it).</summary>
+    public string PolicyEndpoint { get; set; } = "127.0.0.1:10040";
+
+    /// <summary>DNS block lists the connecting address of an authenticated submission is checked against (zones, e.g. xbl.spamhaus.org).</summary>
+    public List<string> DnsBlockLists { get; set; } = [];
+
+    /// <summary>Name servers for the block lists (<c>address[:port]</c>); empty for the machine's resolvers.</summary>
+    public List<string> DnsServers { get; set; } = [];
+
+    /// <summary>Postfix's queue directory: sender verification asks its <c>private/verify</c> service.</summary>
+    public string PostfixQueueDirectory { get; set; } = "/var/spool/postfix";
+
+    /// <summary>How many times, <see cref="VerifyPollDelay"/> apart, a sender verification in progress is asked again (smtpd: 3 × 3 s).</summary>
+    public int VerifyPolls { get; set; } = 3;
+
+    public TimeSpan VerifyPollDelay { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How often the usage counts are written to the OutboundUsage table.</summary>
+    public TimeSpan UsageFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where the bounce service spools BCC bounces for the agent to hand to the control plane.</summary>
+    public string BounceSpool { get; set; } = "/var/lib/relay-agent/bounces";
+
+    /// <summary>The queue service (BCC bounces) in Azure; locally the connection string serves.</summary>
+    public Uri? QueueServiceUri { get; set; }
 }

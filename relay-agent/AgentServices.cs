@@ -2,7 +2,10 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using DnsClient;
 using Microsoft.Extensions.Options;
+using RelayAgent.Submission;
 
 namespace RelayAgent;
 
@@ -34,6 +37,33 @@ public static class AgentServices
                 ? new TableClient(o.ConnectionString, name)
                 : new TableClient(o.TableServiceUri ?? throw new InvalidOperationException("Set Agent__TableServiceUri."), name, Credential(o));
         });
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<AgentOptions>();
+            var name = o.Prefix + "OutboundUsage";
+            var table = !string.IsNullOrEmpty(o.ConnectionString)
+                ? new TableClient(o.ConnectionString, name)
+                : new TableClient(o.TableServiceUri ?? throw new InvalidOperationException("Set Agent__TableServiceUri."), name, Credential(o));
+            return new UsageCounter(table, o.RelayId, sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<AgentOptions>();
+            // As the function app names its queues: prefix, hyphen, name.
+            var name = (o.Prefix.Length > 0 ? o.Prefix + "-" : "") + "bcc-bounces";
+            var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+            return !string.IsNullOrEmpty(o.ConnectionString)
+                ? new QueueClient(o.ConnectionString, name, queueOptions)
+                : new QueueServiceClient(o.QueueServiceUri ?? throw new InvalidOperationException("Set Agent__QueueServiceUri."), Credential(o), queueOptions)
+                    .GetQueueClient(name);
+        });
+        services.AddSingleton(sp => new VerifyClient(sp.GetRequiredService<AgentOptions>().PostfixQueueDirectory));
+        services.AddSingleton<ILookupClient>(sp => Submission.Dns.Client(sp.GetRequiredService<AgentOptions>().DnsServers));
+        services.AddSingleton<SubmissionPolicy>();
+        services.AddSingleton<PolicyServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<PolicyServer>());
+        services.AddSingleton<BounceForwarder>();
+        services.AddHostedService(sp => sp.GetRequiredService<BounceForwarder>());
         services.AddSingleton<MapSource>();
         services.AddSingleton<Commands>();
         services.AddSingleton<AgentTelemetry>();

@@ -142,7 +142,7 @@ install_postfix() {
 # (default_transport = discard:; the relayed domains still follow their transport entries). Each listener of
 # master.cf.relay gets a loopback port of its own, its -o options untouched:
 #   smtp (25) PORT, 2525 PORT+1, 11923 PORT+2, 61235 PORT+3, 80 PORT+4, submission (587) PORT+5, smtps (465) PORT+6,
-#   the filter's re-injection listener (127.0.0.1:10025) PORT+7
+#   the filter's re-injection listener (127.0.0.1:10025) PORT+7, the policy service PORT+8
 # (written to ports in the instance's folder). The pipe services (submission filter, BCC bounces) run the relay agent
 # the tests copy to agent/relay-agent (tests/.../Relay.cs) as user nobody, with the instance's maps and bounces folders. Its files live in /tmp/relayfunctions-postfix/NAME: Postfix's own user
 # must reach them, which a checkout inside a private (0700) folder would not allow. start_dovecot NAME adds SMTP AUTH.
@@ -156,7 +156,8 @@ start_postfix() {
   chmod 777 "$dir/bounces"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj "/CN=relay.test" \
     -addext "subjectAltName=DNS:relay.test,IP:127.0.0.1" -keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" 2>/dev/null
-  sed -e "s|MAPS|$dir/maps|g" \
+  # The policy service (the relay agent's; in the tests, Relay.cs hosts one) listens on PORT+8.
+  sed -e "s|MAPS|$dir/maps|g" -e "s|inet:127.0.0.1:10040|inet:127.0.0.1:$((port + 8))|g" \
     -e '/^\(minimal_backoff_time\|maximal_backoff_time\|queue_run_delay\|smtpd_tls_cert_file\|smtpd_tls_key_file\) *=/d' \
     "$ROOT/relay-agent/deploy/postfix/main.cf.relay" >"$dir/main.cf"
   cat >>"$dir/main.cf" <<CONF
@@ -207,6 +208,7 @@ CONF
   for listener in "${RELAY_LISTENERS[@]}"; do
     map+="$listener=127.0.0.1:$((port + i)) "; echo "$listener $((port + i))" >>"$dir/ports"; i=$((i + 1))
   done
+  echo "policy $((port + 8))" >>"$dir/ports"
   awk -v map="$map" '
     BEGIN { n = split(map, pairs, " "); for (i = 1; i <= n; i++) { split(pairs[i], kv, "="); to[kv[1]] = kv[2] } }
     /^#/ || /^[ \t]*$/ { next }

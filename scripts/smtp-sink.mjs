@@ -2,11 +2,12 @@
 // A throwaway SMTP server for tests: accepts mail on 127.0.0.1 and writes each message as NNNN.eml with a
 // NNNN.json sidecar (envelope and authenticated user) into a folder. Never use it as a real mail server.
 //
-//   node scripts/smtp-sink.mjs <port> <folder> [--auth user:pass] [--fail-rcpt] [--silent-after-data]
+//   node scripts/smtp-sink.mjs <port> <folder> [--auth user:pass] [--fail-rcpt] [--refuse local=code]... [--silent-after-data]
 //
 // Port 0 picks a free port. Prints "listening <port>" once it accepts connections.
 //   --auth user:pass  require AUTH (PLAIN or LOGIN, over plain text) with these credentials
 //   --fail-rcpt       answer 550 to every RCPT TO
+//   --refuse local=code  answer code (e.g. 550 or 450) to RCPT TO for any address whose local part is local
 //   --silent-after-data  keep the message but never answer the final dot, as a connection lost at that
 //                     moment looks to the client (it cannot tell whether the message was taken)
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -19,11 +20,12 @@ const { values, positionals } = parseArgs({
   options: {
     auth: { type: 'string' },
     'fail-rcpt': { type: 'boolean', default: false },
+    refuse: { type: 'string', multiple: true, default: [] },
     'silent-after-data': { type: 'boolean', default: false },
   },
 });
 if (positionals.length !== 2 || !/^\d+$/.test(positionals[0])) {
-  console.error('usage: smtp-sink.mjs <port> <folder> [--auth user:pass] [--fail-rcpt] [--silent-after-data]');
+  console.error('usage: smtp-sink.mjs <port> <folder> [--auth user:pass] [--fail-rcpt] [--refuse local=code]... [--silent-after-data]');
   process.exit(2);
 }
 const port = Number(positionals[0]);
@@ -39,6 +41,8 @@ if (values.auth !== undefined) {
   }
   credentials = { user: values.auth.slice(0, colon), pass: values.auth.slice(colon + 1) };
 }
+
+const refused = new Map(values.refuse.map((r) => [r.slice(0, r.indexOf('=')), Number(r.slice(r.indexOf('=') + 1))]));
 
 let count = 0;
 
@@ -64,8 +68,12 @@ const server = new SMTPServer({
     }
   },
   onRcptTo(address, session, callback) {
+    const local = address.address.slice(0, address.address.lastIndexOf('@'));
     if (values['fail-rcpt']) {
       callback(Object.assign(new Error(`<${address.address}>: Recipient address rejected`), { responseCode: 550 }));
+    } else if (refused.has(local)) {
+      const code = refused.get(local);
+      callback(Object.assign(new Error(`<${address.address}>: ${code >= 500 ? 'No such user' : 'Mailbox busy, try again later'}`), { responseCode: code }));
     } else {
       callback();
     }

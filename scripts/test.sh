@@ -21,7 +21,7 @@ start_knot test 10153 helpers.test
 export RELAY_TEST_DNS=127.0.0.1:10153 RELAY_TEST_DNS_ZONE=helpers.test
 # The relay: a private Postfix on loopback and its Dovecot (SMTP AUTH), configured from relay-agent/deploy.
 # Listeners: 25 → 10125, 2525 → 10126, 11923 → 10127, 61235 → 10128, 80 → 10129, 587 → 10130, 465 → 10131,
-# the submission filter's re-injection (127.0.0.1:10025) → 10132.
+# the submission filter's re-injection (127.0.0.1:10025) → 10132; its policy service (127.0.0.1:10040) → 10133.
 export RELAY_TEST_POSTFIX_DIR; RELAY_TEST_POSTFIX_DIR=$(start_postfix test 10125)
 start_dovecot test
 export RELAY_TEST_POSTFIX_PORT=10125 RELAY_TEST_POSTFIX_SUBMISSION_PORT=10130 RELAY_TEST_POSTFIX_SMTPS_PORT=10131

@@ -6,7 +6,7 @@ using RelayFunctions.Storage;
 namespace RelayFunctions.Accounts;
 
 /// <summary>Accounts in Table storage: partition = account id, one row.</summary>
-public sealed class AccountStore(StorageClients storage, StorageInitializer initializer, TimeProvider time)
+public sealed class AccountStore(StorageClients storage, StorageInitializer initializer, RelayMap.MapChanges map, TimeProvider time)
 {
     private const string Row = "account";
 
@@ -69,6 +69,11 @@ public sealed class AccountStore(StorageClients storage, StorageInitializer init
         try
         {
             var response = await Table.UpdateEntityAsync(entity, current.ETag, TableUpdateMode.Replace, cancellationToken);
+            // The relays' submission filter and policy read the postmaster address (or the primary one) and the quota.
+            if (settings.ServiceLevel != current.ServiceLevel || settings.PrimaryEmail != current.PrimaryEmail || settings.PostmasterEmail != current.PostmasterEmail)
+            {
+                await map.MarkDirtyAsync($"account {current.Id} changed", cancellationToken);
+            }
             return new Outcome<Account>.Ok(FromEntity(entity, response.Headers.ETag!.Value));
         }
         catch (RequestFailedException e) when (Retry.IsConflict(e))

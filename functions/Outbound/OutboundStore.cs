@@ -178,7 +178,7 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
             {
                 await UnscheduleAsync(current, cancellationToken);
             }
-            if (OutboundTables.Build([current]) != OutboundTables.Build([next]))
+            if (OutboundTables.Build([current]) != OutboundTables.Build([next]) || SubmissionChanged(current, next))
             {
                 await map.MarkDirtyAsync($"outbound account {current.Login} changed", cancellationToken);
             }
@@ -193,6 +193,13 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
             return e.Status == 404 ? new Outcome<OutboundAccount>.NotFound() : null;
         }
     }
+
+    /// <summary>What the relay's submission filter and policy read of the account (<see cref="OutboundTables.SubmissionData"/>) changed.</summary>
+    private static bool SubmissionChanged(OutboundAccount current, OutboundAccount next) =>
+        !current.Settings.BccRecipients.SequenceEqual(next.Settings.BccRecipients)
+        || !current.Settings.Mirrors.SequenceEqual(next.Settings.Mirrors)
+        || current.Settings.SubmissionErrors != next.Settings.SubmissionErrors
+        || current.Key != next.Key || current.MirrorToken != next.MirrorToken;
 
     /// <summary>
     /// The index entry the account's host-name lookups need: due at <see cref="FilterResolution.NextLookup"/> when it has

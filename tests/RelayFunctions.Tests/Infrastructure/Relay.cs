@@ -14,12 +14,20 @@ public static class Relay
     /// <summary>master.cf.relay's listeners in the order scripts/lib.sh gives them ports (the first one's port + 0…7).</summary>
     private static readonly string[] Listeners = ["smtp", "2525", "11923", "61235", "80", "submission", "smtps", "127.0.0.1:10025"];
 
-    private static readonly Lazy<(string Dir, IReadOnlyDictionary<string, int> Ports)> Instance = new(() =>
+    private static readonly Lazy<(string Dir, IReadOnlyDictionary<string, int> Ports, TestPolicy Policy)> Instance = new(() =>
     {
         var (dir, ports) = Start();
         InstallAgent(dir);
-        return (dir, ports);
+        // Where main.cf's relay_submission_policy asks (scripts/lib.sh: the first port + 8, in the instance's ports file).
+        var policyPort = int.Parse(File.ReadLines(Path.Combine(dir, "ports")).Single(l => l.StartsWith("policy ", StringComparison.Ordinal))[7..]);
+        return (dir, ports, new TestPolicy(dir, policyPort));
     });
+
+    /// <summary>
+    /// The relay's policy service: the agent's own classes, hosted here from the first use of the relay to the end of the
+    /// run, so every submission is asked of it as on a relay; a test changes its settings with <see cref="TestPolicy.UseAsync"/>.
+    /// </summary>
+    public static TestPolicy Policy => Instance.Value.Policy;
 
     public static string ConfigDirectory => Instance.Value.Dir;
 
@@ -56,7 +64,7 @@ public static class Relay
         {
             return (dir, FromEnvironment());
         }
-        var port = FreeBlock(Listeners.Length);
+        var port = FreeBlock(Listeners.Length + 1);
         var name = $"tests-{port}";
         var lib = Path.Combine(RepoRoot.Path, "scripts", "lib.sh");
         var start = new ProcessStartInfo("bash", ["-c", $"source '{lib}' && start_postfix {name} {port} && start_dovecot {name}"])
@@ -92,7 +100,10 @@ public static class Relay
         var dotnet = Environment.ProcessPath is { } host && Path.GetFileName(host) == "dotnet" ? host : "dotnet";
         var script = Path.Combine(target, "relay-agent");
         File.WriteAllText(script, $"#!/bin/sh\nexec '{dotnet}' '{Path.Combine(target, "relay-agent.dll")}' \"$@\"\n");
-        File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+        }
     }
 
     private static Dictionary<string, int> FromEnvironment()

@@ -1,0 +1,57 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging.Abstractions;
+using RelayAgent;
+using RelayAgent.Submission;
+
+namespace RelayFunctions.Tests.Infrastructure;
+
+/// <summary>
+/// The relay agent's policy service (<see cref="PolicyServer"/>) for the test relay, on the port its main.cf names. By
+/// default it counts usage under the prefix "relaypolicy", checks no block list and polls sender verification every
+/// second; <see cref="UseAsync"/> restarts it with other settings (a test's storage prefix, a block list on Knot), and
+/// a test that did so calls it again with null when done. Tests of the relay run one at a time (their collection).
+/// </summary>
+public sealed class TestPolicy
+{
+    private readonly string _dir;
+    private readonly int _port;
+    private PolicyServer? _server;
+
+    public TestPolicy(string dir, int port)
+    {
+        (_dir, _port) = (dir, port);
+        UseAsync(null).GetAwaiter().GetResult();
+    }
+
+    public AgentOptions Options { get; private set; } = new();
+
+    public async Task UseAsync(Action<AgentOptions>? configure)
+    {
+        if (_server is not null)
+        {
+            await _server.StopAsync(default);
+            _server.Dispose();
+        }
+        var options = new AgentOptions
+        {
+            RelayId = "test-relay",
+            Prefix = "relaypolicy",
+            ConnectionString = Azurite.ConnectionString,
+            MapDirectory = Path.Combine(_dir, "maps"),
+            PostfixQueueDirectory = Path.Combine(_dir, "queue"),
+            PolicyEndpoint = $"127.0.0.1:{_port}",
+            VerifyPollDelay = TimeSpan.FromSeconds(1),
+            // A loaded machine can take longer than smtpd's 3 polls to deliver a probe, even to discard:
+            VerifyPolls = 10,
+            UsageFlushInterval = TimeSpan.FromSeconds(1),
+        };
+        configure?.Invoke(options);
+        options.PolicyEndpoint = $"127.0.0.1:{_port}";
+        var usage = new UsageCounter(new TableClient(Azurite.ConnectionString, options.Prefix + "OutboundUsage"), options.RelayId, TimeProvider.System);
+        var policy = new SubmissionPolicy(options, usage, new VerifyClient(options.PostfixQueueDirectory), RelayAgent.Submission.Dns.Client(options.DnsServers),
+            TimeProvider.System, NullLogger<SubmissionPolicy>.Instance);
+        _server = new PolicyServer(policy, usage, options, NullLogger<PolicyServer>.Instance);
+        await _server.StartAsync(default);
+        Options = options;
+    }
+}

@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using MailKit.Security;
+using Microsoft.Extensions.Logging.Abstractions;
+using RelayAgent;
+using RelayAgent.Submission;
+using RelayFunctions.Tests.Alerts;
+using RelayFunctions.Tests.Infrastructure;
+using RelayFunctions.Tests.RelayMap;
+using Xunit.Abstractions;
+
+namespace RelayFunctions.Tests.Outbound;
+
+/// <summary>
+/// What happens to a submitted message, end to end: accounts configured through the API, the map applied by the relay
+/// agent to the private Postfix + Dovecot, the agent's submission filter (pipe service) and policy service in the path,
+/// mail submitted with MailKit and received by the customer's server (the SMTP sink, which refuses <c>bad@</c> with 550
+/// and <c>busy@</c> with 450).
+/// </summary>
+[Collection(PostfixRelay.Collection)]
+public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
+{
+    private const string Queued = "250 2.0.0 Ok: queued as ";
+
+    [Fact]
+    public async Task CopiesRewritesVerificationUsageQuotaAndBlockListsOnTheRealRelay()
+    {
+        await using var sink = await SmtpSink.StartAsync("--refuse", "bad=550", "--refuse", "busy=450");
+        await using var app = new HelperApp([new("RelayMap:Schedule", "* * * * * *"), new("Destinations:AllowedRanges:0", "127.0.0.0/8")]);
+        var blockList = Knot.NewName("bl");
+        await Relay.Policy.UseAsync(o =>
+        {
+            o.Prefix = app.Prefix;
+            o.DnsBlockLists = [blockList];
+            o.DnsServers = [Knot.Endpoint];
+        });
+        var (worker, _) = TestAgent.Create(new AgentOptions
+        {
+            RelayId = "submission-e2e",
+            Prefix = app.Prefix,
+            MapDirectory = Relay.MapDirectory,
+            PostfixConfigDirectory = Relay.ConfigDirectory,
+            PollInterval = TimeSpan.FromSeconds(1),
+        });
+        File.Delete(Path.Combine(Relay.MapDirectory, "applied.json"));
+        await worker.StartAsync(default);
+        try
+        {
+            await RunAsync(app, sink, blockList);
+        }
+        finally
+        {
+            await worker.StopAsync(default);
+            await Relay.Policy.UseAsync(null);
+        }
+    }
+
+    private async Task RunAsync(HelperApp app, SmtpSink sink, string blockList)
+    {
+        var id = Guid.NewGuid().ToString("N")[..6];
+        var cust = $"cust-{id}.example";
+        var api = await app.NewAccountAsync("subm", level: "standard");
+        Assert.True((await api.PostAsJsonAsync("/api/domains", new { name = cust, mode = "redirect", destinationHost = "127.0.0.1", destinationPort = sink.Port })).IsSuccessStatusCode);
+        await app.VerifyAsync("subm", cust);
+        string alice = $"alice@{cust}", gateway = $"gateway@{cust}", friend = $"friend@{cust}", archive = $"archive@{cust}", gone = $"bad@{cust}", sent = $"sent@{cust}";
+        var created = await Json(api.PostAsJsonAsync("/api/outbound-accounts", new
+        {
+            type = "single-address",
+            address = alice,
+            password = "alice's secret",
+            allowIdentities = true,
+            bccRecipients = new[] { archive, gone },
+            mirrors = new[] { sent },
+        }));
+        var mirrorHeader = created.GetProperty("mirrorHeader");
+        Assert.Equal(SubmissionFilter.MirrorHeader, mirrorHeader.GetProperty("name").GetString());
+        var mirrorToken = mirrorHeader.GetProperty("value").GetString()!;
+        await Json(api.PostAsJsonAsync("/api/outbound-accounts", new { type = "mail-server", domain = cust, name = "gateway", password = "gateway's secret", ipv4Filter = "127.0.0.61" }));
+        await Eventually.WaitAsync(() => Task.FromResult(Map("outbound_accounts")), m => m.Contains(gateway, StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the accounts on the relay");
+        await UntilAuthAsync(gateway, "gateway's secret", "127.0.0.61");
+
+        // 1. A message from alice: itself to its recipient, a copy to each BCC recipient, one to the mirror.
+        var latency = Stopwatch.StartNew();
+        await using (var client = await LoggedInAsync(alice, "alice's secret"))
+        {
+            Assert.StartsWith(Queued, await client.SendAsync(alice, friend));
+            output.WriteLine(client.Transcript);
+        }
+        output.WriteLine($"first submission (sender verified by a probe): {latency.ElapsedMilliseconds} ms");
+        var received = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count >= 3, TimeSpan.FromSeconds(30), "the message and its copies");
+        await Task.Delay(1000);
+        received = sink.Received();
+        Assert.Equal(3, received.Count);
+        var main = received.Single(r => To(r) == friend);
+        Assert.Equal(alice, From(main));
+        Assert.Null(main.Message.Headers[SubmissionFilter.BccHeader]);
+        Assert.Null(main.Message.Headers[SubmissionFilter.MirrorHeader]);
+        var bcc = received.Single(r => To(r) == archive);
+        Assert.Matches(@"^bcc-bounce\+[a-z2-7]{12}\.[a-z2-7]{8}@relay\.test$", From(bcc));
+        Assert.Equal(alice, bcc.Message.Headers[SubmissionFilter.BccHeader]);
+        Assert.Equal(main.Message.MessageId, bcc.Message.MessageId);
+        var mirror = received.Single(r => To(r) == sent);
+        Assert.Equal(alice, From(mirror));
+        Assert.Equal(mirrorToken, mirror.Message.Headers[SubmissionFilter.MirrorHeader]);
+
+        // 2. The copy to bad@ bounced: the DSN came back to its bcc-bounce address, the agent handed it on, and the
+        // control plane removed the recipient and says why.
+        var forwarder = new BounceForwarder(new QueueClient(Azurite.ConnectionString, $"{app.Prefix}-bcc-bounces", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }),
+            new AgentOptions { BounceSpool = Path.Combine(Relay.ConfigDirectory, "bounces") }, TimeProvider.System, NullLogger<BounceForwarder>.Instance);
+        var removed = await Eventually.WaitAsync(
+            async () =>
+            {
+                await forwarder.ForwardAsync(default);
+                return await Json(api.GetAsync($"/api/outbound-accounts/{alice}"));
+            },
+            a => a.GetProperty("removedBccRecipients").GetArrayLength() == 1,
+            TimeSpan.FromSeconds(60),
+            "the bouncing BCC recipient to be removed");
+        Assert.Equal(gone, removed.GetProperty("removedBccRecipients")[0].GetProperty("address").GetString());
+        output.WriteLine($"removed: {removed.GetProperty("removedBccRecipients")[0]}");
+        Assert.Equal([archive], removed.GetProperty("bccRecipients").EnumerateArray().Select(b => b.GetString()));
+
+        // 3. The null sender: rewritten to the account's postmaster address (its primary one here), and no copies.
+        await using (var client = await LoggedInAsync(alice, "alice's secret"))
+        {
+            Assert.StartsWith("250", await client.CommandAsync("MAIL FROM:<>"));
+            Assert.StartsWith("250", await client.CommandAsync($"RCPT TO:<{friend}>"));
+            Assert.StartsWith("354", await client.CommandAsync("DATA"));
+            Assert.StartsWith(Queued, await client.CommandAsync($"From: <{alice}>\r\nSubject: null sender\r\n\r\nA notice.\r\n."));
+        }
+        // 4. A mail server's sender outside the account's domains: rewritten the same way.
+        await using (var client = await LoggedInAsync(gateway, "gateway's secret", "127.0.0.61"))
+        {
+            var foreign = await client.SendAsync("someone@elsewhere.example", friend);
+            output.WriteLine(foreign);
+            Assert.StartsWith(Queued, foreign);
+        }
+        var rewritten = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count >= 5, TimeSpan.FromSeconds(30), "the rewritten messages");
+        await Task.Delay(1000);
+        rewritten = sink.Received();
+        Assert.Equal(5, rewritten.Count);
+        Assert.Equal(["owner@subm.example", "owner@subm.example"], rewritten.Skip(3).Select(From));
+        Assert.Equal([friend, friend], rewritten.Skip(3).Select(To));
+
+        // 5. Sender verification: an address the sender's server refuses is refused, the second time from the cache.
+        var probe = Stopwatch.StartNew();
+        string first, second;
+        await using (var client = await LoggedInAsync(alice, "alice's secret"))
+        {
+            first = await client.SendAsync(gone, friend);
+            var firstMs = probe.ElapsedMilliseconds;
+            probe.Restart();
+            second = await client.SendAsync(gone, friend);
+            output.WriteLine($"unverifiable sender: first refusal {firstMs} ms (a probe), second {probe.ElapsedMilliseconds} ms (the cache)");
+        }
+        output.WriteLine(first);
+        Assert.StartsWith($"550 5.7.1 <{alice}>: SASL login name rejected: Sender address <{gone}> rejected: undeliverable address: ", first);
+        Assert.Contains("No such user", first, StringComparison.Ordinal);
+        Assert.Equal(first, second);
+        // 6. A temporary refusal (busy@) is 450; with "always 5xx", the same is 550.
+        string automatic, always;
+        await using (var client = await LoggedInAsync(alice, "alice's secret"))
+        {
+            automatic = await client.SendAsync($"busy@{cust}", friend);
+        }
+        Assert.StartsWith($"450 4.7.1 <{alice}>: SASL login name rejected: Sender address <busy@{cust}> rejected: unverified address", automatic);
+        var etag = (await api.GetAsync($"/api/outbound-accounts/{alice}")).Headers.ETag!.Tag;
+        var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/outbound-accounts/{alice}") { Content = JsonContent.Create(new { submissionErrors = "always-5xx" }) };
+        patch.Headers.IfMatch.Add(new EntityTagHeaderValue(etag));
+        Assert.True((await api.SendAsync(patch)).IsSuccessStatusCode);
+        await Eventually.WaitAsync(() => Task.FromResult(Map("outbound_accounts")), m => m.Contains("always-5xx", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "always-5xx on the relay");
+        await using (var client = await LoggedInAsync(alice, "alice's secret"))
+        {
+            always = await client.SendAsync($"busy@{cust}", friend);
+        }
+        Assert.Equal(automatic.Replace("450 4.7.1", "550 5.7.1", StringComparison.Ordinal), always);
+        output.WriteLine(automatic + "\n" + always);
+
+        // 7. The quota counts every relay: another relay counted all but nine of the day's messages (this one counted six:
+        // alice's first message and its three copies, her null sender's message, the gateway's first). The relay reads
+        // the others' counts at most every 5 s. So three more messages fit, the fourth is refused (4xx, until tomorrow).
+        const int quota = 5_000;
+        var usage = new TableClient(Azurite.ConnectionString, app.Prefix + "OutboundUsage");
+        await usage.UpsertEntityAsync(new TableEntity($"subm|{DateTime.UtcNow:yyyyMMdd}", $"{gateway}|other-relay") { ["Messages"] = (long)(quota - 9) });
+        await Task.Delay(TimeSpan.FromSeconds(5.5));
+        var replies = new List<string>();
+        await using (var client = await LoggedInAsync(gateway, "gateway's secret", "127.0.0.61"))
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                replies.Add(await client.SendAsync(gateway, friend));
+            }
+        }
+        Assert.All(replies.Take(3), r => Assert.StartsWith(Queued, r));
+        Assert.Equal($"450 4.7.1 <{gateway}>: SASL login name rejected: Daily limit of {quota} messages (copies included) reached for this account; try again after 00:00 UTC", replies[3]);
+
+        // 8. Usage, exact: alice 2 messages (the first with 3 copies, the null sender none), the gateway 1 + 3, one refused.
+        var day = await Eventually.WaitAsync(
+            async () => (await Json(api.GetAsync("/api/account/usage?days=1"))).GetProperty("days")[0],
+            d => d.GetProperty("total").GetProperty("refused").GetInt64() == 1 && d.GetProperty("logins").GetArrayLength() == 2,
+            TimeSpan.FromSeconds(30), "the usage to be written");
+        output.WriteLine(day.ToString());
+        var byLogin = day.GetProperty("logins").EnumerateArray().ToDictionary(l => l.GetProperty("login").GetString()!, l => l.GetProperty("usage"));
+        Assert.Equal(2, byLogin[alice].GetProperty("messages").GetInt64());
+        Assert.Equal(2, byLogin[alice].GetProperty("recipients").GetInt64());
+        Assert.Equal(3, byLogin[alice].GetProperty("copies").GetInt64());
+        Assert.Equal(quota - 9 + 1 + 3, byLogin[gateway].GetProperty("messages").GetInt64());
+        Assert.Equal(1, byLogin[gateway].GetProperty("refused").GetInt64());
+
+        // 9. A client address on the block list is refused.
+        await Knot.SetAsync($"62.0.0.127.{blockList}", 60, "127.0.0.2");
+        await using (var client = await LoggedInAsync(alice, "alice's secret", "127.0.0.62"))
+        {
+            Assert.Equal($"554 5.7.1 <{alice}>: SASL login name rejected: Service unavailable; client [127.0.0.62] blocked using {blockList}", await client.SendAsync(alice, friend));
+        }
+
+        // Every message is accounted for: 3 + 2 + 3 delivered, nothing else (refusals were at SMTP time).
+        await Task.Delay(2000);
+        Assert.Equal(8, sink.Received().Count);
+    }
+
+    private static string From((MimeKit.MimeMessage Message, JsonElement Envelope) r) => r.Envelope.GetProperty("from").GetString()!;
+
+    private static string To((MimeKit.MimeMessage Message, JsonElement Envelope) r) => r.Envelope.GetProperty("to")[0].GetString()!;
+
+    private static async Task<JsonElement> Json(Task<HttpResponseMessage> request)
+    {
+        var response = await request;
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static async Task UntilAuthAsync(string login, string password, string from) =>
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                await using var client = await Submission.ConnectAsync(Relay.SubmissionPort, SecureSocketOptions.StartTls, from);
+                return await client.AuthenticateAsync(login, password);
+            },
+            reply => reply.StartsWith("235", StringComparison.Ordinal), TimeSpan.FromSeconds(60), $"{login} to authenticate");
+
+    private static async Task<Submission> LoggedInAsync(string login, string password, string from = "127.0.0.1")
+    {
+        var client = await Submission.ConnectAsync(Relay.SubmissionPort, SecureSocketOptions.StartTls, from);
+        Assert.StartsWith("235", await client.AuthenticateAsync(login, password));
+        return client;
+    }
+
+    private static string Map(string table)
+    {
+        var path = Path.Combine(Relay.MapDirectory, table);
+        return File.Exists(path) ? File.ReadAllText(path) : "";
+    }
+}
