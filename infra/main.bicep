@@ -165,6 +165,7 @@ module relays 'modules/relay.bicep' = {
     identityClientId: identities.outputs.relayClientId
     blobEndpoint: storage.outputs.blobEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
     packageUrl: '${storage.outputs.packageUrlBase}${relayPackage}'
     storagePrefix: storagePrefix
     appInsightsConnectionString: monitoring.outputs.connectionString

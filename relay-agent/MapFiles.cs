@@ -8,7 +8,7 @@ namespace RelayAgent;
 /// </summary>
 /// <remarks>
 /// Order: routes before domains (a domain is only accepted once its route exists), and an account's sender tables
-/// before its passwd line (a new login never meets a 553 for want of its sender_logins entry, nor a mail-server
+/// and its submission settings (outbound_accounts: what the filter and policy service read) before its passwd line (a new login never meets a 553 for want of its sender_logins entry, nor a mail-server
 /// login for want of its sasl_access OK). Files of later kinds that an older generation lacks are written empty.
 /// </remarks>
 public static partial class MapFiles
@@ -24,6 +24,7 @@ public static partial class MapFiles
         ("sender_logins_sub.pcre", MapFileKind.Plain),
         ("sender_logins", MapFileKind.Cdb),
         ("sasl_access", MapFileKind.Cdb),
+        ("outbound_accounts", MapFileKind.Plain),
         ("passwd", MapFileKind.Secret),
     ];
 

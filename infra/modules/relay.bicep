@@ -12,6 +12,7 @@ param identityClientId string
 
 param blobEndpoint string
 param tableEndpoint string
+param queueEndpoint string
 param packageUrl string
 param storagePrefix string
 param appInsightsConnectionString string
@@ -168,6 +169,7 @@ var cloudInit = reduce(
     '@@CLIENT_ID@@': identityClientId
     '@@BLOB_ENDPOINT@@': blobEndpoint
     '@@TABLE_ENDPOINT@@': tableEndpoint
+    '@@QUEUE_ENDPOINT@@': queueEndpoint
     '@@PREFIX@@': storagePrefix
     '@@HOSTNAME@@': publicIp.properties.dnsSettings.fqdn
     '@@APPINSIGHTS@@': appInsightsConnectionString

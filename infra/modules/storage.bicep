@@ -33,6 +33,7 @@ var roles = {
   blobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   blobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   queueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  queueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
   tableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 }
 
@@ -132,6 +133,17 @@ resource relayTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: account
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.tableDataContributor)
+    principalId: relayPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The relays hand BCC bounces to the control plane's bcc-bounces queue (the function app creates it).
+resource relayQueueSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(account.id, relayPrincipalId, roles.queueDataMessageSender)
+  scope: account
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.queueDataMessageSender)
     principalId: relayPrincipalId
     principalType: 'ServicePrincipal'
   }

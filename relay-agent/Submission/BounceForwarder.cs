@@ -36,8 +36,17 @@ public sealed partial class BounceForwarder(QueueClient queue, AgentOptions opti
         {
             try
             {
-                await queue.CreateIfNotExistsAsync(cancellationToken: ct);
-                await queue.SendMessageAsync(await File.ReadAllTextAsync(file, ct), ct);
+                var body = await File.ReadAllTextAsync(file, ct);
+                try
+                {
+                    await queue.SendMessageAsync(body, ct);
+                }
+                catch (RequestFailedException e) when (e.Status == 404)
+                {
+                    // The function app creates its queues; locally the agent may come first. (In Azure the relay may only send.)
+                    await queue.CreateIfNotExistsAsync(cancellationToken: ct);
+                    await queue.SendMessageAsync(body, ct);
+                }
                 File.Delete(file);
                 sent++;
             }

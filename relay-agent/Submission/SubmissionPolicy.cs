@@ -172,7 +172,7 @@ public sealed partial class SubmissionPolicy(
     }
 
     /// <summary>
-    /// A sender in a domain this relay holds is not probed: the probe could only be held too, and the sender tables
+    /// A sender in a domain this relay holds (or under one) is not probed: the probe could only be held too, and the sender tables
     /// already said the login may use it.
     /// </summary>
     private bool HeldDomain(string sender)
@@ -195,7 +195,15 @@ public sealed partial class SubmissionPolicy(
             }
             _held = (written, held);
         }
-        return _held.Domains.Contains(sender[(sender.LastIndexOf('@') + 1)..]);
+        // transport_maps answers for subdomains too (parent_domain_matches_subdomains): so does this.
+        for (var domain = sender[(sender.LastIndexOf('@') + 1)..].TrimEnd('.'); domain.Length > 0; domain = domain.Contains('.') ? domain[(domain.IndexOf('.') + 1)..] : "")
+        {
+            if (_held.Domains.Contains(domain))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static partial class Log

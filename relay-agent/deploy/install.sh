@@ -44,13 +44,7 @@ if [ ! -f "$POSTFIX/main.cf" ]; then
   postconf -c "$POSTFIX" -e "myhostname = $(hostname -f 2>/dev/null || hostname)"
 fi
 [ -f "$POSTFIX/master.cf" ] || cp /usr/share/postfix/master.cf.dist "$POSTFIX/master.cf"
-log "Postfix: main.cf settings from postfix/main.cf.relay"
-parsed=$(mktemp -d); trap 'rm -rf "$parsed"' EXIT
-sed "s|MAPS|$MAPS|g" "$HERE/postfix/main.cf.relay" >"$parsed/main.cf"; : >"$parsed/master.cf"
-# postconf -n joins continuation lines: one "name = value" a line, each set in place (-c itself shows up as an
-# explicit config_directory, which is not one of ours).
-mapfile -t settings < <(postconf -c "$parsed" -n | grep -v '^config_directory =')
-postconf -c "$POSTFIX" -e "${settings[@]}"
+# master.cf first: main.cf names its services (relayfilter_destination_recipient_limit), which postconf checks.
 log "Postfix: master.cf services from postfix/master.cf.relay (replacing Debian's smtp inet)"
 BEGIN="# BEGIN relay-agent/deploy/postfix/master.cf.relay" END="# END relay-agent/deploy/postfix/master.cf.relay"
 sed -i "\|^$BEGIN\$|,\|^$END\$|d" "$POSTFIX/master.cf"
@@ -60,6 +54,13 @@ for service in smtp/inet submission/inet smtps/inet "${services[@]}"; do
   postconf -c "$POSTFIX" -M "$service" >/dev/null 2>&1 && postconf -c "$POSTFIX" -MX "$service"
 done
 { echo "$BEGIN"; sed "s|MAPS|$MAPS|g" "$HERE/postfix/master.cf.relay"; echo "$END"; } >>"$POSTFIX/master.cf"
+log "Postfix: main.cf settings from postfix/main.cf.relay"
+parsed=$(mktemp -d); trap 'rm -rf "$parsed"' EXIT
+sed "s|MAPS|$MAPS|g" "$HERE/postfix/main.cf.relay" >"$parsed/main.cf"; sed "s|MAPS|$MAPS|g" "$HERE/postfix/master.cf.relay" >"$parsed/master.cf"
+# postconf -n joins continuation lines: one "name = value" a line, each set in place (-c itself shows up as an
+# explicit config_directory, which is not one of ours).
+mapfile -t settings < <(postconf -c "$parsed" -n | grep -v '^config_directory =')
+postconf -c "$POSTFIX" -e "${settings[@]}"
 # The submission filter and the BCC bounce service run as relayfilter: never root, never Postfix's own user.
 if [ "$LIVE" = yes ] && ! id relayfilter >/dev/null 2>&1; then
   useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin relayfilter

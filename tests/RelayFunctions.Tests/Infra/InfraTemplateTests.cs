@@ -42,6 +42,7 @@ public sealed partial class InfraTemplateTests
             ["ba92f5b4-2d11-453d-a403-e96b0029c9fe"] = "Storage Blob Data Contributor",
             ["2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"] = "Storage Blob Data Reader",
             ["974c5e8b-45b9-4653-ba55-5f855dd0fb88"] = "Storage Queue Data Contributor",
+            ["c6a89b2d-59bc-44d0-9896-0f6e12d7b80a"] = "Storage Queue Data Message Sender",
             ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = "Storage Table Data Contributor",
             ["3913510d-42f4-4e42-8a64-420c390055eb"] = "Monitoring Metrics Publisher",
             ["09976791-48a7-449e-bb21-39d1a415f350"] = "Communication and Email Service Owner",
@@ -51,7 +52,7 @@ public sealed partial class InfraTemplateTests
         Assert.All(documented.Values, name => Assert.Contains($"| {name} |", readme));
         // The relays only read blobs: nothing of theirs can write the map.
         var relayBlobRoles = assigned.Where(a => a.Principal.Contains("relayPrincipalId") && a.Module == "storage").Select(a => documented[a.Role]).Order();
-        Assert.Equal(["Storage Blob Data Reader", "Storage Blob Data Reader", "Storage Table Data Contributor"], relayBlobRoles);
+        Assert.Equal(["Storage Blob Data Reader", "Storage Blob Data Reader", "Storage Queue Data Message Sender", "Storage Table Data Contributor"], relayBlobRoles);
     }
 
     [Fact]

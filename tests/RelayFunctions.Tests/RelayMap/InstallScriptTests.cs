@@ -32,7 +32,7 @@ public sealed class InstallScriptTests : IDisposable
         var services = (await RunAsync("postconf", "-c", postfix, "-M")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var names = services.Select(s => string.Join('/', s.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..2])).ToList();
         Assert.Equal(names.Count, names.Distinct().Count());
-        foreach (var listener in new[] { "smtp/inet", "2525/inet", "11923/inet", "61235/inet", "80/inet", "submission/inet", "smtps/inet", "hold/unix" })
+        foreach (var listener in new[] { "smtp/inet", "2525/inet", "11923/inet", "61235/inet", "80/inet", "submission/inet", "smtps/inet", "hold/unix", "relayfilter/unix", "127.0.0.1:10025/inet", "relaybounce/unix" })
         {
             Assert.Contains(listener, names);
         }
@@ -44,14 +44,15 @@ public sealed class InstallScriptTests : IDisposable
         foreach (var line in new[]
         {
             $"smtpd_sender_login_maps = cdb:{Maps}/sender_logins, pcre:{Maps}/sender_logins_sub.pcre",
-            $"smtpd_sender_restrictions = check_sasl_access cdb:{Maps}/sasl_access, reject_authenticated_sender_login_mismatch",
+            $"smtpd_sender_restrictions = check_sasl_access static:{{FILTER relayfilter:$relay_bounce_domain}}, check_sasl_access cdb:{Maps}/sasl_access, reject_authenticated_sender_login_mismatch",
+            "relay_submission_policy = check_policy_service inet:127.0.0.1:10040",
             "smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination",
             "smtpd_sasl_type = dovecot",
             "smtpd_sasl_path = private/auth",
             "smtpd_tls_auth_only = yes",
             "smtpd_tls_security_level = may",
             "smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem",
-            $"relay_domains = cdb:{Maps}/relay_domains",
+            $"relay_domains = $relay_bounce_domain, cdb:{Maps}/relay_domains",
             "defer_transports = hold",
         })
         {
