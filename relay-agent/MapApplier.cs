@@ -11,17 +11,21 @@ public sealed record ApplyResult(long Generation, IReadOnlyList<string> Released
 /// and Dovecot never read a half-written file), in <see cref="MapFiles"/>' order: routes before domains, an
 /// account's sender tables before its passwd line. Then Postfix reloads, which gives every daemon the whole new set
 /// (and clears qmgr's 30-second resolver cache), and the mail of each domain that left hold is released with
-/// <c>postqueue -s</c>. Dovecot re-reads the passwd-file by itself.
+/// <c>postqueue -s</c>, as is the deferred mail of each domain whose route changed. Dovecot re-reads the passwd-file by itself.
 /// </summary>
 /// <remarks>
-/// Crash-safe: which domains left hold is decided against the held set of the last generation whose release
-/// completed, kept in the state file, which is written only after every flush succeeded. An agent killed anywhere
+/// Crash-safe: which domains left hold, or moved, is decided against the held set and the routes of the last
+/// generation whose release completed, kept in the state file and <c>applied-transport</c>, written only after every
+/// flush succeeded. An agent killed anywhere
 /// in between applies the generation again at its next start, finds the same domains left hold, and releases them;
 /// the tables already on disk say nothing about what was released.
 /// </remarks>
 public sealed partial class MapApplier(AgentOptions options, Commands commands, AgentTelemetry telemetry, TimeProvider time, ILogger<MapApplier> logger)
 {
     private string StateFile => Path.Combine(options.MapDirectory, "applied.json");
+
+    /// <summary>The transport table of the last generation whose release completed (the live one may be newer).</summary>
+    private string RoutesFile => Path.Combine(options.MapDirectory, "applied-transport");
 
     public long AppliedGeneration => ReadState()?.Generation ?? 0;
 
@@ -40,7 +44,12 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
         var relayed = generation.Files.TryGetValue("relay_domains", out var domains) ? Lines(domains).Select(l => l.Key).ToHashSet(StringComparer.Ordinal) : [];
         // A state file from before held sets were recorded: the transport on disk is the best that is known.
         var heldBefore = ReadState()?.Held?.ToHashSet(StringComparer.Ordinal) ?? HeldDomains(FileLines(Path.Combine(dir, "transport")));
-        var released = heldBefore.Except(held).Where(relayed.Contains).Order(StringComparer.Ordinal).ToList();
+        // Mail already deferred for a domain whose route changed (a new address from its helper, a new port) is retried
+        // at once at the new destination, as held mail is released, instead of at its next backoff (up to 2 h later).
+        var routes = transport is null ? [] : Lines(transport).Where(l => !l.Key.StartsWith('.')).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+        var routesBefore = FileLines(RoutesFile).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+        var moved = routesBefore.Count == 0 ? [] : routes.Where(r => !held.Contains(r.Key) && routesBefore.TryGetValue(r.Key, out var before) && before != r.Value).Select(r => r.Key);
+        var released = heldBefore.Except(held).Concat(moved).Where(relayed.Contains).Distinct().Order(StringComparer.Ordinal).ToList();
 
         var staging = Path.Combine(dir, $".staging-{generation.Generation}");
         if (Directory.Exists(staging))
@@ -76,6 +85,12 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
             await commands.FlushDomainAsync(domain, ct);
         }
         var appliedAt = time.GetUtcNow();
+        if (transport is not null)
+        {
+            // The routes of this release, for the next generation to compare with: written aside and renamed.
+            await File.WriteAllBytesAsync(RoutesFile + ".tmp", transport, ct);
+            File.Move(RoutesFile + ".tmp", RoutesFile, overwrite: true);
+        }
         await WriteStateAsync(new State(generation.Generation, appliedAt, [.. held.Order(StringComparer.Ordinal)]), ct);
 
         var elapsed = time.GetElapsedTime(started);
@@ -135,7 +150,7 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Applied relay map generation {Generation}; released {Released} domains from hold ({ElapsedMs:F0} ms)")]
+        [LoggerMessage(Level = LogLevel.Information, Message = "Applied relay map generation {Generation}; released the mail of {Released} domains that left hold or moved ({ElapsedMs:F0} ms)")]
         public static partial void Applied(ILogger logger, long generation, int released, double elapsedMs);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "The agent's state file {File} is unreadable; the current generation is applied again")]

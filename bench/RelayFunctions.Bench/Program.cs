@@ -115,6 +115,17 @@ if (parts.Contains("map"))
     }
 }
 
+if (parts.Contains("submission"))
+{
+    var relayDir = Environment.GetEnvironmentVariable("BENCH_RELAY_DIR") ?? throw new InvalidOperationException("BENCH_RELAY_DIR is not set; run scripts/bench.sh");
+    var submissions = int.Parse(Environment.GetEnvironmentVariable("BENCH_SUBMISSIONS") ?? "100");
+    foreach (var row in await new SubmissionBench(relayDir, storageConnection, prefix, submissions).RunAsync())
+    {
+        rows.Add(row);
+        Console.WriteLine(row);
+    }
+}
+
 Console.WriteLine();
 Console.WriteLine("results");
 rows.ForEach(Console.WriteLine);
