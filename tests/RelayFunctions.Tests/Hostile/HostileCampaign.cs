@@ -53,7 +53,8 @@ public sealed class HostileCampaign : IAsyncLifetime
     {
         var clock = Stopwatch.StartNew();
         var prefix = Azurite.NewPrefix();
-        _functions = new AppFactory([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7999"), .. Settings(prefix)], Services);
+        // On the host's literal queue names, as deployed: the run replays what it finds on them.
+        _functions = new AppFactory([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7999"), .. Settings(prefix)], Services) { HostQueueNames = true };
         var functionsHost = _functions.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
         var storage = _functions.Services.GetRequiredService<StorageClients>();
         var catalog = _functions.Services.GetRequiredService<FunctionCatalog>();

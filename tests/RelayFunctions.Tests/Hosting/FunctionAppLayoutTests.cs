@@ -86,7 +86,7 @@ public sealed class FunctionAppLayoutTests : IClassFixture<FunctionAppLayoutTest
     public async Task UnderAPrefixThePublishedQueueNamesAndSchedulesAreTheOnesTheAppUses()
     {
         // As Azure runs it: under the host, with a storage prefix, and no schedule setting anywhere.
-        await using var app = AppFactory.UnderFunctionsHost();
+        await using var app = new AppFactory([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7999")]) { HostQueueNames = true };
         Assert.NotEmpty(app.Prefix);
         var catalog = app.Services.GetRequiredService<FunctionCatalog>();
         var storage = app.Services.GetRequiredService<StorageClients>();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using RelayFunctions.Storage;
 
 namespace RelayFunctions.Tests.Infrastructure;
 
@@ -35,8 +36,17 @@ public class AppFactory : WebApplicationFactory<Program>
     public string Prefix { get; }
 
     /// <summary>
+    /// Whether the app keeps the host's queue names. Under the Functions host it sends to the literal names of
+    /// function.json (helper-checks, domain-verifications…), and so would every other app under the host on this
+    /// Azurite: tests running side by side would fill, drain and clear each other's queues. So a test's app prefixes its
+    /// queues as it does standalone, unless the test is about those literal names and sets this.
+    /// </summary>
+    public bool HostQueueNames { get; init; }
+
+    /// <summary>
     /// The app as the Functions host runs it: no timer or queue runner of its own, so a test drives ticks and checks
-    /// by hand. The port only selects the mode; the in-memory test server never binds it.
+    /// by hand, on queues of its own (<see cref="HostQueueNames"/>). The port only selects the mode; the in-memory test
+    /// server never binds it.
     /// </summary>
     public static AppFactory UnderFunctionsHost(params KeyValuePair<string, string?>[] settings) =>
         new([new("FUNCTIONS_CUSTOMHANDLER_PORT", "7999"), .. settings]);
@@ -47,6 +57,10 @@ public class AppFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+        if (!HostQueueNames)
+        {
+            builder.ConfigureTestServices(s => s.PostConfigure<StorageOptions>(o => o.PrefixQueues = true));
         }
         if (_services is not null)
         {
