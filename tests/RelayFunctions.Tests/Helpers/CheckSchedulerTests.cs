@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using RelayFunctions.Domains;
 using RelayFunctions.Helpers;
 using RelayFunctions.Scheduling;
@@ -9,14 +10,18 @@ namespace RelayFunctions.Tests.Helpers;
 
 /// <summary>
 /// The tick against Azurite, driven by hand (the app runs under the "Functions host" here, so no runner of its
-/// own): it reads only the helpers that are due, and re-enqueues any whose check never happened.
+/// own) on a clock the test moves: it reads only the helpers that are due, and re-enqueues any whose check never
+/// happened once the lease has run out, never before.
 /// </summary>
 public sealed class CheckSchedulerTests
 {
     [Fact]
     public async Task ATickEnqueuesOnlyTheDueHelpersAndRecoversLostMessages()
     {
-        await using var app = AppFactory.UnderFunctionsHost(new("Helpers:BucketSize", "00:00:01"), new("Helpers:EnqueueLease", "00:00:03"));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = new AppFactory(
+            [new("FUNCTIONS_CUSTOMHANDLER_PORT", "7999"), new("Helpers:BucketSize", "00:00:01"), new("Helpers:EnqueueLease", "00:00:03")],
+            s => s.AddSingleton<TimeProvider>(clock));
         var store = app.Services.GetRequiredService<HelperStore>();
         var index = app.Services.GetRequiredService<ScheduleIndex>();
         var scheduler = app.Services.GetRequiredService<CheckScheduler>();
@@ -29,24 +34,28 @@ public sealed class CheckSchedulerTests
             var helper = (await store.AddAsync("sched", DomainName.Parse($"d{i}.example"), settings, default))!;
             if (i >= 5)
             {
-                var later = DateTimeOffset.UtcNow.AddHours(1);
+                var later = clock.GetUtcNow().AddHours(1);
                 Assert.NotNull(await store.TryReplaceAsync(helper, helper with { NextCheck = later, IndexBucket = index.BucketFor(later, "sched", helper.Domain) }, default));
             }
         }
-        await Task.Delay(1100);
-
-        var first = await scheduler.TickAsync(default);
-        Assert.Equal(new TickResult(5, 5, 0), first);
+        string[] due = ["d0.example", "d1.example", "d2.example", "d3.example", "d4.example"];
         var queue = storage.Queue(CheckHelpersFunction.Queue);
-        Assert.Equal(5, (await queue.PeekMessagesAsync(32)).Value.Length);
+        async Task<IEnumerable<string>> QueuedAsync() =>
+            (await queue.PeekMessagesAsync(32)).Value.SelectMany(m => CheckBatch.Parse(m.Body.ToString()).Items).Select(i => i.Subject).Order();
+        clock.Advance(TimeSpan.FromMilliseconds(1100));
 
-        // Still in the queue: the next tick leaves them alone.
+        Assert.Equal(new TickResult(5, 5, 0), await scheduler.TickAsync(default));
+        Assert.Equal(due, await QueuedAsync());
+
+        // Still in the queue, and the lease not yet over: the next tick leaves them alone.
+        clock.Advance(TimeSpan.FromMilliseconds(2900));
         Assert.Equal(new TickResult(5, 0, 5), await scheduler.TickAsync(default));
+        Assert.Equal(due, await QueuedAsync());
 
         // The messages are lost; once the lease runs out, the next tick enqueues them again.
         await queue.ClearMessagesAsync();
-        await Task.Delay(3100);
+        clock.Advance(TimeSpan.FromMilliseconds(200));
         Assert.Equal(new TickResult(5, 5, 0), await scheduler.TickAsync(default));
-        Assert.Equal(5, (await queue.PeekMessagesAsync(32)).Value.Length);
+        Assert.Equal(due, await QueuedAsync());
     }
 }
