@@ -57,6 +57,46 @@ public static class Relay
         return output;
     }
 
+    /// <summary>
+    /// The instance's qmgr and trivial-rewrite processes, which route queued mail by what they read when they started:
+    /// trivial-rewrite keeps the transport table it opened (its client, qmgr, stays connected, so it never notices a
+    /// new one), and qmgr keeps the last address it resolved and where it went. Only "postfix reload" replaces them,
+    /// a moment after the command has returned.
+    /// </summary>
+    public static IReadOnlySet<int> RoutingProcesses()
+    {
+        // The master locks its pid file, and .NET refuses to open a file another process has locked: cat does not mind.
+        using var cat = Process.Start(new ProcessStartInfo("cat", [Path.Combine(ConfigDirectory, "queue", "pid", "master.pid")]) { RedirectStandardOutput = true })!;
+        var master = cat.StandardOutput.ReadToEnd().Trim();
+        cat.WaitForExit();
+        var found = new HashSet<int>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            }
+            catch (IOException)
+            {
+                // It exited meanwhile.
+                continue;
+            }
+            // "pid (name) state ppid …"
+            var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+            var ppid = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];
+            if (ppid == master && name is "qmgr" or "trivial-rewrite")
+            {
+                found.Add(pid);
+            }
+        }
+        return found;
+    }
+
     private static (string, IReadOnlyDictionary<string, int>) Start()
     {
         var dir = Environment.GetEnvironmentVariable("RELAY_TEST_POSTFIX_DIR");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 using MailKit.Net.Smtp;
 using MimeKit;
 using RelayAgent;
@@ -30,6 +31,7 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
             // Retry an invalid name every second instead of every hour, so the test sees the next tick react.
             new("Helpers:InvalidRetry", "00:00:01"),
         ]);
+        var routers = Relay.RoutingProcesses();
         await using var agent = await StartAgentAsync(app.Prefix);
 
         var client = await app.NewAccountAsync("e2e");
@@ -38,7 +40,7 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
         await app.VerifyAsync("e2e", domain);
         var host = Knot.NewName("e2e");
         await HelperApp.AttachAsync(client, domain, host, sink.Port);
-        await Eventually.WaitAsync(() => Task.FromResult(ReadMap("transport")), t => t.Contains($"{domain} hold:"), TimeSpan.FromSeconds(30), "the relay to hold the domain");
+        await HeldByRelayAsync(domain, routers);
 
         // 1. Held: accepted with 250 and kept in the queue.
         var message = Message(domain, "first");
@@ -61,14 +63,39 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
         Assert.True(EndsWith(Crlf(received), Crlf(sent)), "the delivered message is not the message that was sent (after the relay's Received header)");
         Assert.Equal($"alice@{domain}", delivered[0].Envelope.GetProperty("to")[0].GetString());
 
-        // 3. The address is withdrawn: new mail is accepted and held again.
+        // 3. The address is withdrawn: new mail is accepted and held again. The qmgr that delivered remembers where
+        // alice's mail went, and its trivial-rewrite has the old transport open, until the agent's reload replaces them.
+        routers = Relay.RoutingProcesses();
         await Knot.DeleteAsync(host);
         await HelperApp.RoutingAsync(client, domain, "hold", seconds: 120);
-        await Eventually.WaitAsync(() => Task.FromResult(ReadMap("transport")), t => t.Contains($"{domain} hold:"), TimeSpan.FromSeconds(30), "the relay to hold again");
+        await HeldByRelayAsync(domain, routers);
         await SendAsync(Message(domain, "second"));
         await Task.Delay(3000);
         Assert.Single(sink.Received());
         Assert.Contains($"alice@{domain}", await Relay.QueueAsync());
+    }
+
+    /// <summary>
+    /// Waits until the relay holds the domain: the agent has applied a generation that holds it (the agent records that
+    /// after "postfix reload"), and the qmgr and trivial-rewrite processes that routed mail before (<paramref name="before"/>)
+    /// are gone, so queued mail is routed with the new transport. The transport file alone appears before the reload.
+    /// </summary>
+    private static async Task HeldByRelayAsync(string domain, IReadOnlySet<int> before)
+    {
+        await Eventually.WaitAsync(() => Task.FromResult(AgentHeld()), held => held.Split(' ').Contains(domain), TimeSpan.FromSeconds(30),
+            "the agent to apply a generation that holds the domain");
+        Assert.Contains($"{domain} hold:", ReadMap("transport"));
+        await Eventually.WaitAsync(() => Task.FromResult(string.Join(' ', Relay.RoutingProcesses().Intersect(before))), left => left.Length == 0,
+            TimeSpan.FromSeconds(30), "Postfix to replace the qmgr and trivial-rewrite processes that routed before the reload");
+    }
+
+    /// <summary>The domains the applied generation holds, as the agent's state file records them.</summary>
+    private static string AgentHeld()
+    {
+        var state = Path.Combine(Relay.MapDirectory, "applied.json");
+        return File.Exists(state) && JsonDocument.Parse(File.ReadAllText(state)).RootElement.TryGetProperty("Held", out var held)
+            ? string.Join(' ', held.EnumerateArray().Select(d => d.GetString()))
+            : "";
     }
 
     private static string ReadMap(string table)
