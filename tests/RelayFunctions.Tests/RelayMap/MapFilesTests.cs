@@ -96,7 +96,7 @@ public sealed class MapFilesTests : IDisposable
         var order = MapFiles.InOrder(new Dictionary<string, byte[]> { ["passwd"] = [], ["future_table"] = [] }).Select(f => f.Name).ToList();
 
         Assert.Equal(
-            ["future_table", "transport", "message_size_limits", "relay_recipients", "relay_domains", "sender_logins_sub.pcre", "sender_logins", "sasl_access", "passwd"],
+            ["future_table", "transport", "message_size_limits", "relay_recipients", "relay_domains", "sender_logins_sub.pcre", "sender_logins", "sasl_access", "outbound_accounts", "passwd"],
             order);
     }
 
