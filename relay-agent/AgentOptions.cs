@@ -34,6 +34,20 @@ public sealed class AgentOptions
     /// </summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Postfix's mail log (<c>maillog_file</c>), which <see cref="Submission.AuthGuard"/> follows for failed SMTP
+    /// AUTHs; empty: no blocks.
+    /// </summary>
+    public string MailLog { get; set; } = "";
+
+    /// <summary>Failed AUTHs from one address within <see cref="AuthFailureWindow"/> that block it.</summary>
+    public int AuthFailureLimit { get; set; } = 10;
+
+    public TimeSpan AuthFailureWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a first block lasts; each block within a day of the previous one's end lasts twice as long, at most a day.</summary>
+    public TimeSpan BlockDuration { get; set; } = TimeSpan.FromMinutes(15);
+
     public string Postmap { get; set; } = "postmap";
     public string Postqueue { get; set; } = "postqueue";
     public string Postfix { get; set; } = "postfix";

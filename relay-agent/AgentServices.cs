@@ -29,22 +29,11 @@ public static class AgentServices
                 : new BlobServiceClient(o.BlobServiceUri ?? throw new InvalidOperationException("Set Agent__ConnectionString or Agent__BlobServiceUri."), Credential(o))
                     .GetBlobContainerClient(name);
         });
+        services.AddSingleton(sp => Table(sp.GetRequiredService<AgentOptions>(), "RelayReports"));
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<AgentOptions>();
-            var name = o.Prefix + "RelayReports";
-            return !string.IsNullOrEmpty(o.ConnectionString)
-                ? new TableClient(o.ConnectionString, name)
-                : new TableClient(o.TableServiceUri ?? throw new InvalidOperationException("Set Agent__TableServiceUri."), name, Credential(o));
-        });
-        services.AddSingleton(sp =>
-        {
-            var o = sp.GetRequiredService<AgentOptions>();
-            var name = o.Prefix + "OutboundUsage";
-            var table = !string.IsNullOrEmpty(o.ConnectionString)
-                ? new TableClient(o.ConnectionString, name)
-                : new TableClient(o.TableServiceUri ?? throw new InvalidOperationException("Set Agent__TableServiceUri."), name, Credential(o));
-            return new UsageCounter(table, o.RelayId, sp.GetRequiredService<TimeProvider>());
+            return new UsageCounter(Table(o, "OutboundUsage"), o.RelayId, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton(sp =>
         {
@@ -71,8 +60,15 @@ public static class AgentServices
         services.AddSingleton<RelayReporter>();
         services.AddSingleton<AgentWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentWorker>());
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<BlockReports>(sp, Table(sp.GetRequiredService<AgentOptions>(), "RelayBlocks")));
+        services.AddSingleton<BlockedMap>();
+        services.AddHostedService<AuthGuard>();
         return services;
     }
+
+    private static TableClient Table(AgentOptions o, string name) => !string.IsNullOrEmpty(o.ConnectionString)
+        ? new TableClient(o.ConnectionString, o.Prefix + name)
+        : new TableClient(o.TableServiceUri ?? throw new InvalidOperationException("Set Agent__TableServiceUri."), o.Prefix + name, Credential(o));
 
     private static TokenCredential Credential(AgentOptions o) => string.IsNullOrEmpty(o.ClientId)
         ? new DefaultAzureCredential()
