@@ -23,7 +23,7 @@ public static class ApiDocument
         ("Domains", "Mail domains: where the relay sends the mail of each, or that it holds it."),
         ("IP helpers", "IP address helpers: follow a dynamic-DNS name and switch a domain between redirect and hold."),
         ("Outbound accounts", "Smarthost logins for sending mail through the relays: single address, any address of a domain, or a mail server."),
-        ("Operators", "Operator routes (role `operator`): accounts and the relay map."),
+        ("Operators", "Operator routes (role `operator`): accounts, the relay map and the relays' temporary blocks."),
     ];
 
     public static IServiceCollection AddApiDocument(this IServiceCollection services) =>

@@ -48,6 +48,7 @@ public static class AppPipeline
         admin.MapAdminAccountEndpoints();
         admin.MapAdminVerificationEndpoints();
         admin.MapRelayMapEndpoints();
+        admin.MapRelayBlockEndpoints();
 
         if (mode.IsCustomHandler)
         {

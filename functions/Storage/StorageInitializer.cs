@@ -7,7 +7,7 @@ public sealed class StorageInitializer(StorageClients clients)
 {
     private readonly Lazy<Task> _ready = new(() => CreateAsync(clients));
 
-    public static readonly string[] TableNames = ["Accounts", "Domains", "DomainFamilies", "VerificationSchedule", "Helpers", "HelperSchedule", "HelperHistory", "SentAlerts", "OutboundAccounts", "OutboundLogins", "OutboundKeys", "OutboundUsage", "FilterSchedule", "RelayMapState", "RelayReports"];
+    public static readonly string[] TableNames = ["Accounts", "Domains", "DomainFamilies", "VerificationSchedule", "Helpers", "HelperSchedule", "HelperHistory", "SentAlerts", "OutboundAccounts", "OutboundLogins", "OutboundKeys", "OutboundUsage", "FilterSchedule", "RelayMapState", "RelayReports", "RelayBlocks"];
 
     public Task EnsureCreatedAsync() => _ready.Value;
 
