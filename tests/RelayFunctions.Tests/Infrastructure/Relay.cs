@@ -45,6 +45,9 @@ public static class Relay
 
     public static string MapDirectory => Path.Combine(ConfigDirectory, "maps");
 
+    /// <summary>The instance's mail log (scripts/lib.sh: <c>maillog_file = /dev/stdout</c>, redirected to .artifacts/postfix-NAME.log).</summary>
+    public static string MailLog => Path.Combine(RepoRoot.Path, ".artifacts", $"postfix-{Path.GetFileName(ConfigDirectory)}.log");
+
     /// <summary>The instance's self-signed certificate (PEM), the one its listeners present.</summary>
     public static string CertificateFile => Path.Combine(ConfigDirectory, "tls", "cert.pem");
 
