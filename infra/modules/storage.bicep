@@ -106,8 +106,8 @@ resource appTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// The relays read the map and their package, and write their reports (the agent creates the RelayReports table
-// if it is missing, which a table-scoped role would not allow).
+// The relays read the map and their package, and write their reports and blocks (the agent creates the RelayReports
+// and RelayBlocks tables if they are missing, which a table-scoped role would not allow).
 resource relayMapReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(relayMap.id, relayPrincipalId, roles.blobDataReader)
   scope: relayMap
