@@ -59,11 +59,14 @@ public sealed partial class AuthGuard(
         }
     }
 
-    /// <summary>The client address of a failed SMTP AUTH that Postfix logged, or null for any other line.</summary>
+    /// <summary>
+    /// The client address of a failed SMTP AUTH that Postfix logged, or null for any other line. As Postfix wrote it
+    /// (inet_ntop's form), which is the key its client lookups use.
+    /// </summary>
     public static string? FailedAddress(string line)
     {
         var match = AuthFailed().Match(line);
-        return match.Success && IPAddress.TryParse(match.Groups["address"].ValueSpan, out var address) ? address.ToString() : null;
+        return match.Success && IPAddress.TryParse(match.Groups["address"].ValueSpan, out _) ? match.Groups["address"].Value : null;
     }
 
     private IReadOnlyList<string> Read(MailLogTail tail)
