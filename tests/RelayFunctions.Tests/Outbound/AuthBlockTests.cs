@@ -103,6 +103,8 @@ public sealed class AuthBlockTests(OutboundRelay relay, ITestOutputHelper output
         finally
         {
             await guard.StopAsync(default);
+            // Whatever happened, the shared test relay blocks nobody afterwards.
+            await new BlockedMap(options, new Commands(options)).WriteAsync([], default);
             output.WriteLine(string.Join('\n', logs.Lines));
         }
     }
