@@ -29,6 +29,8 @@ public sealed partial class AuthGuard(
         try
         {
             using var tail = new MailLogTail(options.MailLog);
+            // Opened at its end before storage is asked, so nothing logged meanwhile is missed.
+            Read(tail);
             var failures = new AuthFailures(options, time);
             foreach (var block in await reports.ReadAsync(stoppingToken))
             {
