@@ -40,7 +40,7 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
         await app.VerifyAsync("e2e", domain);
         var host = Knot.NewName("e2e");
         await HelperApp.AttachAsync(client, domain, host, sink.Port);
-        await HeldByRelayAsync(domain, routers);
+        await HeldByRelayAsync(domain, routers, agent.Logs);
 
         // 1. Held: accepted with 250 and kept in the queue.
         var message = Message(domain, "first");
@@ -68,7 +68,7 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
         routers = Relay.RoutingProcesses();
         await Knot.DeleteAsync(host);
         await HelperApp.RoutingAsync(client, domain, "hold", seconds: 120);
-        await HeldByRelayAsync(domain, routers);
+        await HeldByRelayAsync(domain, routers, agent.Logs);
         await SendAsync(Message(domain, "second"));
         await Task.Delay(3000);
         Assert.Single(sink.Received());
@@ -79,11 +79,20 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
     /// Waits until the relay holds the domain: the agent has applied a generation that holds it (the agent records that
     /// after "postfix reload"), and the qmgr and trivial-rewrite processes that routed mail before (<paramref name="before"/>)
     /// are gone, so queued mail is routed with the new transport. The transport file alone appears before the reload.
+    /// An agent that never gets there leaves its log in the test output.
     /// </summary>
-    private static async Task HeldByRelayAsync(string domain, IReadOnlySet<int> before)
+    private async Task HeldByRelayAsync(string domain, IReadOnlySet<int> before, CapturingLogs agentLogs)
     {
-        await Eventually.WaitAsync(() => Task.FromResult(AgentHeld()), held => held.Split(' ').Contains(domain), TimeSpan.FromSeconds(30),
-            "the agent to apply a generation that holds the domain");
+        try
+        {
+            await Eventually.WaitAsync(() => Task.FromResult(AgentHeld()), held => held.Split(' ').Contains(domain), TimeSpan.FromSeconds(60),
+                "the agent to apply a generation that holds the domain");
+        }
+        catch (Xunit.Sdk.XunitException)
+        {
+            output.WriteLine(string.Join('\n', agentLogs.Lines));
+            throw;
+        }
         Assert.Contains($"{domain} hold:", ReadMap("transport"));
         await Eventually.WaitAsync(() => Task.FromResult(string.Join(' ', Relay.RoutingProcesses().Intersect(before))), left => left.Length == 0,
             TimeSpan.FromSeconds(30), "Postfix to replace the qmgr and trivial-rewrite processes that routed before the reload");
@@ -107,6 +116,7 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
     private static async Task<AsyncAgent> StartAgentAsync(string prefix)
     {
         File.Delete(Path.Combine(Relay.MapDirectory, "applied.json"));
+        var logs = new CapturingLogs();
         var (worker, _) = TestAgent.Create(new AgentOptions
         {
             RelayId = "e2e-relay",
@@ -114,13 +124,15 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
             MapDirectory = Relay.MapDirectory,
             PostfixConfigDirectory = Relay.ConfigDirectory,
             PollInterval = TimeSpan.FromSeconds(1),
-        });
+        }, logs: logs);
         await worker.StartAsync(default);
-        return new AsyncAgent(worker);
+        return new AsyncAgent(worker, logs);
     }
 
-    private sealed class AsyncAgent(AgentWorker worker) : IAsyncDisposable
+    private sealed class AsyncAgent(AgentWorker worker, CapturingLogs logs) : IAsyncDisposable
     {
+        public CapturingLogs Logs => logs;
+
         public async ValueTask DisposeAsync() => await worker.StopAsync(default);
     }
 
