@@ -158,7 +158,7 @@ start_postfix() {
     -addext "subjectAltName=DNS:relay.test,IP:127.0.0.1" -keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" 2>/dev/null
   # The policy service (the relay agent's; in the tests, Relay.cs hosts one) listens on PORT+8.
   sed -e "s|MAPS|$dir/maps|g" -e "s|inet:127.0.0.1:10040|inet:127.0.0.1:$((port + 8))|g" \
-    -e '/^\(minimal_backoff_time\|maximal_backoff_time\|queue_run_delay\|smtpd_tls_cert_file\|smtpd_tls_key_file\) *=/d' \
+    -e '/^\(maillog_file\|minimal_backoff_time\|maximal_backoff_time\|queue_run_delay\|smtpd_tls_cert_file\|smtpd_tls_key_file\) *=/d' \
     "$ROOT/relay-agent/deploy/postfix/main.cf.relay" >"$dir/main.cf"
   cat >>"$dir/main.cf" <<CONF
 

@@ -61,6 +61,10 @@ sed "s|MAPS|$MAPS|g" "$HERE/postfix/main.cf.relay" >"$parsed/main.cf"; sed "s|MA
 # explicit config_directory, which is not one of ours).
 mapfile -t settings < <(postconf -c "$parsed" -n | grep -v '^config_directory =')
 postconf -c "$POSTFIX" -e "${settings[@]}"
+# Postfix's log (maillog_file), which the agent follows for failed AUTHs: rotated weekly.
+mkdir -p "$(at /etc/cron.weekly)"
+printf '#!/bin/sh\n# relay-agent/deploy/install.sh: rotate maillog_file (/var/log/postfix.log).\nexec /usr/sbin/postfix logrotate >/dev/null 2>&1\n' >"$(at /etc/cron.weekly/postfix-logrotate)"
+chmod 755 "$(at /etc/cron.weekly/postfix-logrotate)"
 # The submission filter and the BCC bounce service run as relayfilter: never root, never Postfix's own user.
 if [ "$LIVE" = yes ] && ! id relayfilter >/dev/null 2>&1; then
   useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin relayfilter

@@ -13,8 +13,8 @@ namespace RelayFunctions.Tests.Outbound;
 
 /// <summary>
 /// Temporary blocks on the real relay: the agent's AuthGuard follows the test Postfix's mail log, and a client that fails
-/// AUTH too often is no longer offered AUTH (main.cf: <c>smtpd_sasl_exceptions_networks = cdb:MAPS/blocked</c>), its
-/// mail is deferred, and operators see the block, until it ends. With limit 3, window 1 minute, block 5 seconds.
+/// AUTH too often is refused from its first command on (main.cf: <c>check_client_access cdb:MAPS/blocked</c> with
+/// <c>smtpd_delay_reject = no</c>), AUTH included, and operators see the block, until it ends. With limit 3, window 1 minute, block 5 seconds.
 /// </summary>
 [Collection(PostfixRelay.Collection)]
 public sealed class AuthBlockTests(OutboundRelay relay, ITestOutputHelper output) : IClassFixture<OutboundRelay>
@@ -62,20 +62,21 @@ public sealed class AuthBlockTests(OutboundRelay relay, ITestOutputHelper output
             var blockedAt = Stopwatch.StartNew();
 
             // The checks below take well under a second of the block's 5.
-            await using (var blocked = await Submission.ConnectAsync(Relay.SubmissionPort, SecureSocketOptions.StartTls, Guesser))
-            {
-                Assert.False(blocked.AdvertisesAuth, $"AUTH offered {blockedAt.Elapsed} after the block was reported");
-                Show(blocked);
-            }
+            // Refused at connect (main.cf: smtpd_delay_reject = no): the greeting is the 450, every command after it a 503,
+            // AUTH with the right password included.
+            var reply = $"450 4.7.1 <unknown[{Guesser}]>: Client host rejected: Temporarily blocked after repeated authentication failures";
+            var plain = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"\0{relay.Alice}\0{OutboundRelay.Password(relay.Alice)}"));
+            var auth = await RawAsync(Relay.Port, Guesser, "EHLO guesser", $"AUTH PLAIN {plain}");
+            output.WriteLine(string.Join('\n', auth));
+            Assert.Equal(reply, auth[0]);
+            Assert.Equal([$"503 5.7.0 Error: access denied for unknown[{Guesser}]", $"503 5.7.0 Error: access denied for unknown[{Guesser}]"], auth.Skip(1));
             Assert.Contains($"{Guesser} {BlockedMap.Reply}\n", await File.ReadAllTextAsync(Path.Combine(Relay.MapDirectory, BlockedMap.Name)));
             var listed = (await (await app.Operator().GetAsync("/api/admin/relay-blocks")).ReadJsonAsync()).EnumerateArray().Single();
             output.WriteLine(listed.ToString());
-            await using (var mx = await Submission.ConnectAsync(Relay.Port, SecureSocketOptions.None, Guesser))
-            {
-                Assert.Equal($"450 4.7.1 <unknown[{Guesser}]>: Client host rejected: Temporarily blocked after repeated authentication failures",
-                    await mx.SendAsync("someone@outside.example", $"alice@{relay.Inbound}"));
-                Show(mx);
-            }
+            var mail = await RawAsync(Relay.SubmissionPort, Guesser, "EHLO guesser", "MAIL FROM:<someone@outside.example>");
+            output.WriteLine(string.Join('\n', mail));
+            Assert.Equal(reply, mail[0]);
+            Assert.Equal([$"503 5.7.0 Error: access denied for unknown[{Guesser}]", $"503 5.7.0 Error: access denied for unknown[{Guesser}]"], mail.Skip(1));
             output.WriteLine($"Checked {blockedAt.Elapsed} after the block was reported.");
             await using (var elsewhere = await Submission.ConnectAsync(Relay.SubmissionPort, SecureSocketOptions.StartTls, "127.0.0.42"))
             {
@@ -94,7 +95,7 @@ public sealed class AuthBlockTests(OutboundRelay relay, ITestOutputHelper output
             await using (var after = await Submission.ConnectAsync(Relay.SubmissionPort, SecureSocketOptions.StartTls, Guesser))
             {
                 Assert.True(after.AdvertisesAuth);
-                // Only the AUTH reply: what happens to mail after it is the policy service's (not built yet).
+                // AUTH works again (what happens to the mail after it is SubmissionEndToEndTests' subject).
                 Assert.Equal("235 2.7.0 Authentication successful", await after.AuthenticateAsync(relay.Alice, OutboundRelay.Password(relay.Alice)));
                 Show(after);
             }
@@ -122,4 +123,37 @@ public sealed class AuthBlockTests(OutboundRelay relay, ITestOutputHelper output
     }
 
     private void Show(Submission client) => output.WriteLine(client.Transcript);
+
+    /// <summary>The greeting, then each command's reply (their last lines), in plain text from <paramref name="from"/>; a closed connection answers "".</summary>
+    private static async Task<List<string>> RawAsync(int port, string from, params string[] commands)
+    {
+        using var client = new System.Net.Sockets.TcpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(from), 0));
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        using var reader = new StreamReader(client.GetStream());
+        var stream = client.GetStream();
+        async Task<string> ReplyAsync()
+        {
+            string line;
+            do
+            {
+                line = await reader.ReadLineAsync() ?? "";
+            }
+            while (line.Length > 3 && line[3] == '-');
+            return line;
+        }
+        var replies = new List<string> { await ReplyAsync() };
+        foreach (var command in commands)
+        {
+            try
+            {
+                await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(command + "\r\n"));
+                replies.Add(await ReplyAsync());
+            }
+            catch (IOException)
+            {
+                break;
+            }
+        }
+        return replies;
+    }
 }
