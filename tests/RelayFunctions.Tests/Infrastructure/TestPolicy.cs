@@ -25,13 +25,20 @@ public sealed class TestPolicy
 
     public AgentOptions Options { get; private set; } = new();
 
-    public async Task UseAsync(Action<AgentOptions>? configure)
+    /// <summary>Stops the service, as a crashed agent would be; <see cref="UseAsync"/> starts it again.</summary>
+    public async Task StopAsync()
     {
         if (_server is not null)
         {
             await _server.StopAsync(default);
             _server.Dispose();
+            _server = null;
         }
+    }
+
+    public async Task UseAsync(Action<AgentOptions>? configure)
+    {
+        await StopAsync();
         var options = new AgentOptions
         {
             RelayId = "test-relay",

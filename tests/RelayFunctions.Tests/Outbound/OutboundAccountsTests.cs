@@ -171,6 +171,24 @@ public sealed class OutboundAccountsTests(OutboundRelay relay, ITestOutputHelper
         Show(clear);
     }
 
+    [Fact]
+    public async Task WithoutThePolicyServiceASubmissionIsDeferredNeverAcceptedUnchecked()
+    {
+        await Relay.Policy.StopAsync();
+        try
+        {
+            await using var client = await LoggedInAsync(relay.Alice);
+            Assert.Equal($"451 4.3.5 <{relay.Alice}>: SASL login name rejected: Submission checks unavailable, try again later", await client.SendAsync(relay.Alice, Outside));
+            output.WriteLine(client.Transcript);
+        }
+        finally
+        {
+            await Relay.Policy.UseAsync(null);
+        }
+        await using var again = await LoggedInAsync(relay.Alice);
+        Assert.StartsWith(Queued, await again.SendAsync(relay.Alice, Outside));
+    }
+
     private static Task<Submission> ConnectAsync(int port, SecureSocketOptions tls, string from = "127.0.0.1") => Submission.ConnectAsync(port, tls, from);
 
     private async Task<Submission> LoggedInAsync(string login)
