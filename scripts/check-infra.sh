@@ -55,7 +55,7 @@ fi
 log "cloud-init schema ($(basename "$(ls "$out"/cloud-init/cloud-init_*.deb)"))"
 sed -e 's|@@PACKAGE_URL@@|https://account.blob.example/releases/relay-agent-linux-x64.tar.gz|' \
   -e 's|@@CLIENT_ID@@|00000000-0000-0000-0000-000000000000|' -e 's|@@BLOB_ENDPOINT@@|https://account.blob.example/|' \
-  -e 's|@@TABLE_ENDPOINT@@|https://account.table.example/|' -e 's|@@PREFIX@@||' -e 's|@@HOSTNAME@@|relay.example|' \
+  -e 's|@@TABLE_ENDPOINT@@|https://account.table.example/|' -e 's|@@QUEUE_ENDPOINT@@|https://account.queue.example/|' -e 's|@@PREFIX@@||' -e 's|@@HOSTNAME@@|relay.example|' \
   -e 's|@@APPINSIGHTS@@|InstrumentationKey=00000000-0000-0000-0000-000000000000|' \
   -e "s|@@RELAY_UPDATE@@|$(base64 -w0 "$ROOT/infra/relay/relay-update.sh")|" \
   "$ROOT/infra/relay/cloud-init.yaml" >"$out/cloud-init.yaml"
