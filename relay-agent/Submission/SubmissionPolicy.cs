@@ -18,8 +18,11 @@ public sealed partial class SubmissionPolicy(
     private static readonly TimeSpan ListedFor = TimeSpan.FromMinutes(5);
     private readonly ConcurrentDictionary<string, (DateTimeOffset At, string? Zone)> _listed = new();
     private readonly ConcurrentDictionary<string, (DateTimeOffset At, string Action)> _messages = new();
-    private (DateTime Written, Dictionary<string, SubmissionAccount> Accounts) _accounts = (DateTime.MinValue, new());
-    private (DateTime Written, HashSet<string> Domains) _held = (DateTime.MinValue, new());
+    // Replaced whole (one reference) when the file changes, so a concurrent reader never sees half of an update.
+    private Loaded<Dictionary<string, SubmissionAccount>> _accounts = new(DateTime.MinValue, new());
+    private Loaded<HashSet<string>> _held = new(DateTime.MinValue, new());
+
+    private sealed record Loaded<T>(DateTime Written, T Value);
 
     public async Task<string> DecideAsync(IReadOnlyDictionary<string, string> request, CancellationToken ct)
     {
@@ -166,9 +169,9 @@ public sealed partial class SubmissionPolicy(
         var written = File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
         if (written != _accounts.Written)
         {
-            _accounts = (written, SubmissionAccounts.Load(path));
+            _accounts = new(written, SubmissionAccounts.Load(path));
         }
-        return _accounts.Accounts.GetValueOrDefault(login);
+        return _accounts.Value.GetValueOrDefault(login);
     }
 
     /// <summary>
@@ -193,12 +196,12 @@ public sealed partial class SubmissionPolicy(
                     }
                 }
             }
-            _held = (written, held);
+            _held = new(written, held);
         }
         // transport_maps answers for subdomains too (parent_domain_matches_subdomains): so does this.
         for (var domain = sender[(sender.LastIndexOf('@') + 1)..].TrimEnd('.'); domain.Length > 0; domain = domain.Contains('.') ? domain[(domain.IndexOf('.') + 1)..] : "")
         {
-            if (_held.Domains.Contains(domain))
+            if (_held.Value.Contains(domain))
             {
                 return true;
             }
