@@ -9,6 +9,54 @@ public sealed class Commands(AgentOptions options)
 
     public Task ReloadAsync(CancellationToken ct) => RunAsync(options.Postfix, [.. Config(), "reload"], ct);
 
+    /// <summary>
+    /// Reloads Postfix and waits (at most 5 s) until the queue manager that ran before has exited: it caches the last
+    /// route it resolved, so mail released while it still runs could be sent the old way (back to hold) and wait for
+    /// the next queue run. Its successor reads the new tables.
+    /// </summary>
+    public async Task ReloadAndWaitAsync(CancellationToken ct)
+    {
+        var before = QueueManagers();
+        await ReloadAsync(ct);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (before.Overlaps(QueueManagers()) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, ct);
+        }
+    }
+
+    /// <summary>The qmgr processes of this Postfix instance (MAIL_CONFIG in their environment, or none for the default one).</summary>
+    private HashSet<int> QueueManagers()
+    {
+        var config = string.IsNullOrEmpty(options.PostfixConfigDirectory) ? null : Path.GetFullPath(options.PostfixConfigDirectory).TrimEnd('/');
+        var found = new HashSet<int>();
+        foreach (var dir in Directory.Exists("/proc") ? Directory.EnumerateDirectories("/proc") : [])
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "comm")).Trim() != "qmgr")
+                {
+                    continue;
+                }
+                var instance = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0')
+                    .FirstOrDefault(e => e.StartsWith("MAIL_CONFIG=", StringComparison.Ordinal))?["MAIL_CONFIG=".Length..].TrimEnd('/');
+                if (config is null ? instance is null or "/etc/postfix" : instance == config)
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // It exited meanwhile, or is not ours to read.
+            }
+        }
+        return found;
+    }
+
     /// <summary>Delivers the deferred mail of one domain now (fast flush); never the whole queue.</summary>
     public Task FlushDomainAsync(string domain, CancellationToken ct) => RunAsync(options.Postqueue, [.. Config(), "-s", domain], ct);
 

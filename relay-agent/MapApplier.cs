@@ -79,7 +79,7 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
             Directory.Delete(staging, recursive: true);
         }
 
-        await commands.ReloadAsync(ct);
+        await commands.ReloadAndWaitAsync(ct);
         foreach (var domain in released)
         {
             await commands.FlushDomainAsync(domain, ct);

@@ -123,6 +123,10 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
         Assert.Equal(gone, removed.GetProperty("removedBccRecipients")[0].GetProperty("address").GetString());
         output.WriteLine($"removed: {removed.GetProperty("removedBccRecipients")[0]}");
         Assert.Equal([archive], removed.GetProperty("bccRecipients").EnumerateArray().Select(b => b.GetString()));
+        // The relay applies the change (and reloads) before the next steps, which time their messages.
+        await Eventually.WaitAsync(() => Task.FromResult(Map("outbound_accounts")), m => !m.Contains(gone, StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the removal on the relay");
+        await Eventually.WaitAsync(() => Task.FromResult(Applied()), a => a.Contains("\"Generation\"", StringComparison.Ordinal) && Map("outbound_accounts").Length > 0 && File.GetLastWriteTimeUtc(Path.Combine(Relay.MapDirectory, "applied.json")) >= File.GetLastWriteTimeUtc(Path.Combine(Relay.MapDirectory, "outbound_accounts")),
+            TimeSpan.FromSeconds(30), "the agent to finish applying the removal");
 
         // 3. The null sender: rewritten to the account's postmaster address (its primary one here), and no copies.
         await using (var client = await LoggedInAsync(alice, "alice's secret"))
@@ -139,7 +143,7 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
             output.WriteLine(foreign);
             Assert.StartsWith(Queued, foreign);
         }
-        var rewritten = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count >= 5, TimeSpan.FromSeconds(30), "the rewritten messages");
+        var rewritten = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count >= 5, TimeSpan.FromSeconds(60), "the rewritten messages");
         await Task.Delay(1000);
         rewritten = sink.Received();
         Assert.Equal(5, rewritten.Count);
@@ -249,6 +253,12 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
         var client = await Submission.ConnectAsync(Relay.SubmissionPort, SecureSocketOptions.StartTls, from);
         Assert.StartsWith("235", await client.AuthenticateAsync(login, password));
         return client;
+    }
+
+    private static string Applied()
+    {
+        var path = Path.Combine(Relay.MapDirectory, "applied.json");
+        return File.Exists(path) ? File.ReadAllText(path) : "";
     }
 
     private static string Map(string table)
