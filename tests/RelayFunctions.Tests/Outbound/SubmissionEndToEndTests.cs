@@ -222,6 +222,13 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
             Assert.Equal($"554 5.7.1 <{alice}>: SASL login name rejected: Service unavailable; client [127.0.0.62] blocked using {blockList}", await client.SendAsync(alice, friend));
         }
 
+        // The relay's own name takes bounces of BCC copies only.
+        await using (var client = await Submission.ConnectAsync(Relay.Port, SecureSocketOptions.None))
+        {
+            Assert.Equal("550 5.1.1 <nobody@relay.test>: Recipient address rejected: User unknown in relay recipient table",
+                await client.SendAsync("someone@outside.example", "nobody@relay.test"));
+        }
+
         // Every message is accounted for: 3 + 2 + 3 delivered, nothing else (refusals were at SMTP time).
         await Task.Delay(2000);
         Assert.Equal(8, sink.Received().Count);
