@@ -18,8 +18,8 @@ public sealed class Commands(AgentOptions options)
     {
         var before = QueueManagers();
         await ReloadAsync(ct);
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (before.Overlaps(QueueManagers()) && DateTime.UtcNow < deadline)
+        var waited = Stopwatch.StartNew();
+        while (before.Overlaps(QueueManagers()) && waited.Elapsed < TimeSpan.FromSeconds(5))
         {
             await Task.Delay(20, ct);
         }

@@ -41,7 +41,7 @@ public static partial class BounceCommand
             return 0;
         }
         var report = new SpooledBounce(address.Groups["key"].Value, address.Groups["id"].Value, failure.Recipient, failure.Status, failure.Diagnostic);
-        var name = Path.Combine(spool, $"{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid():N}.json");
+        var name = Path.Combine(spool, $"{TimeProvider.System.GetUtcNow():yyyyMMddHHmmssfff}-{Guid.NewGuid():N}.json");
         try
         {
             await File.WriteAllTextAsync(name + ".tmp", JsonSerializer.Serialize(report), ct);
