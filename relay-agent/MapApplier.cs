@@ -22,12 +22,32 @@ public sealed record ApplyResult(long Generation, IReadOnlyList<string> Released
 /// </remarks>
 public sealed partial class MapApplier(AgentOptions options, Commands commands, AgentTelemetry telemetry, TimeProvider time, ILogger<MapApplier> logger)
 {
-    private string StateFile => Path.Combine(options.MapDirectory, "applied.json");
+    private string StateFile => StateFileIn(options.MapDirectory);
 
     /// <summary>The transport table of the last generation whose release completed (the live one may be newer).</summary>
     private string RoutesFile => Path.Combine(options.MapDirectory, "applied-transport");
 
     public long AppliedGeneration => ReadState()?.Generation ?? 0;
+
+    /// <summary>The state file in <paramref name="mapDirectory"/> (another reader than the applier: the policy service).</summary>
+    public static string StateFileIn(string mapDirectory) => Path.Combine(mapDirectory, "applied.json");
+
+    /// <summary>
+    /// The domains held by the last generation whose release completed, as the state file in
+    /// <paramref name="mapDirectory"/> records them; empty when there is none (or it predates held sets).
+    /// </summary>
+    public static IReadOnlyList<string> HeldIn(string mapDirectory)
+    {
+        try
+        {
+            var file = StateFileIn(mapDirectory);
+            return File.Exists(file) ? JsonSerializer.Deserialize<State>(File.ReadAllText(file))?.Held ?? [] : [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
 
     /// <summary>When the applied generation was applied; null when unknown (nothing applied, or an older state file).</summary>
     public DateTimeOffset? AppliedAt => ReadState()?.AppliedAt;

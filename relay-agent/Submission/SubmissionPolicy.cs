@@ -180,23 +180,13 @@ public sealed partial class SubmissionPolicy(
     /// </summary>
     private bool HeldDomain(string sender)
     {
-        var path = Path.Combine(options.MapDirectory, "transport");
+        // The held set the agent recorded with the generation it applied (small, and written by rename), not the
+        // transport table, which can hold a million routes.
+        var path = MapApplier.StateFileIn(options.MapDirectory);
         var written = File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
         if (written != _held.Written)
         {
-            var held = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            if (File.Exists(path))
-            {
-                foreach (var line in File.ReadLines(path))
-                {
-                    var parts = line.Split(' ', '\t');
-                    if (parts.Length >= 2 && parts[^1].StartsWith("hold:", StringComparison.Ordinal))
-                    {
-                        held.Add(parts[0]);
-                    }
-                }
-            }
-            _held = new(written, held);
+            _held = new(written, MapApplier.HeldIn(options.MapDirectory).ToHashSet(StringComparer.OrdinalIgnoreCase));
         }
         // transport_maps answers for subdomains too (parent_domain_matches_subdomains): so does this.
         for (var domain = sender[(sender.LastIndexOf('@') + 1)..].TrimEnd('.'); domain.Length > 0; domain = domain.Contains('.') ? domain[(domain.IndexOf('.') + 1)..] : "")
