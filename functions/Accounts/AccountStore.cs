@@ -72,7 +72,7 @@ public sealed class AccountStore(StorageClients storage, StorageInitializer init
             // The relays' submission filter and policy read the postmaster address (or the primary one) and the quota.
             if (settings.ServiceLevel != current.ServiceLevel || settings.PrimaryEmail != current.PrimaryEmail || settings.PostmasterEmail != current.PostmasterEmail)
             {
-                await map.MarkDirtyAsync($"account {current.Id} changed", cancellationToken);
+                await map.MarkOutboundAsync($"account {current.Id} changed", cancellationToken);
             }
             return new Outcome<Account>.Ok(FromEntity(entity, response.Headers.ETag!.Value));
         }

@@ -101,12 +101,16 @@ public sealed class DomainStore(
                     {
                         return tooLarge;
                     }
+                    if (current.Verification.IsPublished)
+                    {
+                        await map.RecordAsync(accountId, name.Value, current.Verification.IsPublished, current.Settings.Recipients, cancellationToken);
+                    }
                     try
                     {
                         var response = await Domains.UpdateEntityAsync(entity, current.ETag, TableUpdateMode.Replace, cancellationToken);
                         if (current.Verification.IsPublished)
                         {
-                            await map.MarkDirtyAsync($"domain {name} changed", cancellationToken);
+                            await map.MarkDomainAsync(accountId, name.Value, current.Verification.IsPublished, current.Settings.Recipients, false, $"domain {name} changed", cancellationToken);
                         }
                         return new Outcome<MailDomain>.Ok(updated with { ETag = response.Headers.ETag!.Value });
                     }
@@ -143,6 +147,11 @@ public sealed class DomainStore(
             }
             next = await ScheduleAsync(accountId, name, next, current.Verification, cancellationToken);
             var updated = current with { Verification = next, Updated = time.GetUtcNow() };
+            var flips = next.IsPublished != current.Verification.IsPublished;
+            if (flips)
+            {
+                await map.RecordAsync(accountId, name.Value, current.Verification.IsPublished, current.Settings.Recipients, cancellationToken);
+            }
             try
             {
                 var response = await Domains.UpdateEntityAsync(ToEntity(updated), current.ETag, TableUpdateMode.Replace, cancellationToken);
@@ -150,9 +159,11 @@ public sealed class DomainStore(
                 {
                     await UnscheduleAsync(current, cancellationToken);
                 }
-                if (next.IsPublished != current.Verification.IsPublished)
+                if (flips)
                 {
-                    await map.MarkDirtyAsync($"domain {name} {(next.IsPublished ? "verified" : "withdrawn")}", cancellationToken);
+                    // The account's outbound accounts send for the domain only while it is published.
+                    await map.MarkDomainAsync(
+                        accountId, name.Value, current.Verification.IsPublished, current.Settings.Recipients, true, $"domain {name} {(next.IsPublished ? "verified" : "withdrawn")}", cancellationToken);
                 }
                 return new Outcome<MailDomain>.Ok(updated with { ETag = response.Headers.ETag!.Value });
             }
@@ -184,6 +195,10 @@ public sealed class DomainStore(
             {
                 return new Outcome<MailDomain>.Stale();
             }
+            if (current.Verification.IsPublished)
+            {
+                await map.RecordAsync(accountId, name.Value, current.Verification.IsPublished, current.Settings.Recipients, cancellationToken);
+            }
             switch (await Domains.TryDeleteAsync(accountId, name.Value, current.ETag, cancellationToken))
             {
                 case DeleteResult.Gone:
@@ -197,7 +212,7 @@ public sealed class DomainStore(
             await ReleaseClaimAsync(accountId, name, cancellationToken);
             if (current.Verification.IsPublished)
             {
-                await map.MarkDirtyAsync($"domain {name} deleted", cancellationToken);
+                await map.MarkDomainAsync(accountId, name.Value, current.Verification.IsPublished, current.Settings.Recipients, true, $"domain {name} deleted", cancellationToken);
             }
             return new Outcome<MailDomain>.Ok(current);
         }, () => new Outcome<MailDomain>.Conflict("The domain is being changed by someone else; try again."));

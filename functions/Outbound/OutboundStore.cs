@@ -86,7 +86,7 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
         {
             await Keys.AddEntityAsync(new TableEntity(account.Key, KeyRow) { ["Account"] = accountId, ["Login"] = account.Login }, cancellationToken);
             var response = await Accounts.AddEntityAsync(ToEntity(account), cancellationToken);
-            await map.MarkDirtyAsync($"outbound account {request.Login} created", cancellationToken);
+            await map.MarkOutboundAsync($"outbound account {request.Login} created", cancellationToken);
             return new Outcome<OutboundAccount>.Ok(account with { ETag = response.Headers.ETag!.Value }, Created: true);
         }
         catch (RequestFailedException e) when (e.Status == 409)
@@ -149,7 +149,7 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
                     return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<OutboundAccount>.Stale();
             }
             await UnscheduleAsync(current, cancellationToken);
-            await map.MarkDirtyAsync($"outbound account {login} deleted", cancellationToken);
+            await map.MarkOutboundAsync($"outbound account {login} deleted", cancellationToken);
             await Keys.TryDeleteAsync(current.Key, KeyRow, ETag.All, cancellationToken);
             await ReleaseAsync(accountId, login, cancellationToken);
             return new Outcome<OutboundAccount>.Ok(current);
@@ -180,7 +180,7 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
             }
             if (OutboundTables.Build([current]) != OutboundTables.Build([next]) || SubmissionChanged(current, next))
             {
-                await map.MarkDirtyAsync($"outbound account {current.Login} changed", cancellationToken);
+                await map.MarkOutboundAsync($"outbound account {current.Login} changed", cancellationToken);
             }
             return new Outcome<OutboundAccount>.Ok(next with { ETag = response.Headers.ETag!.Value });
         }

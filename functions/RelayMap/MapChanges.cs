@@ -30,6 +30,113 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
 
     private TableClient Table => storage.Table("RelayMapState");
 
+    /// <summary>The partition of the change log: one row per changed domain (its name), plus <see cref="OutboundRow"/>.</summary>
+    public const string ChangePartition = "change";
+
+    /// <summary>The change log's row for "an outbound account or an account's submission settings changed".</summary>
+    public const string OutboundRow = "~outbound";
+
+    /// <summary>Stale recipient keys kept per domain before the row only says "unknown: compact" (well under an entity's 1 MiB).</summary>
+    private const int MaxStaleChars = 200_000;
+
+    /// <summary>
+    /// Records, before a write to a published domain, what the relays may hold for it that the write could take away: the
+    /// recipient keys it has now (a domain's other keys follow from its name). Kept as a union until a publication
+    /// acknowledges the row, so a delta removes every key any earlier state put there. Written before the domain, so a
+    /// writer that dies in between leaves a row the next publication reads (publishing a domain's current state twice
+    /// changes nothing).
+    /// </summary>
+    /// <param name="published">Whether the domain is published before this write (kept from the row's first record: the
+    /// state the last acknowledged publication saw), for the generation's domain count.</param>
+    public async Task RecordAsync(string accountId, string domain, bool published, IEnumerable<string> recipients, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var keys = recipients.ToList();
+        while (true)
+        {
+            var row = await Table.GetEntityIfExistsAsync<TableEntity>(ChangePartition, domain, cancellationToken: cancellationToken);
+            var change = row.HasValue ? MapChange.From(row.Value!) : new MapChange(domain, accountId, [], false, published, default);
+            var stale = change.Stale.Union(keys, StringComparer.Ordinal).ToList();
+            var overflow = change.Overflow || stale.Sum(k => k.Length + 3) > MaxStaleChars;
+            var entity = new TableEntity(ChangePartition, domain) { ["Account"] = accountId, ["Overflow"] = overflow, ["WasPublished"] = change.WasPublished, ["ChangedAt"] = time.GetUtcNow() };
+            EntityText.Write(entity, "StaleChunks", "Stale", overflow ? [] : stale);
+            try
+            {
+                if (row.HasValue)
+                {
+                    await Table.UpdateEntityAsync(entity, row.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+                }
+                else
+                {
+                    await Table.AddEntityAsync(entity, cancellationToken);
+                }
+                return;
+            }
+            catch (RequestFailedException e) when (Retry.IsConflict(e))
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// After a write to a published domain: records its stale keys again (a publication that read the row before this
+    /// write, and so the domain as it was, then fails to acknowledge it, and the next one publishes the domain again
+    /// with every key it may have to remove) and asks for a publication. With <paramref name="outbound"/>, the outbound
+    /// tables are rebuilt too (the domain joined or left the published set).
+    /// </summary>
+    public async Task MarkDomainAsync(
+        string accountId, string domain, bool published, IEnumerable<string> recipients, bool outbound, string reason, CancellationToken cancellationToken)
+    {
+        await RecordAsync(accountId, domain, published, recipients, cancellationToken);
+        if (outbound)
+        {
+            await TouchOutboundAsync(cancellationToken);
+        }
+        await MarkDirtyAsync(reason, cancellationToken);
+    }
+
+    /// <summary>An outbound account, or what the relays read of an account, changed: the outbound tables are republished whole.</summary>
+    public async Task MarkOutboundAsync(string reason, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        await TouchOutboundAsync(cancellationToken);
+        await MarkDirtyAsync(reason, cancellationToken);
+    }
+
+    private Task TouchOutboundAsync(CancellationToken cancellationToken) =>
+        Table.UpsertEntityAsync(new TableEntity(ChangePartition, OutboundRow) { ["ChangedAt"] = time.GetUtcNow() }, TableUpdateMode.Replace, cancellationToken);
+
+    /// <summary>Every row of the change log (what the next delta holds), with the ETags to acknowledge them by.</summary>
+    public async Task<IReadOnlyList<MapChange>> PendingAsync(CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var changes = new List<MapChange>();
+        await foreach (var entity in Table.QueryAsync<TableEntity>(e => e.PartitionKey == ChangePartition, cancellationToken: cancellationToken))
+        {
+            changes.Add(MapChange.From(entity));
+        }
+        return changes;
+    }
+
+    /// <summary>
+    /// Removes the rows a current generation published, each only if nobody wrote it since it was read: a change made
+    /// meanwhile stays for the next publication.
+    /// </summary>
+    public async Task AcknowledgeAsync(IEnumerable<MapChange> published, CancellationToken cancellationToken)
+    {
+        await Parallel.ForEachAsync(published, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (change, ct) =>
+        {
+            try
+            {
+                await Table.DeleteEntityAsync(ChangePartition, change.Key, change.ETag, ct);
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 412)
+            {
+            }
+        });
+    }
+
+    /// <summary>Asks for a publication (the change log says what changed).</summary>
     public async Task MarkDirtyAsync(string reason, CancellationToken cancellationToken)
     {
         await initializer.EnsureCreatedAsync();
@@ -97,4 +204,16 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
             }
         }
     }
+}
+
+/// <summary>
+/// One row of the change log: a domain whose relay entries must be published again (<see cref="Key"/> is its name),
+/// with the recipient keys an earlier state may have put on the relays, or the outbound tables (<see cref="IsOutbound"/>).
+/// </summary>
+public sealed record MapChange(string Key, string? Account, IReadOnlyList<string> Stale, bool Overflow, bool WasPublished, ETag ETag)
+{
+    public bool IsOutbound => Key == MapChanges.OutboundRow;
+
+    public static MapChange From(TableEntity e) =>
+        new(e.RowKey, e.GetString("Account"), EntityText.Read<List<string>>(e, "StaleChunks", "Stale") ?? [], e.GetBoolean("Overflow") ?? false, e.GetBoolean("WasPublished") ?? true, e.ETag);
 }

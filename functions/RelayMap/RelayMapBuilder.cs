@@ -5,6 +5,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using RelayFunctions.Accounts;
 using RelayFunctions.Domains;
+using RelayFunctions.Domains.Verification;
 using RelayFunctions.Outbound;
 using RelayFunctions.Storage;
 
@@ -37,7 +38,8 @@ public sealed record MapFile(string Name, byte[] Content, string Sha256)
 /// </list>
 /// </summary>
 public sealed class RelayMapBuilder(
-    StorageClients storage, StorageInitializer initializer, OutboundStore outbound, AccountStore accountStore, IOptions<RelayMapOptions> options)
+    StorageClients storage, StorageInitializer initializer, OutboundStore outbound, AccountStore accountStore, DomainStore domainStore, DomainClaims claims,
+    IOptions<RelayMapOptions> options)
 {
     public const string RelayDomains = "relay_domains";
     public const string Transport = "transport";
@@ -49,15 +51,32 @@ public sealed class RelayMapBuilder(
     public const string SaslAccess = "sasl_access";
     public const string OutboundAccounts = "outbound_accounts";
 
+    /// <summary>The tables keyed by domain, which deltas change entry by entry, in the order a relay adds to them.</summary>
+    public static readonly string[] DomainTables = [Transport, SizeLimits, RelayRecipients, RelayDomains];
+
+    /// <summary>The whole map as it is now, in memory: every table, and how many domains (tests and tools; publishing streams).</summary>
     public async Task<(IReadOnlyList<MapFile> Files, int Domains)> BuildAsync(CancellationToken cancellationToken)
     {
+        var writers = DomainTables.ToDictionary(t => t, MapTextWriter.InMemory, StringComparer.Ordinal);
+        var count = await WriteDomainTablesAsync(writers, cancellationToken);
+        var files = new List<MapFile>();
+        foreach (var (table, writer) in writers)
+        {
+            var listed = await writer.CompleteAsync(cancellationToken);
+            files.Add(new MapFile(table, writer.Content, listed.Sha256));
+        }
+        files.AddRange(await OutboundFilesAsync(cancellationToken));
+        return (files, count);
+    }
+
+    /// <summary>
+    /// Writes the domain tables of every published domain, read from the <c>Domains</c> table page by page and written as
+    /// they come (memory does not grow with the number of domains). Returns how many domains it wrote.
+    /// </summary>
+    public async Task<int> WriteDomainTablesAsync(IReadOnlyDictionary<string, MapTextWriter> tables, CancellationToken cancellationToken)
+    {
         await initializer.EnsureCreatedAsync();
-        var domains = new StringBuilder();
-        var transport = new StringBuilder();
-        var recipients = new StringBuilder();
-        var sizes = new StringBuilder();
         var count = 0;
-        var published = new HashSet<(string, string)>();
         await foreach (var entity in storage.Table("Domains").QueryAsync<TableEntity>(cancellationToken: cancellationToken))
         {
             // Only proven domains are relayed: a pending one could be anybody's claim on somebody else's mail.
@@ -65,48 +84,119 @@ public sealed class RelayMapBuilder(
             {
                 continue;
             }
-            var name = domain.Name.Value;
-            var next = NextHop(domain.Settings);
-            domains.Append(name).Append(" OK\n");
-            transport.Append(name).Append(' ').Append(next).Append('\n');
-            transport.Append('.').Append(name).Append(' ').Append(next).Append('\n');
-            if (domain.Settings.Recipients.Count == 0)
+            foreach (var (table, key, value) in Entries(domain))
             {
-                recipients.Append('@').Append(name).Append(" OK\n");
+                await tables[table].WriteLineAsync(key, value);
             }
-            foreach (var recipient in domain.Settings.Recipients)
-            {
-                recipients.Append(recipient).Append(" OK\n");
-            }
-            sizes.Append(name).Append(' ').Append(domain.Settings.MessageSizeLimit).Append('\n');
-            published.Add((domain.AccountId, name));
             count++;
         }
+        return count;
+    }
 
-        // Outbound accounts send for their domain only while their account holds it, proven.
-        var accounts = new List<OutboundAccount>();
+    /// <summary>A published domain's entries in the domain tables.</summary>
+    public IEnumerable<(string Table, string Key, string Value)> Entries(MailDomain domain)
+    {
+        var name = domain.Name.Value;
+        var next = NextHop(domain.Settings);
+        yield return (Transport, name, next);
+        yield return (Transport, "." + name, next);
+        yield return (SizeLimits, name, domain.Settings.MessageSizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (domain.Settings.Recipients.Count == 0)
+        {
+            yield return (RelayRecipients, "@" + name, "OK");
+        }
+        foreach (var recipient in domain.Settings.Recipients)
+        {
+            yield return (RelayRecipients, recipient, "OK");
+        }
+        yield return (RelayDomains, name, "OK");
+    }
+
+    /// <summary>The domain an entry of a domain table belongs to: <c>.example.com</c> and <c>user@example.com</c> are example.com's.</summary>
+    public static string DomainOf(string table, string key) => table switch
+    {
+        RelayRecipients => key[(key.LastIndexOf('@') + 1)..],
+        Transport when key.StartsWith('.') => key[1..],
+        _ => key,
+    };
+
+    /// <summary><paramref name="domain"/> is <paramref name="zone"/> or under it (a domain's recipients may be in its subdomains).</summary>
+    public static bool Within(string domain, string zone) =>
+        domain == zone || (domain.Length > zone.Length && domain.EndsWith(zone, StringComparison.Ordinal) && domain[^(zone.Length + 1)] == '.');
+
+    /// <summary>
+    /// The delta of <paramref name="changes"/>: for each changed domain its current entries (put) and the keys an earlier
+    /// state may have left that it no longer has (deleted). Reads two rows per domain (who holds the name, and that
+    /// account's domain): the cost follows the changes, not the map.
+    /// </summary>
+    public async Task<MapDelta> DeltaAsync(IReadOnlyList<MapChange> changes, CancellationToken cancellationToken)
+    {
+        var domains = changes.Where(c => !c.IsOutbound).ToList();
+        var states = new (MailDomain? Domain, MapChange Change)[domains.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, domains.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var change = domains[i];
+            MailDomain? domain = null;
+            if (DomainName.TryParse(change.Key, out var name, out _) && name.Value == change.Key)
+            {
+                var holder = await claims.HolderAsync(name, ct) ?? change.Account;
+                domain = holder is null ? null : await domainStore.FindAsync(holder, name, ct);
+            }
+            states[i] = (domain is { Verification.IsPublished: true } ? domain : null, change);
+        });
+
+        var lines = new StringBuilder();
+        var added = 0;
+        foreach (var (domain, change) in states.OrderBy(s => s.Change.Key, StringComparer.Ordinal))
+        {
+            var name = change.Key;
+            var entries = domain is null ? [] : Entries(domain).ToList();
+            var kept = entries.Select(e => (e.Table, e.Key)).ToHashSet();
+            foreach (var (table, key, value) in entries)
+            {
+                lines.Append("+ ").Append(table).Append(' ').Append(key).Append(' ').Append(value).Append('\n');
+            }
+            // Every key the domain can have had: those that follow from its name, and the recipients it listed.
+            IEnumerable<(string, string)> possible =
+                [(Transport, name), (Transport, "." + name), (SizeLimits, name), (RelayRecipients, "@" + name), (RelayDomains, name),
+                 .. change.Stale.Where(r => Within(DomainOf(RelayRecipients, r), name)).Select(r => (RelayRecipients, r))];
+            foreach (var (table, key) in possible.Distinct().Where(k => !kept.Contains(k)))
+            {
+                lines.Append("- ").Append(table).Append(' ').Append(key).Append('\n');
+            }
+            added += (domain is null ? 0 : 1) - (change.WasPublished ? 1 : 0);
+        }
+        return new MapDelta(MapFile.Create("delta", lines), added, changes.Any(c => c.IsOutbound), changes.Any(c => c.Overflow));
+    }
+
+    /// <summary>
+    /// The outbound tables: every outbound account whose domain its account holds, published. Reads the account's
+    /// domains once per account that has outbound accounts.
+    /// </summary>
+    public async Task<IReadOnlyList<MapFile>> OutboundFilesAsync(CancellationToken cancellationToken)
+    {
+        var all = new List<OutboundAccount>();
         await foreach (var account in outbound.AllAsync(cancellationToken))
         {
-            if (published.Contains((account.AccountId, account.Domain.Value)))
-            {
-                accounts.Add(account);
-            }
+            all.Add(account);
         }
-        var tables = OutboundTables.Build(accounts);
+        var domainsOf = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         var owners = new Dictionary<string, Account?>(StringComparer.Ordinal);
-        foreach (var id in accounts.Select(a => a.AccountId).Distinct())
+        foreach (var id in all.Select(a => a.AccountId).Distinct(StringComparer.Ordinal))
         {
+            domainsOf[id] = (await domainStore.ListAsync(id, cancellationToken))
+                .Where(d => d.Verification.IsPublished).Select(d => d.Name.Value).Order(StringComparer.Ordinal).ToList();
             owners[id] = await accountStore.FindAsync(id, cancellationToken);
         }
-        var domainsOf = published.GroupBy(p => p.Item1).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(p => p.Item2).Order(StringComparer.Ordinal).ToList());
-        var submission = OutboundTables.SubmissionData(accounts, owners, domainsOf);
-        return (
+        // Outbound accounts send for their domain only while their account holds it, proven.
+        var accounts = all.Where(a => domainsOf[a.AccountId].Contains(a.Domain.Value, StringComparer.Ordinal)).ToList();
+        var tables = OutboundTables.Build(accounts);
+        return
         [
-            MapFile.Create(RelayDomains, domains), MapFile.Create(Transport, transport), MapFile.Create(RelayRecipients, recipients), MapFile.Create(SizeLimits, sizes),
-            MapFile.Create(Passwd, new StringBuilder(tables.Passwd)), MapFile.Create(SenderLogins, new StringBuilder(tables.SenderLogins)),
-            MapFile.Create(SenderLoginsPcre, new StringBuilder(tables.SenderLoginsPcre)), MapFile.Create(SaslAccess, new StringBuilder(tables.SaslAccess)),
-            MapFile.Create(OutboundAccounts, new StringBuilder(submission)),
-        ], count);
+            MapFile.Create(SenderLoginsPcre, new StringBuilder(tables.SenderLoginsPcre)), MapFile.Create(SenderLogins, new StringBuilder(tables.SenderLogins)),
+            MapFile.Create(SaslAccess, new StringBuilder(tables.SaslAccess)), MapFile.Create(OutboundAccounts, new StringBuilder(OutboundTables.SubmissionData(accounts, owners, domainsOf))),
+            MapFile.Create(Passwd, new StringBuilder(tables.Passwd)),
+        ];
     }
 
     public string NextHop(DomainSettings settings) => settings.Mode switch
@@ -127,3 +217,9 @@ public sealed class RelayMapBuilder(
         _ => $"[{d.Host}]:{d.Port}",
     };
 }
+
+/// <summary>
+/// A delta: the <c>delta</c> file (<c>+ table key value</c> and <c>- table key</c> lines), how many domains it adds (negative when it removes more), whether the outbound
+/// tables are to be republished, and whether some change lost track of its stale keys (then only a snapshot is right).
+/// </summary>
+public sealed record MapDelta(MapFile File, int Added, bool Outbound, bool Overflow);

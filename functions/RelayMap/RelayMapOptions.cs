@@ -16,8 +16,14 @@ public sealed class RelayMapOptions
     /// <summary>A generation is published at least this often even without changes.</summary>
     public TimeSpan SafetyInterval { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>Generations kept for relays that are behind; older ones are pruned.</summary>
-    public int KeepGenerations { get; set; } = 10;
+    /// <summary>
+    /// A snapshot is written after this many deltas (streamed from the previous one and the deltas since); the
+    /// generations before it are then pruned, and a relay that is further behind applies the snapshot.
+    /// </summary>
+    public int SnapshotAfter { get; set; } = 100;
+
+    /// <summary>A snapshot is also written when the latest one is older than this.</summary>
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromHours(6);
 
     /// <summary>Next hop of the hold transport: a dead loopback port, so a forced flush can never deliver or bounce.</summary>
     public string HoldNextHop { get; set; } = "[127.0.0.1]:9";
@@ -26,7 +32,8 @@ public sealed class RelayMapOptions
     {
         errors.Schedule(o.Schedule, nameof(Schedule));
         errors.Positive(o.SafetyInterval, nameof(SafetyInterval));
-        errors.Require(o.KeepGenerations is >= 1 and <= 1000, nameof(KeepGenerations), $"must be from 1 to 1000 (is {o.KeepGenerations}).");
+        errors.Require(o.SnapshotAfter is >= 1 and <= 10_000, nameof(SnapshotAfter), $"must be from 1 to 10000 (is {o.SnapshotAfter}).");
+        errors.Positive(o.SnapshotInterval, nameof(SnapshotInterval));
         errors.Require(IsNextHop(o.HoldNextHop), nameof(HoldNextHop), $"'{o.HoldNextHop}' is not a Postfix next hop of the form [address]:port.");
     }
 

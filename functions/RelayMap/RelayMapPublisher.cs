@@ -3,29 +3,49 @@ using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Microsoft.Extensions.Options;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.RelayMap;
 
-/// <summary>The <c>current.json</c> pointer the relays poll.</summary>
-public sealed record MapPointer(long Generation, string Manifest, DateTimeOffset PublishedAt, int Domains, string? SourceVersion);
+/// <summary>
+/// The <c>current.json</c> pointer the relays poll: the current generation's manifest (a delta, or a snapshot), and the
+/// latest snapshot (a relay that starts fresh, falls behind it or cannot follow the deltas applies it, then the deltas after it).
+/// </summary>
+public sealed record MapPointer(
+    long Generation, string Manifest, DateTimeOffset PublishedAt, int Domains, string? SourceVersion,
+    long? Snapshot = null, string? SnapshotManifest = null, DateTimeOffset? SnapshotAt = null);
 
 public sealed record ManifestFile(string Name, string Path, string Sha256, long Size);
 
-public sealed record Manifest(long Generation, DateTimeOffset CreatedAt, int Domains, IReadOnlyList<ManifestFile> Files);
+/// <summary>
+/// One generation's manifest: a <c>snapshot</c> lists every table whole; a <c>delta</c> lists the <c>delta</c> file
+/// (entries put and deleted) and the outbound tables when they changed, and applies on top of <see cref="Base"/>.
+/// </summary>
+public sealed record Manifest(
+    long Generation, DateTimeOffset CreatedAt, int Domains, IReadOnlyList<ManifestFile> Files, string Kind = Manifest.SnapshotKind,
+    long? Base = null, string? BaseManifest = null)
+{
+    public const string SnapshotKind = "snapshot";
+    public const string DeltaKind = "delta";
+}
 
-/// <summary>What a publication did: its generation, and whether it became current or a newer one was already there.</summary>
-public sealed record PublishResult(long Generation, bool BecameCurrent, int Domains);
+/// <summary>What a publication did: its generation, whether it became current, how many domains, and whether it wrote a snapshot.</summary>
+public sealed record PublishResult(long Generation, bool BecameCurrent, int Domains, bool Snapshot = false, int Changes = 0);
 
 /// <summary>
-/// Publishes the relay map as an immutable generation in Blob storage (<c>generations/{N}/…</c> plus a manifest with
-/// each file's SHA-256 and size), then moves <c>current.json</c> with a conditional write. Generation numbers come
-/// from a counter row updated with ETags, so two publishers never share one; and the pointer only ever moves
-/// forward, so a slow publisher can never put an older generation back.
+/// Publishes the relay map in Blob storage as a chain of immutable generations (<c>generations/{N}/…</c>). The first
+/// publication writes a snapshot from the <c>Domains</c> table, streamed; every later one writes a delta of what the
+/// change log (<see cref="MapChanges"/>) says changed, so its cost follows the changes, not the map; and every
+/// <see cref="RelayMapOptions.SnapshotAfter"/> deltas (or <see cref="RelayMapOptions.SnapshotInterval"/>) a new snapshot
+/// is written beside the delta by streaming the previous snapshot through the deltas since (the table is not read
+/// again). Generation numbers come from a counter row updated with ETags; <c>current.json</c> moves with a conditional
+/// write, only from the generation a publication was built on, so the chain never forks and never goes back; the
+/// change log's rows are removed only after their generation became current.
 /// </summary>
 public sealed partial class RelayMapPublisher(
-    StorageClients storage, StorageInitializer initializer, RelayMapBuilder builder, TimeProvider time,
+    StorageClients storage, StorageInitializer initializer, RelayMapBuilder builder, MapChanges changes, TimeProvider time,
     IOptions<RelayMapOptions> options, ILogger<RelayMapPublisher> logger)
 {
     public const string ContainerName = "relay-map";
@@ -37,12 +57,237 @@ public sealed partial class RelayMapPublisher(
     public async Task<MapPointer?> CurrentAsync(CancellationToken cancellationToken) => (await ReadPointerAsync(cancellationToken)).Pointer;
 
     /// <param name="beforePointer">Test seam: runs between writing the generation and moving the pointer.</param>
-    public async Task<PublishResult> PublishAsync(string? sourceVersion, CancellationToken cancellationToken, Func<long, Task>? beforePointer = null)
+    /// <param name="rebuild">Writes a snapshot from the <c>Domains</c> table whatever the chain holds.</param>
+    public async Task<PublishResult> PublishAsync(string? sourceVersion, CancellationToken cancellationToken, Func<long, Task>? beforePointer = null, bool rebuild = false)
     {
         await Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        var generation = await NextGenerationAsync(cancellationToken);
-        var (files, domains) = await builder.BuildAsync(cancellationToken);
-        var folder = $"generations/{generation:D12}";
+        for (var attempt = 1; ; attempt++)
+        {
+            var (pointer, etag) = await ReadPointerAsync(cancellationToken);
+            // Read before the tables: a change written after this is in the log for the next publication.
+            var pending = await changes.PendingAsync(cancellationToken);
+            var generation = await NextGenerationAsync(cancellationToken);
+            var now = time.GetUtcNow();
+            MapPointer next;
+            if (rebuild || pointer?.Snapshot is null)
+            {
+                var (manifestPath, domains) = await WriteTableSnapshotAsync(generation, now, cancellationToken);
+                next = new MapPointer(generation, manifestPath, now, domains, sourceVersion, generation, manifestPath, now);
+            }
+            else
+            {
+                next = await WriteDeltaAsync(pointer, generation, now, pending, sourceVersion, cancellationToken);
+            }
+            if (beforePointer is not null)
+            {
+                await beforePointer(generation);
+            }
+            if (await MovePointerAsync(next, etag, cancellationToken))
+            {
+                await changes.AcknowledgeAsync(pending, cancellationToken);
+                var snapshot = next.Snapshot == generation;
+                Log.Published(logger, generation, snapshot ? "snapshot" : "delta", pending.Count, next.Domains);
+                await PruneAsync(next.Snapshot!.Value, cancellationToken);
+                return new PublishResult(generation, true, next.Domains, snapshot, pending.Count);
+            }
+            // Another publication moved the pointer since this one read it: this generation is not on the chain. Its
+            // changes are still in the log; build again on top of the new current one.
+            if (attempt == 5)
+            {
+                Log.Lost(logger, generation);
+                return new PublishResult(generation, false, next.Domains);
+            }
+        }
+    }
+
+    /// <summary>A snapshot read from the <c>Domains</c> table: the first one, or a rebuild.</summary>
+    private async Task<(string Manifest, int Domains)> WriteTableSnapshotAsync(long generation, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var folder = Folder(generation);
+        var writers = new Dictionary<string, MapTextWriter>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var table in RelayMapBuilder.DomainTables)
+            {
+                writers[table] = await MapTextWriter.OpenAsync(Container.GetBlockBlobClient($"{folder}/{table}"), table, cancellationToken);
+            }
+            var domains = await builder.WriteDomainTablesAsync(writers, cancellationToken);
+            var listed = new List<ManifestFile>();
+            foreach (var table in RelayMapBuilder.DomainTables)
+            {
+                listed.Add(await writers[table].CompleteAsync(cancellationToken));
+            }
+            listed.AddRange(await UploadAsync(folder, await builder.OutboundFilesAsync(cancellationToken), cancellationToken));
+            var manifest = $"{folder}/manifest.json";
+            await UploadJsonAsync(manifest, new Manifest(generation, now, domains, listed), cancellationToken);
+            return (manifest, domains);
+        }
+        finally
+        {
+            foreach (var writer in writers.Values)
+            {
+                await writer.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The delta of the pending changes on top of the current generation, and a snapshot beside it when one is due (or
+    /// when a change lost track of its stale keys: then the generation is the snapshot alone).
+    /// </summary>
+    private async Task<MapPointer> WriteDeltaAsync(
+        MapPointer pointer, long generation, DateTimeOffset now, IReadOnlyList<MapChange> pending, string? sourceVersion, CancellationToken cancellationToken)
+    {
+        var delta = await builder.DeltaAsync(pending, cancellationToken);
+        var outbound = delta.Outbound ? await builder.OutboundFilesAsync(cancellationToken) : [];
+        var folder = Folder(generation);
+        var domains = Math.Max(pointer.Domains + delta.Added, 0);
+        var listed = await UploadAsync(folder, [delta.File, .. outbound], cancellationToken);
+        var manifest = $"{folder}/manifest.json";
+        var due = delta.Overflow || generation - pointer.Snapshot >= options.Value.SnapshotAfter
+            || now - (pointer.SnapshotAt ?? pointer.PublishedAt) >= options.Value.SnapshotInterval;
+        if (!delta.Overflow)
+        {
+            await UploadJsonAsync(manifest, new Manifest(generation, now, domains, listed, Manifest.DeltaKind, pointer.Generation, pointer.Manifest), cancellationToken);
+        }
+        if (!due)
+        {
+            return new MapPointer(generation, manifest, now, domains, sourceVersion, pointer.Snapshot, pointer.SnapshotManifest, pointer.SnapshotAt);
+        }
+        var (snapshotManifest, counted) = await CompactAsync(pointer, generation, now, delta, outbound, cancellationToken);
+        return new MapPointer(generation, delta.Overflow ? snapshotManifest : manifest, now, counted, sourceVersion, generation, snapshotManifest, now);
+    }
+
+    /// <summary>
+    /// A snapshot of <paramref name="generation"/> from the latest one and the deltas since, streamed: each table of the
+    /// old snapshot is read a line at a time, the lines of every domain changed since are left out, and those domains'
+    /// entries as they are now are written after. Memory follows the changes since the last snapshot.
+    /// </summary>
+    private async Task<(string Manifest, int Domains)> CompactAsync(
+        MapPointer pointer, long generation, DateTimeOffset now, MapDelta delta, IReadOnlyList<MapFile> outbound, CancellationToken cancellationToken)
+    {
+        var old = await ReadManifestAsync(pointer.SnapshotManifest!, cancellationToken);
+        // The deltas since the snapshot, newest first: a domain's entries are the newest delta's that names it.
+        var latest = ParseDelta(System.Text.Encoding.UTF8.GetString(delta.File.Content));
+        IReadOnlyList<MapFile> newestOutbound = outbound;
+        var outboundFrom = outbound.Count > 0 ? null : old;
+        for (var path = pointer.Manifest; ;)
+        {
+            var manifest = await ReadManifestAsync(path, cancellationToken);
+            if (manifest.Kind != Manifest.DeltaKind || manifest.Generation <= pointer.Snapshot)
+            {
+                break;
+            }
+            if (outboundFrom == old && newestOutbound.Count == 0 && manifest.Files.Any(f => f.Name == RelayMapBuilder.Passwd))
+            {
+                outboundFrom = manifest;
+            }
+            var file = manifest.Files.Single(f => f.Name == "delta");
+            foreach (var (domain, entries) in ParseDelta(await DownloadTextAsync(file.Path, cancellationToken)))
+            {
+                latest.TryAdd(domain, entries);
+            }
+            path = manifest.BaseManifest ?? throw new InvalidDataException($"Delta {manifest.Generation} names no base manifest.");
+        }
+
+        var folder = $"{Folder(generation)}/snapshot";
+        var listed = new List<ManifestFile>();
+        var domains = 0;
+        foreach (var table in RelayMapBuilder.DomainTables)
+        {
+            await using var writer = await MapTextWriter.OpenAsync(Container.GetBlockBlobClient($"{folder}/{table}"), table, cancellationToken);
+            var source = old.Files.Single(f => f.Name == table);
+            using (var reader = new StreamReader(await Container.GetBlobClient(source.Path).OpenReadAsync(cancellationToken: cancellationToken)))
+            {
+                while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                {
+                    var space = line.IndexOf(' ');
+                    if (space > 0 && !Changed(latest, RelayMapBuilder.DomainOf(table, line[..space])))
+                    {
+                        await writer.WriteLineAsync(line);
+                        domains += table == RelayMapBuilder.RelayDomains ? 1 : 0;
+                    }
+                }
+            }
+            foreach (var entries in latest.Values)
+            {
+                foreach (var entry in entries.Where(e => e.Table == table))
+                {
+                    await writer.WriteLineAsync(entry.Key, entry.Value);
+                    domains += table == RelayMapBuilder.RelayDomains ? 1 : 0;
+                }
+            }
+            listed.Add(await writer.CompleteAsync(cancellationToken));
+        }
+        if (outboundFrom is null)
+        {
+            listed.AddRange(await UploadAsync(folder, newestOutbound, cancellationToken));
+        }
+        else
+        {
+            foreach (var file in outboundFrom.Files.Where(f => f.Name is not "delta" && !RelayMapBuilder.DomainTables.Contains(f.Name)))
+            {
+                var content = (await Container.GetBlobClient(file.Path).DownloadContentAsync(cancellationToken)).Value.Content;
+                var copy = $"{folder}/{file.Name}";
+                await Container.GetBlobClient(copy).UploadAsync(content, overwrite: true, cancellationToken);
+                listed.Add(file with { Path = copy });
+            }
+        }
+        var manifestPath = $"{folder}/manifest.json";
+        await UploadJsonAsync(manifestPath, new Manifest(generation, now, domains, listed), cancellationToken);
+        return (manifestPath, domains);
+    }
+
+    /// <summary>A key's domain, or a domain above it, changed (a domain's recipients may be in its subdomains).</summary>
+    private static bool Changed(Dictionary<string, IReadOnlyList<(string, string, string)>> latest, string domain)
+    {
+        for (var at = domain; ; at = at[(at.IndexOf('.') + 1)..])
+        {
+            if (latest.ContainsKey(at))
+            {
+                return true;
+            }
+            if (!at.Contains('.'))
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The domains a delta names and, for each, its entries after it: the puts of the domain's group (a delta lists every
+    /// entry of each domain it names, so a domain with only deletes left the map).
+    /// </summary>
+    internal static Dictionary<string, IReadOnlyList<(string Table, string Key, string Value)>> ParseDelta(string text)
+    {
+        var result = new Dictionary<string, List<(string, string, string)>>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(' ', 4);
+            if (parts.Length < 3 || parts[0] is not ("+" or "-"))
+            {
+                throw new InvalidDataException($"A delta line is malformed: '{line}'.");
+            }
+            var (table, key) = (parts[1], parts[2]);
+            // A delete names the key's own domain; its group (the domain the publisher wrote it for) is the one whose puts
+            // or "relay_domains" line share it, and every group has its relay_domains line (put or deleted).
+            var domain = RelayMapBuilder.DomainOf(table, key);
+            if (!result.TryGetValue(domain, out var entries))
+            {
+                result[domain] = entries = [];
+            }
+            if (parts[0] == "+")
+            {
+                entries.Add((table, key, parts.Length == 4 ? parts[3] : ""));
+            }
+        }
+        return result.ToDictionary(r => r.Key, r => (IReadOnlyList<(string, string, string)>)r.Value, StringComparer.Ordinal);
+    }
+
+    private static string Folder(long generation) => $"generations/{generation:D12}";
+
+    private async Task<List<ManifestFile>> UploadAsync(string folder, IEnumerable<MapFile> files, CancellationToken cancellationToken)
+    {
         var listed = new List<ManifestFile>();
         foreach (var file in files)
         {
@@ -50,44 +295,31 @@ public sealed partial class RelayMapPublisher(
             await Container.GetBlobClient(path).UploadAsync(BinaryData.FromBytes(file.Content), overwrite: true, cancellationToken);
             listed.Add(new ManifestFile(file.Name, path, file.Sha256, file.Content.LongLength));
         }
-        var now = time.GetUtcNow();
-        var manifestPath = $"{folder}/manifest.json";
-        await Container.GetBlobClient(manifestPath).UploadAsync(
-            BinaryData.FromObjectAsJson(new Manifest(generation, now, domains, listed), Json), overwrite: true, cancellationToken);
-
-        if (beforePointer is not null)
-        {
-            await beforePointer(generation);
-        }
-        var becameCurrent = await MovePointerAsync(new MapPointer(generation, manifestPath, now, domains, sourceVersion), cancellationToken);
-        Log.Published(logger, generation, domains, becameCurrent);
-        if (becameCurrent)
-        {
-            await PruneAsync(generation, cancellationToken);
-        }
-        return new PublishResult(generation, becameCurrent, domains);
+        return listed;
     }
 
-    private async Task<bool> MovePointerAsync(MapPointer next, CancellationToken cancellationToken)
+    private Task UploadJsonAsync(string path, Manifest manifest, CancellationToken cancellationToken) =>
+        Container.GetBlobClient(path).UploadAsync(BinaryData.FromObjectAsJson(manifest, Json), overwrite: true, cancellationToken);
+
+    private async Task<Manifest> ReadManifestAsync(string path, CancellationToken cancellationToken) =>
+        (await Container.GetBlobClient(path).DownloadContentAsync(cancellationToken)).Value.Content.ToObjectFromJson<Manifest>(Json)
+        ?? throw new InvalidDataException($"The manifest {path} is empty.");
+
+    private async Task<string> DownloadTextAsync(string path, CancellationToken cancellationToken) =>
+        (await Container.GetBlobClient(path).DownloadContentAsync(cancellationToken)).Value.Content.ToString();
+
+    /// <summary>Moves the pointer to <paramref name="next"/> if it is still where this publication read it.</summary>
+    private async Task<bool> MovePointerAsync(MapPointer next, ETag? read, CancellationToken cancellationToken)
     {
-        var blob = Container.GetBlobClient(PointerName);
-        while (true)
+        var conditions = read is { } tag ? new BlobRequestConditions { IfMatch = tag } : new BlobRequestConditions { IfNoneMatch = ETag.All };
+        try
         {
-            var (current, etag) = await ReadPointerAsync(cancellationToken);
-            if (current is not null && current.Generation >= next.Generation)
-            {
-                return false;
-            }
-            var conditions = etag is { } tag ? new BlobRequestConditions { IfMatch = tag } : new BlobRequestConditions { IfNoneMatch = ETag.All };
-            try
-            {
-                await blob.UploadAsync(BinaryData.FromObjectAsJson(next, Json), new BlobUploadOptions { Conditions = conditions }, cancellationToken);
-                return true;
-            }
-            catch (RequestFailedException e) when (e.Status is 409 or 412)
-            {
-                // Another publisher moved it first: look again.
-            }
+            await Container.GetBlobClient(PointerName).UploadAsync(BinaryData.FromObjectAsJson(next, Json), new BlobUploadOptions { Conditions = conditions }, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
         }
     }
 
@@ -128,14 +360,16 @@ public sealed partial class RelayMapPublisher(
         }
     }
 
-    /// <summary>Deletes all but the newest generations; relays that are behind still find theirs.</summary>
-    private async Task PruneAsync(long current, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes the generations before the latest snapshot: a relay that is behind it applies the snapshot. (A relay in the
+    /// middle of downloading an older one fails its download, and takes the new snapshot at its next poll.)
+    /// </summary>
+    private async Task PruneAsync(long snapshot, CancellationToken cancellationToken)
     {
-        var keep = Math.Max(options.Value.KeepGenerations, 1);
         await foreach (var blob in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, "generations/", cancellationToken))
         {
             var parts = blob.Name.Split('/');
-            if (parts.Length == 3 && long.TryParse(parts[1], out var generation) && generation <= current - keep)
+            if (parts.Length >= 3 && long.TryParse(parts[1], out var generation) && generation < snapshot)
             {
                 await Container.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken);
             }
@@ -144,7 +378,10 @@ public sealed partial class RelayMapPublisher(
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Relay map generation {Generation} with {Domains} domains written; current: {BecameCurrent}")]
-        public static partial void Published(ILogger logger, long generation, int domains, bool becameCurrent);
+        [LoggerMessage(Level = LogLevel.Information, Message = "Relay map generation {Generation} is current: a {Kind} of {Changes} changes, {Domains} domains")]
+        public static partial void Published(ILogger logger, long generation, string kind, int changes, int domains);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Relay map generation {Generation} lost the race for the pointer five times; its changes wait for the next publication")]
+        public static partial void Lost(ILogger logger, long generation);
     }
 }

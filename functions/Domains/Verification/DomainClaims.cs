@@ -28,6 +28,13 @@ public sealed class DomainClaims(StorageClients storage, StorageInitializer init
         return Conflict(members, accountId, name);
     }
 
+    /// <summary>The account that holds exactly <paramref name="name"/>; null when nobody does.</summary>
+    public async Task<string?> HolderAsync(DomainName name, CancellationToken cancellationToken)
+    {
+        var (members, _) = await ReadAsync(FamilyOf(name), cancellationToken);
+        return members.FirstOrDefault(m => m.Name == name.Value)?.Account;
+    }
+
     /// <summary>What a claim did: took the name, found the account already holding it, or found it held by another account.</summary>
     public sealed record ClaimResult(bool Took, string? Conflict);
 
