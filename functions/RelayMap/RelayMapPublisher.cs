@@ -92,7 +92,7 @@ public sealed partial class RelayMapPublisher(
             }
             // Another publication moved the pointer since this one read it: this generation is not on the chain. Its
             // changes are still in the log; build again on top of the new current one.
-            if (attempt == 5)
+            if (attempt == 10)
             {
                 Log.Lost(logger, generation);
                 return new PublishResult(generation, false, next.Domains);
@@ -381,7 +381,7 @@ public sealed partial class RelayMapPublisher(
         [LoggerMessage(Level = LogLevel.Information, Message = "Relay map generation {Generation} is current: a {Kind} of {Changes} changes, {Domains} domains")]
         public static partial void Published(ILogger logger, long generation, string kind, int changes, int domains);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Relay map generation {Generation} lost the race for the pointer five times; its changes wait for the next publication")]
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Relay map generation {Generation} lost the race for the pointer ten times; its changes wait for the next publication")]
         public static partial void Lost(ILogger logger, long generation);
     }
 }

@@ -31,10 +31,10 @@ public sealed class SettingsValidationTests
     [Fact]
     public async Task EveryProblemIsListedAtOnce()
     {
-        var (code, output) = await RunAppAsync(("Helpers__EnqueueConcurrency", "0"), ("RelayMap__KeepGenerations", "0"), ("Destinations__AllowedRanges__0", "10.0.0.0/40"));
+        var (code, output) = await RunAppAsync(("Helpers__EnqueueConcurrency", "0"), ("RelayMap__SnapshotAfter", "0"), ("Destinations__AllowedRanges__0", "10.0.0.0/40"));
         Assert.Equal(2, code);
         Assert.Contains("Helpers__EnqueueConcurrency", output);
-        Assert.Contains("RelayMap__KeepGenerations", output);
+        Assert.Contains("RelayMap__SnapshotAfter", output);
         Assert.Contains("Destinations__AllowedRanges__0", output);
     }
 

@@ -75,18 +75,21 @@ public sealed class RelayMapPublisherTests
     }
 
     [Fact]
-    public async Task ASlowPublisherNeverReplacesANewerGeneration()
+    public async Task APublicationOvertakenBeforeItMovesThePointerBuildsAgainOnTopOfTheNewOne()
     {
         await using var app = NoTimers();
         var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        await publisher.PublishAsync("first", default);
         var slowHasGeneration = new TaskCompletionSource<long>();
         var fastDone = new TaskCompletionSource();
 
-        // The slow one takes its generation first, then stalls before moving the pointer until the fast one is done.
+        // The slow one builds its delta on the current generation, then stalls before moving the pointer until the fast one is done.
         var slow = publisher.PublishAsync("slow", default, async generation =>
         {
-            slowHasGeneration.SetResult(generation);
-            await fastDone.Task;
+            if (slowHasGeneration.TrySetResult(generation))
+            {
+                await fastDone.Task;
+            }
         });
         var slowGeneration = await slowHasGeneration.Task;
         var fast = await publisher.PublishAsync("fast", default);
@@ -95,38 +98,64 @@ public sealed class RelayMapPublisherTests
 
         Assert.True(fast.Generation > slowGeneration);
         Assert.True(fast.BecameCurrent);
-        Assert.False(slowResult.BecameCurrent);
-        Assert.Equal(fast.Generation, (await publisher.CurrentAsync(default))!.Generation);
-        Assert.Equal("fast", (await publisher.CurrentAsync(default))!.SourceVersion);
+        // Its first generation is not on the chain: it built a new one on top of the fast one's.
+        Assert.True(slowResult.BecameCurrent);
+        Assert.True(slowResult.Generation > fast.Generation);
+        var current = (await publisher.CurrentAsync(default))!;
+        Assert.Equal((slowResult.Generation, "slow"), (current.Generation, current.SourceVersion));
+        var manifest = JsonDocument.Parse(await ReadAsync(app, current.Manifest)).RootElement;
+        Assert.Equal(fast.Generation, manifest.GetProperty("base").GetInt64());
     }
 
     [Fact]
-    public async Task ConcurrentPublishersGetDistinctGenerationsAndThePointerEndsAtTheNewest()
+    public async Task ConcurrentPublishersGetDistinctGenerationsAndFormOneChain()
     {
         await using var app = NoTimers();
         var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        await publisher.PublishAsync("first", default);
         var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => publisher.PublishAsync($"v{i}", default)));
         Assert.Equal(6, results.Select(r => r.Generation).Distinct().Count());
-        Assert.Equal(results.Max(r => r.Generation), (await publisher.CurrentAsync(default))!.Generation);
+        Assert.All(results, r => Assert.True(r.BecameCurrent));
+        var current = (await publisher.CurrentAsync(default))!;
+        Assert.Equal(results.Max(r => r.Generation), current.Generation);
+        // Following the bases from the pointer meets every publication once, then the snapshot.
+        var chain = new List<long>();
+        for (var path = current.Manifest; ;)
+        {
+            var manifest = JsonDocument.Parse(await ReadAsync(app, path)).RootElement;
+            if (manifest.GetProperty("kind").GetString() != "delta")
+            {
+                break;
+            }
+            chain.Add(manifest.GetProperty("generation").GetInt64());
+            path = manifest.GetProperty("baseManifest").GetString()!;
+        }
+        Assert.Equal(results.Select(r => r.Generation).Order(), chain.Order());
     }
 
     [Fact]
-    public async Task OldGenerationsArePrunedKeepingTheNewest()
+    public async Task GenerationsBeforeTheLatestSnapshotArePruned()
     {
-        await using var app = NoTimers(new KeyValuePair<string, string?>("RelayMap:KeepGenerations", "2"));
+        await using var app = NoTimers(new KeyValuePair<string, string?>("RelayMap:SnapshotAfter", "2"));
         var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
-        long last = 0;
+        var results = new List<PublishResult>();
         for (var i = 0; i < 5; i++)
         {
-            last = (await publisher.PublishAsync($"v{i}", default)).Generation;
+            results.Add(await publisher.PublishAsync($"v{i}", default));
         }
+        // The first from the table, then one every two deltas, written beside the delta.
+        Assert.Equal([true, false, true, false, true], results.Select(r => r.Snapshot));
+        var last = results[^1].Generation;
+        var current = (await publisher.CurrentAsync(default))!;
+        Assert.Equal((last, last), (current.Generation, current.Snapshot));
+        Assert.Equal($"generations/{last:D12}/snapshot/manifest.json", current.SnapshotManifest);
         var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapPublisher.ContainerName);
         var generations = new HashSet<string>();
         await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "generations/", default))
         {
             generations.Add(blob.Name.Split('/')[1]);
         }
-        Assert.Equal([$"{last - 1:D12}", $"{last:D12}"], generations.Order());
+        Assert.Equal([$"{last:D12}"], generations.Order());
     }
 
     [Fact]

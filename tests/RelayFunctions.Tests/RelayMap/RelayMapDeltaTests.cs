@@ -1,0 +1,177 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using RelayFunctions.RelayMap;
+using RelayFunctions.Storage;
+using RelayFunctions.Tests.Infrastructure;
+
+namespace RelayFunctions.Tests.RelayMap;
+
+/// <summary>
+/// Publishing what changed (Azurite): a change becomes a delta of its domain's entries alone, with the keys an earlier
+/// state left to delete; a change made while a publication runs is in the next one; and a snapshot streamed from the
+/// previous one and the deltas since holds exactly what a snapshot read from the table holds.
+/// </summary>
+public sealed class RelayMapDeltaTests
+{
+    private static async Task<string> ReadAsync(AppFactory app, string path)
+    {
+        var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapPublisher.ContainerName);
+        return (await container.GetBlobClient(path).DownloadContentAsync()).Value.Content.ToString();
+    }
+
+    /// <summary>The current generation's files, each checked against its manifest's hash and size.</summary>
+    private static async Task<(JsonElement Manifest, Dictionary<string, string> Files)> ReadGenerationAsync(AppFactory app, string manifestPath)
+    {
+        var manifest = JsonDocument.Parse(await ReadAsync(app, manifestPath)).RootElement;
+        var files = new Dictionary<string, string>();
+        foreach (var file in manifest.GetProperty("files").EnumerateArray())
+        {
+            var content = await ReadAsync(app, file.GetProperty("path").GetString()!);
+            var bytes = Encoding.UTF8.GetBytes(content);
+            Assert.Equal(file.GetProperty("sha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            Assert.Equal(file.GetProperty("size").GetInt64(), bytes.LongLength);
+            files[file.GetProperty("name").GetString()!] = content;
+        }
+        return (manifest, files);
+    }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToArray();
+
+    [Fact]
+    public async Task AChangeIsADeltaOfItsDomainsEntriesWithTheKeysItNoLongerHas()
+    {
+        await using var app = AppFactory.UnderFunctionsHost();
+        var client = await app.NewAccountAsync("delta");
+        foreach (var name in new[] { "a", "b", "c" })
+        {
+            (await client.PostAsJsonAsync("/api/domains", new { name = $"{name}.delta.example", mode = "hold", recipients = new[] { $"x@{name}.delta.example", $"y@{name}.delta.example" } })).EnsureSuccessStatusCode();
+            await app.VerifyAsync("delta", $"{name}.delta.example");
+        }
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        var first = await publisher.PublishAsync("v1", default);
+        Assert.True(first.Snapshot);
+
+        // b: to a server, one recipient gone, one new (in a subdomain); c: deleted. a is not touched.
+        var patch = await client.SendAsync(HttpMethod.Patch, "/api/domains/b.delta.example", new
+        {
+            mode = "redirect", destinationHost = "192.0.32.10", destinationPort = 2525, recipients = new[] { "x@b.delta.example", "z@sub.b.delta.example" },
+        });
+        Assert.True(patch.IsSuccessStatusCode, await patch.Content.ReadAsStringAsync());
+        (await client.DeleteAsync("/api/domains/c.delta.example")).EnsureSuccessStatusCode();
+        var second = await publisher.PublishAsync("v2", default);
+
+        Assert.True(second.BecameCurrent);
+        Assert.False(second.Snapshot);
+        Assert.Equal(2, second.Domains);
+        var pointer = (await publisher.CurrentAsync(default))!;
+        Assert.Equal((second.Generation, first.Generation), (pointer.Generation, pointer.Snapshot));
+        var (manifest, files) = await ReadGenerationAsync(app, pointer.Manifest);
+        Assert.Equal("delta", manifest.GetProperty("kind").GetString());
+        Assert.Equal(first.Generation, manifest.GetProperty("base").GetInt64());
+        Assert.Equal(["delta", "outbound_accounts", "passwd", "sasl_access", "sender_logins", "sender_logins_sub.pcre"], files.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            Lines("""
+            + transport b.delta.example smtp:[192.0.32.10]:2525
+            + transport .b.delta.example smtp:[192.0.32.10]:2525
+            + message_size_limits b.delta.example 10485760
+            + relay_recipients x@b.delta.example OK
+            + relay_recipients z@sub.b.delta.example OK
+            + relay_domains b.delta.example OK
+            - relay_recipients @b.delta.example
+            - relay_recipients y@b.delta.example
+            - transport c.delta.example
+            - transport .c.delta.example
+            - message_size_limits c.delta.example
+            - relay_recipients @c.delta.example
+            - relay_recipients x@c.delta.example
+            - relay_recipients y@c.delta.example
+            - relay_domains c.delta.example
+            """),
+            Lines(files["delta"]));
+
+        // Nothing changed since: the next delta is empty, and carries no outbound tables.
+        var third = await publisher.PublishAsync("v3", default);
+        var (_, empty) = await ReadGenerationAsync(app, (await publisher.CurrentAsync(default))!.Manifest);
+        Assert.Equal(("", 2), (empty["delta"], third.Domains));
+        Assert.Equal(["delta"], empty.Keys);
+    }
+
+    [Fact]
+    public async Task AChangeMadeWhileAPublicationRunsIsInTheNextOne()
+    {
+        await using var app = AppFactory.UnderFunctionsHost();
+        var client = await app.NewAccountAsync("during");
+        (await client.PostAsJsonAsync("/api/domains", new { name = "d.during.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("during", "d.during.example");
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        await publisher.PublishAsync("v1", default);
+        (await client.SendAsync(HttpMethod.Patch, "/api/domains/d.during.example", new { messageSizeLimit = 2097152 })).EnsureSuccessStatusCode();
+
+        // The domain changes again after this publication read the change log and the domain, before its pointer moves.
+        var during = await publisher.PublishAsync("v2", default, async _ =>
+            (await client.SendAsync(HttpMethod.Patch, "/api/domains/d.during.example", new { messageSizeLimit = 3145728 })).EnsureSuccessStatusCode());
+        var (_, files) = await ReadGenerationAsync(app, (await publisher.CurrentAsync(default))!.Manifest);
+        Assert.Contains("+ message_size_limits d.during.example 2097152", Lines(files["delta"]));
+
+        await publisher.PublishAsync("v3", default);
+        (_, files) = await ReadGenerationAsync(app, (await publisher.CurrentAsync(default))!.Manifest);
+        Assert.Contains("+ message_size_limits d.during.example 3145728", Lines(files["delta"]));
+        Assert.True(during.BecameCurrent);
+    }
+
+    [Fact]
+    public async Task ASnapshotFromThePreviousOneAndTheDeltasHoldsWhatTheTableHolds()
+    {
+        await using var app = AppFactory.UnderFunctionsHost(new KeyValuePair<string, string?>("RelayMap:SnapshotAfter", "4"));
+        var client = await app.NewAccountAsync("compact");
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        var builder = app.Services.GetRequiredService<RelayMapBuilder>();
+        for (var i = 0; i < 6; i++)
+        {
+            (await client.PostAsJsonAsync("/api/domains", new { name = $"d{i}.compact.example", mode = "hold", recipients = new[] { $"r@d{i}.compact.example" } })).EnsureSuccessStatusCode();
+            await app.VerifyAsync("compact", $"d{i}.compact.example");
+        }
+        (await client.PostAsJsonAsync("/api/domains", new { name = "pending.compact.example", mode = "hold" })).EnsureSuccessStatusCode();
+        Assert.True((await publisher.PublishAsync("v0", default)).Snapshot);
+
+        // Four publications of assorted changes: a new domain, recipients moved into a subdomain and back to all,
+        // a route, a delete, an outbound account.
+        (await client.PostAsJsonAsync("/api/domains", new { name = "new.compact.example", mode = "backup-mx" })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("compact", "new.compact.example");
+        (await client.SendAsync(HttpMethod.Patch, "/api/domains/d1.compact.example", new { recipients = new[] { "s@deep.d1.compact.example" } })).EnsureSuccessStatusCode();
+        Assert.False((await publisher.PublishAsync("v1", default)).Snapshot);
+        (await client.SendAsync(HttpMethod.Patch, "/api/domains/d1.compact.example", new { recipients = Array.Empty<string>() })).EnsureSuccessStatusCode();
+        (await client.SendAsync(HttpMethod.Patch, "/api/domains/d2.compact.example", new { mode = "redirect", destinationHost = "192.0.32.11", destinationPort = 25 })).EnsureSuccessStatusCode();
+        Assert.False((await publisher.PublishAsync("v2", default)).Snapshot);
+        (await client.DeleteAsync("/api/domains/d3.compact.example")).EnsureSuccessStatusCode();
+        (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "any-address", domain = "d4.compact.example", password = "secret-compact" })).EnsureSuccessStatusCode();
+        Assert.False((await publisher.PublishAsync("v3", default)).Snapshot);
+        (await client.SendAsync(HttpMethod.Patch, "/api/domains/d5.compact.example", new { messageSizeLimit = 1048576 })).EnsureSuccessStatusCode();
+        var compacted = await publisher.PublishAsync("v4", default);
+        Assert.True(compacted.Snapshot);
+
+        var pointer = (await publisher.CurrentAsync(default))!;
+        var (manifest, files) = await ReadGenerationAsync(app, pointer.SnapshotManifest!);
+        Assert.Equal("snapshot", manifest.GetProperty("kind").GetString());
+        var (truth, domains) = await builder.BuildAsync(default);
+        Assert.Equal((6, 6, 6), (compacted.Domains, domains, manifest.GetProperty("domains").GetInt32()));
+        foreach (var table in truth)
+        {
+            Assert.Equal(Lines(Encoding.UTF8.GetString(table.Content)), Lines(files[table.Name]));
+        }
+        Assert.Contains("d4.compact.example", files["outbound_accounts"]);
+        Assert.DoesNotContain("deep.d1.compact.example", files["relay_recipients"]);
+
+        // And a rebuild from the table says the same.
+        var rebuilt = await publisher.PublishAsync("v5", default, rebuild: true);
+        var (_, fromTable) = await ReadGenerationAsync(app, (await publisher.CurrentAsync(default))!.SnapshotManifest!);
+        Assert.Equal((true, 6), (rebuilt.Snapshot, rebuilt.Domains));
+        foreach (var table in truth)
+        {
+            Assert.Equal(Lines(files[table.Name]), Lines(fromTable[table.Name]));
+        }
+    }
+}
