@@ -57,7 +57,10 @@ public sealed class RelayMapDeltaTests
         // b: to a server, one recipient gone, one new (in a subdomain); c: deleted. a is not touched.
         var patch = await client.SendAsync(HttpMethod.Patch, "/api/domains/b.delta.example", new
         {
-            mode = "redirect", destinationHost = "192.0.32.10", destinationPort = 2525, recipients = new[] { "x@b.delta.example", "z@sub.b.delta.example" },
+            mode = "redirect",
+            destinationHost = "192.0.32.10",
+            destinationPort = 2525,
+            recipients = new[] { "x@b.delta.example", "z@sub.b.delta.example" },
         });
         Assert.True(patch.IsSuccessStatusCode, await patch.Content.ReadAsStringAsync());
         (await client.DeleteAsync("/api/domains/c.delta.example")).EnsureSuccessStatusCode();
