@@ -105,12 +105,15 @@ if (parts.Contains("helpers"))
 if (parts.Contains("map"))
 {
     // The helper rows above live in other tables; the map counts every domain, so it starts after the helpers' domains.
-    var mapBench = new MapBench(storage, services.GetRequiredService<RelayFunctions.RelayMap.RelayMapPublisher>(), storageConnection, prefix);
+    var mapBench = new MapBench(storage, services, storageConnection, prefix);
     var mapSeeded = 0;
     foreach (var size in mapSizes)
     {
-        rows.Add(await mapBench.RunAsync(mapSeeded, size));
-        Console.WriteLine(rows[^1]);
+        foreach (var row in await mapBench.RunAsync(mapSeeded, size))
+        {
+            rows.Add(row);
+            Console.WriteLine(row);
+        }
         mapSeeded = size;
     }
 }

@@ -58,7 +58,9 @@ public sealed partial class RelayMapPublisher(
 
     /// <param name="beforePointer">Test seam: runs between writing the generation and moving the pointer.</param>
     /// <param name="rebuild">Writes a snapshot from the <c>Domains</c> table whatever the chain holds.</param>
-    public async Task<PublishResult> PublishAsync(string? sourceVersion, CancellationToken cancellationToken, Func<long, Task>? beforePointer = null, bool rebuild = false)
+    /// <param name="snapshot">Writes a snapshot beside the delta even if none is due yet.</param>
+    public async Task<PublishResult> PublishAsync(
+        string? sourceVersion, CancellationToken cancellationToken, Func<long, Task>? beforePointer = null, bool rebuild = false, bool snapshot = false)
     {
         await Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         for (var attempt = 1; ; attempt++)
@@ -76,7 +78,7 @@ public sealed partial class RelayMapPublisher(
             }
             else
             {
-                next = await WriteDeltaAsync(pointer, generation, now, pending, sourceVersion, cancellationToken);
+                next = await WriteDeltaAsync(pointer, generation, now, pending, sourceVersion, snapshot, cancellationToken);
             }
             if (beforePointer is not null)
             {
@@ -85,10 +87,10 @@ public sealed partial class RelayMapPublisher(
             if (await MovePointerAsync(next, etag, cancellationToken))
             {
                 await changes.AcknowledgeAsync(pending, cancellationToken);
-                var snapshot = next.Snapshot == generation;
-                Log.Published(logger, generation, snapshot ? "snapshot" : "delta", pending.Count, next.Domains);
+                var wroteSnapshot = next.Snapshot == generation;
+                Log.Published(logger, generation, wroteSnapshot ? "snapshot" : "delta", pending.Count, next.Domains);
                 await PruneAsync(next.Snapshot!.Value, cancellationToken);
-                return new PublishResult(generation, true, next.Domains, snapshot, pending.Count);
+                return new PublishResult(generation, true, next.Domains, wroteSnapshot, pending.Count);
             }
             // Another publication moved the pointer since this one read it: this generation is not on the chain. Its
             // changes are still in the log; build again on top of the new current one.
@@ -136,7 +138,8 @@ public sealed partial class RelayMapPublisher(
     /// when a change lost track of its stale keys: then the generation is the snapshot alone).
     /// </summary>
     private async Task<MapPointer> WriteDeltaAsync(
-        MapPointer pointer, long generation, DateTimeOffset now, IReadOnlyList<MapChange> pending, string? sourceVersion, CancellationToken cancellationToken)
+        MapPointer pointer, long generation, DateTimeOffset now, IReadOnlyList<MapChange> pending, string? sourceVersion, bool snapshot,
+        CancellationToken cancellationToken)
     {
         var delta = await builder.DeltaAsync(pending, cancellationToken);
         var outbound = delta.Outbound ? await builder.OutboundFilesAsync(cancellationToken) : [];
@@ -144,7 +147,7 @@ public sealed partial class RelayMapPublisher(
         var domains = Math.Max(pointer.Domains + delta.Added, 0);
         var listed = await UploadAsync(folder, [delta.File, .. outbound], cancellationToken);
         var manifest = $"{folder}/manifest.json";
-        var due = delta.Overflow || generation - pointer.Snapshot >= options.Value.SnapshotAfter
+        var due = snapshot || delta.Overflow || generation - pointer.Snapshot >= options.Value.SnapshotAfter
             || now - (pointer.SnapshotAt ?? pointer.PublishedAt) >= options.Value.SnapshotInterval;
         if (!delta.Overflow)
         {
