@@ -145,28 +145,60 @@ public sealed class RelayMapBuilder(
             states[i] = (domain is { Verification.IsPublished: true } ? domain : null, change);
         });
 
-        var lines = new StringBuilder();
+        var puts = new List<(string Table, string Key, string Value)>();
+        var deletes = new List<(string Table, string Key, string Domain)>();
         var added = 0;
         foreach (var (domain, change) in states.OrderBy(s => s.Change.Key, StringComparer.Ordinal))
         {
             var name = change.Key;
             var entries = domain is null ? [] : Entries(domain).ToList();
+            puts.AddRange(entries);
             var kept = entries.Select(e => (e.Table, e.Key)).ToHashSet();
-            foreach (var (table, key, value) in entries)
-            {
-                lines.Append("+ ").Append(table).Append(' ').Append(key).Append(' ').Append(value).Append('\n');
-            }
             // Every key the domain can have had: those that follow from its name, and the recipients it listed.
             IEnumerable<(string, string)> possible =
                 [(Transport, name), (Transport, "." + name), (SizeLimits, name), (RelayRecipients, "@" + name), (RelayDomains, name),
                  .. change.Stale.Where(r => Within(DomainOf(RelayRecipients, r), name)).Select(r => (RelayRecipients, r))];
-            foreach (var (table, key) in possible.Distinct().Where(k => !kept.Contains(k)))
+            deletes.AddRange(possible.Distinct().Where(k => !kept.Contains(k)).Select(k => (k.Item1, k.Item2, name)));
+            added += (domain is null ? 0 : 1) - (change.WasPublished ? 1 : 0);
+        }
+        // A key one domain no longer has may be another's: one changed in the same delta puts it (the put stands), or a
+        // registered subdomain of the same name lists the same recipient (it stays).
+        var putKeys = puts.Select(p => (p.Table, p.Key)).ToHashSet();
+        var lines = new StringBuilder();
+        foreach (var (table, key, value) in puts.DistinctBy(p => (p.Table, p.Key)))
+        {
+            lines.Append("+ ").Append(table).Append(' ').Append(key).Append(' ').Append(value).Append('\n');
+        }
+        foreach (var (table, key, domain) in deletes)
+        {
+            if (!putKeys.Contains((table, key)) && !await ListedBelowAsync(table, key, domain, cancellationToken))
             {
                 lines.Append("- ").Append(table).Append(' ').Append(key).Append('\n');
             }
-            added += (domain is null ? 0 : 1) - (change.WasPublished ? 1 : 0);
         }
         return new MapDelta(MapFile.Create("delta", lines), added, changes.Any(c => c.IsOutbound), changes.Any(c => c.Overflow));
+    }
+
+    /// <summary>
+    /// Whether a recipient key in a subdomain of <paramref name="domain"/> is listed by a published domain registered at
+    /// that subdomain or between (an account may hold example.com and sub.example.com, and list x@sub.example.com in both).
+    /// </summary>
+    private async Task<bool> ListedBelowAsync(string table, string key, string domain, CancellationToken cancellationToken)
+    {
+        if (table != RelayRecipients)
+        {
+            return false;
+        }
+        for (var at = DomainOf(table, key); at.Length > domain.Length && Within(at, domain); at = at[(at.IndexOf('.') + 1)..])
+        {
+            if (DomainName.TryParse(at, out var name, out _) && await claims.HolderAsync(name, cancellationToken) is { } holder
+                && await domainStore.FindAsync(holder, name, cancellationToken) is { Verification.IsPublished: true } listed
+                && listed.Settings.Recipients.Contains(key, StringComparer.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>

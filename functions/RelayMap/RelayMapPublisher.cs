@@ -162,18 +162,18 @@ public sealed partial class RelayMapPublisher(
     }
 
     /// <summary>
-    /// A snapshot of <paramref name="generation"/> from the latest one and the deltas since, streamed: each table of the
-    /// old snapshot is read a line at a time, the lines of every domain changed since are left out, and those domains'
-    /// entries as they are now are written after. Memory follows the changes since the last snapshot.
+    /// A snapshot of <paramref name="generation"/> from the latest one and the deltas since, streamed: the deltas'
+    /// operations, oldest first, make an overlay of keys (put with a value, or deleted); each table of the old snapshot
+    /// is read a line at a time, the lines of every key in the overlay left out, and the overlay's puts written after.
+    /// That is what a relay holds after applying the same deltas, key for key. Memory follows the keys changed since
+    /// the last snapshot.
     /// </summary>
     private async Task<(string Manifest, int Domains)> CompactAsync(
         MapPointer pointer, long generation, DateTimeOffset now, MapDelta delta, IReadOnlyList<MapFile> outbound, CancellationToken cancellationToken)
     {
         var old = await ReadManifestAsync(pointer.SnapshotManifest!, cancellationToken);
-        // The deltas since the snapshot, newest first: a domain's entries are the newest delta's that names it.
-        var latest = ParseDelta(System.Text.Encoding.UTF8.GetString(delta.File.Content));
-        IReadOnlyList<MapFile> newestOutbound = outbound;
-        var outboundFrom = outbound.Count > 0 ? null : old;
+        var deltas = new List<string> { System.Text.Encoding.UTF8.GetString(delta.File.Content) };
+        Manifest? outboundFrom = outbound.Count > 0 ? null : old;
         for (var path = pointer.Manifest; ;)
         {
             var manifest = await ReadManifestAsync(path, cancellationToken);
@@ -181,16 +181,20 @@ public sealed partial class RelayMapPublisher(
             {
                 break;
             }
-            if (outboundFrom == old && newestOutbound.Count == 0 && manifest.Files.Any(f => f.Name == RelayMapBuilder.Passwd))
+            if (outboundFrom == old && manifest.Files.Any(f => f.Name == RelayMapBuilder.Passwd))
             {
                 outboundFrom = manifest;
             }
-            var file = manifest.Files.Single(f => f.Name == "delta");
-            foreach (var (domain, entries) in ParseDelta(await DownloadTextAsync(file.Path, cancellationToken)))
-            {
-                latest.TryAdd(domain, entries);
-            }
+            deltas.Add(await DownloadTextAsync(manifest.Files.Single(f => f.Name == "delta").Path, cancellationToken));
             path = manifest.BaseManifest ?? throw new InvalidDataException($"Delta {manifest.Generation} names no base manifest.");
+        }
+        var overlay = new Dictionary<(string Table, string Key), string?>();
+        foreach (var text in Enumerable.Reverse(deltas))
+        {
+            foreach (var (put, table, key, value) in ParseDelta(text))
+            {
+                overlay[(table, key)] = put ? value : null;
+            }
         }
 
         var folder = $"{Folder(generation)}/snapshot";
@@ -205,26 +209,23 @@ public sealed partial class RelayMapPublisher(
                 while (await reader.ReadLineAsync(cancellationToken) is { } line)
                 {
                     var space = line.IndexOf(' ');
-                    if (space > 0 && !Changed(latest, RelayMapBuilder.DomainOf(table, line[..space])))
+                    if (space > 0 && !overlay.ContainsKey((table, line[..space])))
                     {
                         await writer.WriteLineAsync(line);
                         domains += table == RelayMapBuilder.RelayDomains ? 1 : 0;
                     }
                 }
             }
-            foreach (var entries in latest.Values)
+            foreach (var ((_, key), value) in overlay.Where(o => o.Key.Table == table && o.Value is not null))
             {
-                foreach (var entry in entries.Where(e => e.Table == table))
-                {
-                    await writer.WriteLineAsync(entry.Key, entry.Value);
-                    domains += table == RelayMapBuilder.RelayDomains ? 1 : 0;
-                }
+                await writer.WriteLineAsync(key, value!);
+                domains += table == RelayMapBuilder.RelayDomains ? 1 : 0;
             }
             listed.Add(await writer.CompleteAsync(cancellationToken));
         }
         if (outboundFrom is null)
         {
-            listed.AddRange(await UploadAsync(folder, newestOutbound, cancellationToken));
+            listed.AddRange(await UploadAsync(folder, outbound, cancellationToken));
         }
         else
         {
@@ -241,50 +242,18 @@ public sealed partial class RelayMapPublisher(
         return (manifestPath, domains);
     }
 
-    /// <summary>A key's domain, or a domain above it, changed (a domain's recipients may be in its subdomains).</summary>
-    private static bool Changed(Dictionary<string, IReadOnlyList<(string, string, string)>> latest, string domain)
+    /// <summary>A delta's operations: <c>+ table key value</c> (put) and <c>- table key</c> (delete).</summary>
+    internal static IEnumerable<(bool Put, string Table, string Key, string Value)> ParseDelta(string text)
     {
-        for (var at = domain; ; at = at[(at.IndexOf('.') + 1)..])
-        {
-            if (latest.ContainsKey(at))
-            {
-                return true;
-            }
-            if (!at.Contains('.'))
-            {
-                return false;
-            }
-        }
-    }
-
-    /// <summary>
-    /// The domains a delta names and, for each, its entries after it: the puts of the domain's group (a delta lists every
-    /// entry of each domain it names, so a domain with only deletes left the map).
-    /// </summary>
-    internal static Dictionary<string, IReadOnlyList<(string Table, string Key, string Value)>> ParseDelta(string text)
-    {
-        var result = new Dictionary<string, List<(string, string, string)>>(StringComparer.Ordinal);
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = line.Split(' ', 4);
-            if (parts.Length < 3 || parts[0] is not ("+" or "-"))
+            if (parts.Length < 3 || parts[0] is not ("+" or "-") || !RelayMapBuilder.DomainTables.Contains(parts[1]))
             {
                 throw new InvalidDataException($"A delta line is malformed: '{line}'.");
             }
-            var (table, key) = (parts[1], parts[2]);
-            // A delete names the key's own domain; its group (the domain the publisher wrote it for) is the one whose puts
-            // or "relay_domains" line share it, and every group has its relay_domains line (put or deleted).
-            var domain = RelayMapBuilder.DomainOf(table, key);
-            if (!result.TryGetValue(domain, out var entries))
-            {
-                result[domain] = entries = [];
-            }
-            if (parts[0] == "+")
-            {
-                entries.Add((table, key, parts.Length == 4 ? parts[3] : ""));
-            }
+            yield return (parts[0] == "+", parts[1], parts[2], parts.Length == 4 ? parts[3] : "");
         }
-        return result.ToDictionary(r => r.Key, r => (IReadOnlyList<(string, string, string)>)r.Value, StringComparer.Ordinal);
     }
 
     private static string Folder(long generation) => $"generations/{generation:D12}";

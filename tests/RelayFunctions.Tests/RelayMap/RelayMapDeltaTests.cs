@@ -138,6 +138,11 @@ public sealed class RelayMapDeltaTests
             await app.VerifyAsync("compact", $"d{i}.compact.example");
         }
         (await client.PostAsJsonAsync("/api/domains", new { name = "pending.compact.example", mode = "hold" })).EnsureSuccessStatusCode();
+        // One account holds a domain and a subdomain of it, both listing the same recipient of the subdomain.
+        (await client.PostAsJsonAsync("/api/domains", new { name = "nest.compact.example", mode = "hold", recipients = new[] { "x@sub.nest.compact.example", "y@nest.compact.example" } })).EnsureSuccessStatusCode();
+        (await client.PostAsJsonAsync("/api/domains", new { name = "sub.nest.compact.example", mode = "hold", recipients = new[] { "x@sub.nest.compact.example" } })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("compact", "nest.compact.example");
+        await app.VerifyAsync("compact", "sub.nest.compact.example");
         Assert.True((await publisher.PublishAsync("v0", default)).Snapshot);
 
         // Four publications of assorted changes: a new domain, recipients moved into a subdomain and back to all,
@@ -153,6 +158,7 @@ public sealed class RelayMapDeltaTests
         (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "any-address", domain = "d4.compact.example", password = "secret-compact" })).EnsureSuccessStatusCode();
         Assert.False((await publisher.PublishAsync("v3", default)).Snapshot);
         (await client.SendAsync(HttpMethod.Patch, "/api/domains/d5.compact.example", new { messageSizeLimit = 1048576 })).EnsureSuccessStatusCode();
+        (await client.SendAsync(HttpMethod.Patch, "/api/domains/nest.compact.example", new { recipients = new[] { "y@nest.compact.example" } })).EnsureSuccessStatusCode();
         var compacted = await publisher.PublishAsync("v4", default);
         Assert.True(compacted.Snapshot);
 
@@ -160,21 +166,25 @@ public sealed class RelayMapDeltaTests
         var (manifest, files) = await ReadGenerationAsync(app, pointer.SnapshotManifest!);
         Assert.Equal("snapshot", manifest.GetProperty("kind").GetString());
         var (truth, domains) = await builder.BuildAsync(default);
-        Assert.Equal((6, 6, 6), (compacted.Domains, domains, manifest.GetProperty("domains").GetInt32()));
+        Assert.Equal((8, 8, 8), (compacted.Domains, domains, manifest.GetProperty("domains").GetInt32()));
         foreach (var table in truth)
         {
-            Assert.Equal(Lines(Encoding.UTF8.GetString(table.Content)), Lines(files[table.Name]));
+            // As sets: the table lists a recipient both domains list twice.
+            Assert.Equal(Lines(Encoding.UTF8.GetString(table.Content)).Distinct(), Lines(files[table.Name]).Distinct());
         }
         Assert.Contains("d4.compact.example", files["outbound_accounts"]);
         Assert.DoesNotContain("deep.d1.compact.example", files["relay_recipients"]);
+        Assert.Contains("x@sub.nest.compact.example OK", Lines(files["relay_recipients"]));
+        var lastDelta = (await ReadGenerationAsync(app, pointer.Manifest)).Files["delta"];
+        Assert.DoesNotContain("x@sub.nest", lastDelta);
 
         // And a rebuild from the table says the same.
         var rebuilt = await publisher.PublishAsync("v5", default, rebuild: true);
         var (_, fromTable) = await ReadGenerationAsync(app, (await publisher.CurrentAsync(default))!.SnapshotManifest!);
-        Assert.Equal((true, 6), (rebuilt.Snapshot, rebuilt.Domains));
+        Assert.Equal((true, 8), (rebuilt.Snapshot, rebuilt.Domains));
         foreach (var table in truth)
         {
-            Assert.Equal(Lines(files[table.Name]), Lines(fromTable[table.Name]));
+            Assert.Equal(Lines(files[table.Name]).Distinct(), Lines(fromTable[table.Name]).Distinct());
         }
     }
 }
