@@ -179,7 +179,13 @@ public sealed class MapBench(StorageClients storage, IServiceProvider services, 
         File.WriteAllText(Path.Combine(config, "main.cf"), "");
         var options = new AgentOptions
         {
-            RelayId = "bench", MapDirectory = _maps, PostfixConfigDirectory = config, Postfix = "/bin/true", Postqueue = "/bin/true", Prefix = prefix, ConnectionString = connection,
+            RelayId = "bench",
+            MapDirectory = _maps,
+            PostfixConfigDirectory = config,
+            Postfix = "/bin/true",
+            Postqueue = "/bin/true",
+            Prefix = prefix,
+            ConnectionString = connection,
         };
         var telemetry = new AgentTelemetry(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         var applier = new MapApplier(options, new Commands(options), telemetry, TimeProvider.System, NullLogger<MapApplier>.Instance);
