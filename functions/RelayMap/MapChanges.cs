@@ -136,6 +136,16 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
         });
     }
 
+    /// <summary>The body of the message that asks for a snapshot read from the <c>Domains</c> table.</summary>
+    public const string RebuildRequest = "{\"rebuild\":true}";
+
+    /// <summary>Asks for a snapshot read from the table (an operator's repair: whatever the chain holds, the relays get what the table says).</summary>
+    public async Task RequestRebuildAsync(CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        await queues.SendAsync(Queue, RebuildRequest, cancellationToken: cancellationToken);
+    }
+
     /// <summary>Asks for a publication (the change log says what changed).</summary>
     public async Task MarkDirtyAsync(string reason, CancellationToken cancellationToken)
     {

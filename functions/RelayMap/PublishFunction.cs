@@ -9,7 +9,8 @@ namespace RelayFunctions.RelayMap;
 /// </summary>
 public sealed class RelayMapPublication(RelayMapPublisher publisher, MapChanges changes, TimeProvider time, IOptions<RelayMapOptions> options)
 {
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <param name="rebuild">An operator asked for a snapshot read from the <c>Domains</c> table: always published.</param>
+    public async Task RunAsync(CancellationToken cancellationToken, bool rebuild = false)
     {
         // The request is claimed and the marker's version read before the build, so a change made during the build
         // asks for (and, through the safety timer at the latest, gets) another publication.
@@ -17,9 +18,9 @@ public sealed class RelayMapPublication(RelayMapPublisher publisher, MapChanges 
         var current = await publisher.CurrentAsync(cancellationToken);
         var fresh = current is not null && current.SourceVersion == version
             && time.GetUtcNow() - current.PublishedAt < options.Value.SafetyInterval;
-        if (!fresh)
+        if (!fresh || rebuild)
         {
-            await publisher.PublishAsync(version, cancellationToken);
+            await publisher.PublishAsync(version, cancellationToken, rebuild: rebuild);
         }
     }
 }
@@ -36,7 +37,8 @@ public sealed class RelayMapChangedFunction(RelayMapPublication publication) : I
 
     public string QueueName => MapChanges.Queue;
 
-    public Task RunAsync(QueueMessage message, CancellationToken cancellationToken) => publication.RunAsync(cancellationToken);
+    public Task RunAsync(QueueMessage message, CancellationToken cancellationToken) =>
+        publication.RunAsync(cancellationToken, rebuild: message.Body.Contains(MapChanges.RebuildRequest, StringComparison.Ordinal));
 }
 
 /// <summary>

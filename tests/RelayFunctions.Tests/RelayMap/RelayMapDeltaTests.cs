@@ -187,4 +187,32 @@ public sealed class RelayMapDeltaTests
             Assert.Equal(Lines(files[table.Name]).Distinct(), Lines(fromTable[table.Name]).Distinct());
         }
     }
+
+    [Fact]
+    public async Task AnOperatorsRebuildPublishesASnapshotReadFromTheTable()
+    {
+        await using var app = new AppFactory(
+        [
+            new("RelayMap:Schedule", "0 0 0 1 1 *"),
+            new("Hosting:HostId", "rebuild-" + Guid.NewGuid().ToString("N")[..6]),
+        ]);
+        var client = await app.NewAccountAsync("rebuild");
+        (await client.PostAsJsonAsync("/api/domains", new { name = "r.rebuild.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("rebuild", "r.rebuild.example");
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        var first = await Eventually.WaitAsync(() => publisher.CurrentAsync(default), p => p?.Domains == 1, TimeSpan.FromSeconds(10), "the domain published");
+        (await client.SendAsync(HttpMethod.Patch, "/api/domains/r.rebuild.example", new { messageSizeLimit = 2097152 })).EnsureSuccessStatusCode();
+        var delta = await Eventually.WaitAsync(() => publisher.CurrentAsync(default), p => p!.Generation > first!.Generation, TimeSpan.FromSeconds(10), "the change published");
+        Assert.Equal(first!.Snapshot, delta!.Snapshot);
+
+        await (await client.PostAsync("/api/admin/relay-map/rebuild", null)).AssertProblemAsync(System.Net.HttpStatusCode.Forbidden);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await app.Operator().PostAsync("/api/admin/relay-map/rebuild", null)).StatusCode);
+        var rebuilt = await Eventually.WaitAsync(() => publisher.CurrentAsync(default), p => p!.Generation > delta.Generation, TimeSpan.FromSeconds(10), "the rebuild published");
+        Assert.Equal((rebuilt!.Generation, rebuilt.Manifest), (rebuilt.Snapshot, rebuilt.SnapshotManifest));
+        var (manifest, files) = await ReadGenerationAsync(app, rebuilt.Manifest);
+        Assert.Equal("snapshot", manifest.GetProperty("kind").GetString());
+        Assert.Contains("r.rebuild.example 2097152", Lines(files["message_size_limits"]));
+        var status = await (await app.Operator().GetAsync("/api/admin/relay-map")).ReadJsonAsync();
+        Assert.Equal((rebuilt.Generation, 0), (status.GetProperty("snapshot").GetInt64(), status.GetProperty("pendingChanges").GetInt32()));
+    }
 }
