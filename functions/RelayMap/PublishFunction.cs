@@ -16,8 +16,10 @@ public sealed class RelayMapPublication(RelayMapPublisher publisher, MapChanges 
         // asks for (and, through the safety timer at the latest, gets) another publication.
         var version = await changes.ClaimAsync(cancellationToken);
         var current = await publisher.CurrentAsync(cancellationToken);
+        // Rows in the change log with no request for them: a writer stopped between recording a change and asking.
         var fresh = current is not null && current.SourceVersion == version
-            && time.GetUtcNow() - current.PublishedAt < options.Value.SafetyInterval;
+            && time.GetUtcNow() - current.PublishedAt < options.Value.SafetyInterval
+            && (await changes.PendingAsync(cancellationToken)).Count == 0;
         if (!fresh || rebuild)
         {
             await publisher.PublishAsync(version, cancellationToken, rebuild: rebuild);

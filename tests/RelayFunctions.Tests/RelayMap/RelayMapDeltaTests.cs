@@ -215,4 +215,27 @@ public sealed class RelayMapDeltaTests
         var status = await (await app.Operator().GetAsync("/api/admin/relay-map")).ReadJsonAsync();
         Assert.Equal((rebuilt.Generation, 0), (status.GetProperty("snapshot").GetInt64(), status.GetProperty("pendingChanges").GetInt32()));
     }
+
+    [Fact]
+    public async Task AChangeRecordedByAWriterThatStoppedBeforeAskingIsPublishedByTheNextTick()
+    {
+        await using var app = AppFactory.UnderFunctionsHost();
+        var client = await app.NewAccountAsync("stopped");
+        (await client.PostAsJsonAsync("/api/domains", new { name = "s.stopped.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("stopped", "s.stopped.example");
+        var publication = app.Services.GetRequiredService<RelayMapPublication>();
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        await publication.RunAsync(default);
+        var before = (await publisher.CurrentAsync(default))!.Generation;
+        await publication.RunAsync(default);
+        Assert.Equal(before, (await publisher.CurrentAsync(default))!.Generation);
+
+        // The change is recorded, the domain written, and the writer stops before asking for a publication.
+        await app.Services.GetRequiredService<MapChanges>().RecordAsync("stopped", "s.stopped.example", true, [], default);
+        await publication.RunAsync(default);
+        var after = (await publisher.CurrentAsync(default))!;
+        Assert.True(after.Generation > before);
+        var (_, files) = await ReadGenerationAsync(app, after.Manifest);
+        Assert.Contains("+ relay_domains s.stopped.example OK", Lines(files["delta"]));
+    }
 }
