@@ -176,7 +176,7 @@ public sealed class RelayMapBuilder(
                 lines.Append("- ").Append(table).Append(' ').Append(key).Append('\n');
             }
         }
-        return new MapDelta(MapFile.Create("delta", lines), added, changes.Any(c => c.IsOutbound), changes.Any(c => c.Overflow));
+        return new MapDelta(MapFile.Create("delta", lines), added, changes.Any(c => c.IsOutbound));
     }
 
     /// <summary>
@@ -254,4 +254,4 @@ public sealed class RelayMapBuilder(
 /// A delta: the <c>delta</c> file (<c>+ table key value</c> and <c>- table key</c> lines), how many domains it adds (negative when it removes more), whether the outbound
 /// tables are to be republished, and whether some change lost track of its stale keys (then only a snapshot is right).
 /// </summary>
-public sealed record MapDelta(MapFile File, int Added, bool Outbound, bool Overflow);
+public sealed record MapDelta(MapFile File, int Added, bool Outbound);

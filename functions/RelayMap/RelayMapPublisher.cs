@@ -71,7 +71,9 @@ public sealed partial class RelayMapPublisher(
             var generation = await NextGenerationAsync(cancellationToken);
             var now = time.GetUtcNow();
             MapPointer next;
-            if (rebuild || pointer?.Snapshot is null)
+            // A change that lost track of its stale keys (thousands of recipients edited before one publication) cannot
+            // be a delta: the table says what is right.
+            if (rebuild || pointer?.Snapshot is null || pending.Any(c => c.Overflow))
             {
                 var (manifestPath, domains) = await WriteTableSnapshotAsync(generation, now, cancellationToken);
                 next = new MapPointer(generation, manifestPath, now, domains, sourceVersion, generation, manifestPath, now);
@@ -133,10 +135,7 @@ public sealed partial class RelayMapPublisher(
         }
     }
 
-    /// <summary>
-    /// The delta of the pending changes on top of the current generation, and a snapshot beside it when one is due (or
-    /// when a change lost track of its stale keys: then the generation is the snapshot alone).
-    /// </summary>
+    /// <summary>The delta of the pending changes on top of the current generation, and a snapshot beside it when one is due.</summary>
     private async Task<MapPointer> WriteDeltaAsync(
         MapPointer pointer, long generation, DateTimeOffset now, IReadOnlyList<MapChange> pending, string? sourceVersion, bool snapshot,
         CancellationToken cancellationToken)
@@ -147,18 +146,15 @@ public sealed partial class RelayMapPublisher(
         var domains = Math.Max(pointer.Domains + delta.Added, 0);
         var listed = await UploadAsync(folder, [delta.File, .. outbound], cancellationToken);
         var manifest = $"{folder}/manifest.json";
-        var due = snapshot || delta.Overflow || generation - pointer.Snapshot >= options.Value.SnapshotAfter
+        var due = snapshot || generation - pointer.Snapshot >= options.Value.SnapshotAfter
             || now - (pointer.SnapshotAt ?? pointer.PublishedAt) >= options.Value.SnapshotInterval;
-        if (!delta.Overflow)
-        {
-            await UploadJsonAsync(manifest, new Manifest(generation, now, domains, listed, Manifest.DeltaKind, pointer.Generation, pointer.Manifest), cancellationToken);
-        }
+        await UploadJsonAsync(manifest, new Manifest(generation, now, domains, listed, Manifest.DeltaKind, pointer.Generation, pointer.Manifest), cancellationToken);
         if (!due)
         {
             return new MapPointer(generation, manifest, now, domains, sourceVersion, pointer.Snapshot, pointer.SnapshotManifest, pointer.SnapshotAt);
         }
         var (snapshotManifest, counted) = await CompactAsync(pointer, generation, now, delta, outbound, cancellationToken);
-        return new MapPointer(generation, delta.Overflow ? snapshotManifest : manifest, now, counted, sourceVersion, generation, snapshotManifest, now);
+        return new MapPointer(generation, manifest, now, counted, sourceVersion, generation, snapshotManifest, now);
     }
 
     /// <summary>
