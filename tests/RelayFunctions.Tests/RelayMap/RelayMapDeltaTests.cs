@@ -238,4 +238,31 @@ public sealed class RelayMapDeltaTests
         var (_, files) = await ReadGenerationAsync(app, after.Manifest);
         Assert.Contains("+ relay_domains s.stopped.example OK", Lines(files["delta"]));
     }
+
+    [Fact]
+    public async Task RecipientListsEditedBeyondWhatTheLogKeepsArePublishedByASnapshotFromTheTable()
+    {
+        await using var app = AppFactory.UnderFunctionsHost();
+        var client = await app.NewAccountAsync("overflow");
+        string[] List(int round) => [.. Enumerable.Range(0, 1000).Select(i => $"user-{round}-{i:D4}-with-a-rather-long-local-part@o.overflow.example")];
+        (await client.PostAsJsonAsync("/api/domains", new { name = "o.overflow.example", mode = "hold", recipients = List(0) })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("overflow", "o.overflow.example");
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        Assert.True((await publisher.PublishAsync("v0", default)).Snapshot);
+
+        // Four lists of a thousand, each replacing the last, before one publication: more stale keys than a row keeps.
+        for (var round = 1; round <= 4; round++)
+        {
+            (await client.SendAsync(HttpMethod.Patch, "/api/domains/o.overflow.example", new { recipients = List(round) })).EnsureSuccessStatusCode();
+        }
+        var result = await publisher.PublishAsync("v1", default);
+
+        Assert.True(result.Snapshot);
+        var pointer = (await publisher.CurrentAsync(default))!;
+        Assert.Equal((result.Generation, pointer.Manifest), (pointer.Snapshot, pointer.SnapshotManifest));
+        var (manifest, files) = await ReadGenerationAsync(app, pointer.Manifest);
+        Assert.Equal("snapshot", manifest.GetProperty("kind").GetString());
+        Assert.Equal(List(4).Select(r => $"{r} OK").Order(StringComparer.Ordinal), Lines(files["relay_recipients"]));
+        Assert.Empty(await app.Services.GetRequiredService<MapChanges>().PendingAsync(default));
+    }
 }
