@@ -129,7 +129,7 @@ public sealed class AgentCrashTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Waits until the mail of each domain is deferred (held), and returns its queue files.</summary>
-    private static async Task<string[]> DeferredQueueFilesAsync(string[] domains)
+    internal static async Task<string[]> DeferredQueueFilesAsync(string[] domains)
     {
         var ids = await Eventually.WaitAsync(async () =>
             {
