@@ -36,10 +36,6 @@ public sealed class Commands(AgentOptions options)
         return found;
     }
 
-    /// <summary>Every entry of an lmdb table in its key order (<c>postmap -s</c>: bytewise, which is ordinal for the map's ASCII keys).</summary>
-    public IAsyncEnumerable<(string Key, string Value)> DumpAsync(string table, CancellationToken ct) =>
-        EntriesAsync([.. Config(), "-s", $"lmdb:{table}"], null, ct);
-
     public Task ReloadAsync(CancellationToken ct) => RunAsync(options.Postfix, [.. Config(), "reload"], ct);
 
     /// <summary>

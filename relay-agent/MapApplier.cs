@@ -112,7 +112,7 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
             }
             // Mail already deferred for a domain whose route changed (a new address from its helper, a new port) is
             // retried at once at the new destination, as held mail is released, instead of at its next backoff.
-            var moved = await MovedAsync(Path.Combine(staging, Transport), ct);
+            var moved = Moved(Path.Combine(staging, Transport));
             released = [.. heldBefore.Except(held).Concat(moved).Concat(ReadRelease()).Where(relayed.Contains).Distinct().Order(StringComparer.Ordinal)];
             await WriteReleaseAsync(released, ct);
             foreach (var (name, kind, _) in files)
@@ -241,32 +241,28 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
 
     /// <summary>
     /// Non-subdomain keys whose route in the staged transport differs from the live one's and is not hold: both lmdb
-    /// dumps come in key order and are merge-joined, so a table of millions of routes is never held in memory. A relay
-    /// still on cdb tables compares with the source file the last snapshot left.
+    /// tables are read in key order (<see cref="LmdbTable"/>) and merge-joined, so neither is ever held in memory. A
+    /// relay still on cdb tables compares with the source file the last snapshot left.
     /// </summary>
-    private async Task<List<string>> MovedAsync(string staged, CancellationToken ct)
+    private List<string> Moved(string staged)
     {
         var moved = new List<string>();
         var live = Table(Transport);
         var before = File.Exists(live + ".lmdb")
-            ? commands.DumpAsync(live, ct)
-            : FileLines(live).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => (l.Key, l.Value)).ToAsyncEnumerable();
-        await using var old = before.GetAsyncEnumerator(ct);
-        var hasOld = await old.MoveNextAsync();
-        await foreach (var (key, value) in commands.DumpAsync(staged, ct))
+            ? LmdbTable.Entries(live)
+            : FileLines(live).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => (l.Key, l.Value));
+        using var old = before.GetEnumerator();
+        var hasOld = old.MoveNext();
+        foreach (var (key, value) in LmdbTable.Entries(staged))
         {
             while (hasOld && string.CompareOrdinal(old.Current.Key, key) < 0)
             {
-                hasOld = await old.MoveNextAsync();
+                hasOld = old.MoveNext();
             }
             if (hasOld && old.Current.Key == key && old.Current.Value != value && !key.StartsWith('.') && !IsHold(value))
             {
                 moved.Add(key);
             }
-        }
-        while (hasOld)
-        {
-            hasOld = await old.MoveNextAsync(); // read to the end, so postmap exits and its status is checked
         }
         return moved;
     }

@@ -100,6 +100,22 @@ public sealed class MapFilesTests : IDisposable
             order);
     }
 
+    [Fact]
+    public async Task AnLmdbTableIsReadInKeyOrderAsPostmapListsIt()
+    {
+        await ApplyAsync(1, new()
+        {
+            ["transport"] = "b.example smtp:[192.0.2.2]:25\n.b.example smtp:[192.0.2.2]:25\na.example hold:[127.0.0.1]:9\nz.example smtp:[name.example]:2525, [127.0.0.1]:9\n",
+        });
+
+        var (_, listed) = await RunAsync("postmap", "-c", _maps + "-config", "-s", $"lmdb:{Path.Combine(_maps, "transport")}");
+        var read = LmdbTable.Entries(Path.Combine(_maps, "transport")).ToList();
+
+        Assert.Equal(listed.Split('\n', StringSplitOptions.RemoveEmptyEntries), read.Select(e => $"{e.Key}\t{e.Value}"));
+        Assert.Equal(read.Select(e => e.Key).Order(StringComparer.Ordinal), read.Select(e => e.Key));
+        Assert.Equal(("z.example", "smtp:[name.example]:2525, [127.0.0.1]:9"), read[^1]);
+    }
+
     private async Task ApplyAsync(long generation, Dictionary<string, string> files)
     {
         // A Postfix configuration for postmap alone (defaults for everything).
