@@ -86,8 +86,7 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
         var dir = options.MapDirectory;
         Directory.CreateDirectory(dir);
 
-        var held = generation.Files.TryGetValue(Transport, out var transport) ? HeldDomains(Lines(transport)) : [];
-        var relayed = generation.Files.TryGetValue(RelayDomains, out var domains) ? Lines(domains).Select(l => l.Key).ToHashSet(StringComparer.Ordinal) : [];
+        var held = generation.Files.TryGetValue(Transport, out var transport) ? HeldDomains(transport) : [];
         // A state file from before held sets were recorded: the transport source on disk is the best that is known.
         var heldBefore = ReadState()?.Held?.ToHashSet(StringComparer.Ordinal) ?? HeldDomains(FileLines(Table(Transport)));
 
@@ -113,7 +112,8 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
             // Mail already deferred for a domain whose route changed (a new address from its helper, a new port) is
             // retried at once at the new destination, as held mail is released, instead of at its next backoff.
             var moved = Moved(Path.Combine(staging, Transport));
-            released = [.. heldBefore.Except(held).Concat(moved).Concat(ReadRelease()).Where(relayed.Contains).Distinct().Order(StringComparer.Ordinal)];
+            var candidates = heldBefore.Except(held).Concat(moved).Concat(ReadRelease()).ToHashSet(StringComparer.Ordinal);
+            released = [.. Relayed(generation.Files.GetValueOrDefault(RelayDomains, []), candidates).Order(StringComparer.Ordinal)];
             await WriteReleaseAsync(released, ct);
             foreach (var (name, kind, _) in files)
             {
@@ -336,6 +336,62 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
     /// <summary>Domains whose transport entry is the hold transport (subdomain entries, ".domain", aside).</summary>
     private static HashSet<string> HeldDomains(IEnumerable<KeyValuePair<string, string>> transport) =>
         transport.Where(l => IsHold(l.Value) && !l.Key.StartsWith('.')).Select(l => l.Key).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The same from a table's bytes, with a string only for each held domain (a 1M-domain transport is 72 MiB).</summary>
+    private static HashSet<string> HeldDomains(byte[] transport)
+    {
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        EachLine(transport, (key, value) =>
+        {
+            if (value.StartsWith("hold:"u8) && key[0] != (byte)'.')
+            {
+                held.Add(Encoding.UTF8.GetString(key));
+            }
+        });
+        return held;
+    }
+
+    /// <summary>Those of <paramref name="candidates"/> that the relay_domains table <paramref name="domains"/> lists.</summary>
+    private static HashSet<string> Relayed(byte[] domains, HashSet<string> candidates)
+    {
+        var relayed = new HashSet<string>(StringComparer.Ordinal);
+        if (candidates.Count > 0)
+        {
+            var lookup = candidates.GetAlternateLookup<ReadOnlySpan<char>>();
+            EachLine(domains, (key, _) =>
+            {
+                if (key.Length > 255)
+                {
+                    return; // not a domain name: no candidate
+                }
+                Span<char> name = stackalloc char[key.Length];
+                if (lookup.TryGetValue(name[..Encoding.UTF8.GetChars(key, name)], out var domain))
+                {
+                    relayed.Add(domain);
+                }
+            });
+        }
+        return relayed;
+    }
+
+    private delegate void LineAction(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    /// <summary>Each <c>key value</c> line of a source table, as spans of its bytes.</summary>
+    private static void EachLine(ReadOnlySpan<byte> table, LineAction action)
+    {
+        while (table.Length > 0)
+        {
+            var end = table.IndexOf((byte)'\n');
+            var line = end < 0 ? table : table[..end];
+            table = end < 0 ? [] : table[(end + 1)..];
+            var space = line.IndexOf((byte)' ');
+            if (space > 0)
+            {
+                var value = line[(space + 1)..];
+                action(line[..space], value.EndsWith("\r"u8) ? value[..^1] : value);
+            }
+        }
+    }
 
     private static IEnumerable<KeyValuePair<string, string>> FileLines(string file) =>
         File.Exists(file) ? Lines(File.ReadAllBytes(file)) : [];

@@ -34,6 +34,8 @@ var files = new[] { "transport", "message_size_limits", "relay_recipients", "rel
 var scan = Stopwatch.StartNew();
 var entries = LmdbTable.Entries(Path.Combine(maps, "transport")).Count();
 Console.WriteLine(\$"  agent scan of the live transport table (LmdbTable, {entries} entries): {scan.Elapsed.TotalSeconds:F3} s");
+// As on a relay that applied a generation before (its held set known).
+File.WriteAllText(Path.Combine(maps, "applied.json"), """{"Generation":0,"Held":[]}""");
 var whole = Stopwatch.StartNew();
 await applier.ApplyAsync(new MapGeneration(1, files), default);
 Console.WriteLine(\$"  agent snapshot apply (4 tables built and renamed, moved-route scan): {whole.Elapsed.TotalSeconds:F3} s");
