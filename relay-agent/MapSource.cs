@@ -101,7 +101,9 @@ public sealed partial class MapSource(BlobContainerClient container, ILogger<Map
             {
                 return new MapUpdate(null, await ChainAsync(pointer, applied, cancellationToken), null);
             }
-            catch (Exception e) when (e is InvalidDataException or RequestFailedException or JsonException)
+            // A broken chain: a 404 or a mismatch is data (InvalidDataException). Other storage errors are not a reason
+            // to download a whole snapshot: they fail the poll, and the next one tries the chain again.
+            catch (Exception e) when (e is InvalidDataException or JsonException)
             {
                 reason = e.Message;
                 Log.ChainBroken(_logger, e, applied, pointer.Generation);
