@@ -112,6 +112,25 @@ public sealed class DeltaChainTests : IDisposable
         Assert.Null(await QueryAsync("relay_domains", "old.example"));
     }
 
+    [Fact]
+    public async Task AnAgentUpgradedFromCdbTablesAppliesThePointersSnapshotAgain()
+    {
+        var prefix = $"d{Guid.NewGuid():N}"[..12];
+        var map = new HandMap(prefix);
+        var snapshot = await map.SnapshotAsync(4, new Dictionary<string, string> { ["transport"] = "a.example smtp:[192.0.2.1]:25\n", ["relay_domains"] = "a.example OK\n" });
+        await map.PointAsync(4, snapshot, 4, snapshot);
+        // What a cdb-era agent left: generation 4 applied, its source files and cdb tables, no lmdb table.
+        await File.WriteAllTextAsync(Path.Combine(_maps, "applied.json"), """{"Generation":4,"Held":[]}""");
+        await File.WriteAllTextAsync(Path.Combine(_maps, "transport"), "a.example smtp:[192.0.2.1]:25\n");
+        var (worker, applier) = TestAgent.Create(await OptionsAsync(prefix));
+        Assert.Equal(0, applier.AppliedGeneration);
+
+        Assert.Equal(4, (await worker.PollOnceAsync(default))?.Generation);
+
+        Assert.Equal("smtp:[192.0.2.1]:25", await QueryAsync("transport", "a.example"));
+        Assert.Equal(4, applier.AppliedGeneration);
+    }
+
     private async Task<AgentOptions> OptionsAsync(string prefix)
     {
         // A Postfix configuration for postmap alone; no Postfix runs (reload and flush are no-ops).
