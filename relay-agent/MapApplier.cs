@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace RelayAgent;
@@ -86,9 +85,9 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
         var dir = options.MapDirectory;
         Directory.CreateDirectory(dir);
 
-        var held = generation.Files.TryGetValue(Transport, out var transport) ? HeldDomains(transport) : [];
+        var held = generation.Files.TryGetValue(Transport, out var transport) ? SourceTable.HeldDomains(transport) : [];
         // A state file from before held sets were recorded: the transport source on disk is the best that is known.
-        var heldBefore = ReadState()?.Held?.ToHashSet(StringComparer.Ordinal) ?? HeldDomains(FileLines(Table(Transport)));
+        var heldBefore = ReadState()?.Held?.ToHashSet(StringComparer.Ordinal) ?? SourceTable.HeldDomains(SourceTable.FileLines(Table(Transport)));
 
         var staging = Path.Combine(dir, $".staging-{generation.Generation}");
         if (Directory.Exists(staging))
@@ -113,7 +112,7 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
             // retried at once at the new destination, as held mail is released, instead of at its next backoff.
             var moved = Moved(Path.Combine(staging, Transport));
             var candidates = heldBefore.Except(held).Concat(moved).Concat(ReadRelease()).ToHashSet(StringComparer.Ordinal);
-            released = [.. Relayed(generation.Files.GetValueOrDefault(RelayDomains, []), candidates).Order(StringComparer.Ordinal)];
+            released = [.. SourceTable.Relayed(generation.Files.GetValueOrDefault(RelayDomains, []), candidates).Order(StringComparer.Ordinal)];
             await WriteReleaseAsync(released, ct);
             foreach (var (name, kind, _) in files)
             {
@@ -130,116 +129,6 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
     }
 
     /// <summary>
-    /// A delta on top of the applied generation: puts table by table (routes before domains), deletes in the reverse
-    /// order, whole outbound tables renamed into place. A reload only when mail is released or a table was replaced.
-    /// </summary>
-    public async Task<ApplyResult> ApplyAsync(MapDelta delta, CancellationToken ct)
-    {
-        using var activity = AgentTelemetry.Source.StartActivity("relay_map.apply");
-        activity?.SetTag("relay_map.generation", delta.Generation);
-        activity?.SetTag("relay_map.kind", "delta");
-        var started = time.GetTimestamp();
-        var state = ReadState();
-        if (state is null || state.Generation != delta.Base)
-        {
-            throw new InvalidOperationException($"Delta {delta.Generation} applies on top of generation {delta.Base}; this relay has {state?.Generation ?? 0}.");
-        }
-
-        var routes = delta.Changes.Where(c => c.Table == Transport && !c.Key.StartsWith('.')).ToList();
-        var held = (state.Held ?? []).ToHashSet(StringComparer.Ordinal);
-        foreach (var route in routes)
-        {
-            if (route.Value is { } value && IsHold(value))
-            {
-                held.Add(route.Key);
-            }
-            else
-            {
-                held.Remove(route.Key);
-            }
-        }
-        // Asked before anything changes: a route that was hold, or went elsewhere, releases the domain's deferred mail.
-        var before = await commands.QueryAsync(Table(Transport), routes.Where(r => r.Value is not null).Select(r => r.Key), ct);
-        var candidates = routes.Where(r => r.Value is { } value && !IsHold(value) && before.TryGetValue(r.Key, out var old) && old != value)
-            .Select(r => r.Key).Concat(ReadRelease()).ToHashSet(StringComparer.Ordinal);
-        var released = (await RelayedAfterAsync(delta, candidates, ct)).Order(StringComparer.Ordinal).ToList();
-        await WriteReleaseAsync(released, ct);
-
-        foreach (var table in MapDelta.DomainTables)
-        {
-            var puts = delta.Changes.Where(c => c.Table == table && c.Value is not null).Select(c => $"{c.Key} {c.Value}").ToList();
-            if (puts.Count > 0)
-            {
-                await commands.PutAsync(Table(table), puts, ct);
-            }
-        }
-        foreach (var table in MapDelta.DomainTables.Reverse())
-        {
-            var deletes = delta.Changes.Where(c => c.Table == table && c.Value is null).Select(c => c.Key).ToList();
-            if (deletes.Count > 0)
-            {
-                await commands.DeleteAsync(Table(table), deletes, ct);
-            }
-        }
-        // The source files beside the tables no longer describe them; the next snapshot writes them again.
-        foreach (var table in delta.Changes.Select(c => c.Table).Distinct())
-        {
-            File.Delete(Table(table));
-        }
-        await ReplaceAsync(delta, ct);
-
-        var reload = released.Count > 0 || delta.Tables.Count > 0;
-        if (reload)
-        {
-            await commands.ReloadAndWaitAsync(ct);
-        }
-        return await CompleteAsync(delta.Generation, held, released, reload, started, activity, ct);
-    }
-
-    /// <summary>The whole outbound tables a delta carries, staged and renamed in <see cref="MapFiles"/>' order.</summary>
-    private async Task ReplaceAsync(MapDelta delta, CancellationToken ct)
-    {
-        if (delta.Tables.Count == 0)
-        {
-            return;
-        }
-        var staging = Path.Combine(options.MapDirectory, $".staging-{delta.Generation}");
-        if (Directory.Exists(staging))
-        {
-            Directory.Delete(staging, recursive: true);
-        }
-        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        try
-        {
-            var files = MapFiles.InOrder(delta.Tables).Where(f => delta.Tables.ContainsKey(f.Name)).ToList();
-            foreach (var (name, kind, content) in files)
-            {
-                await MapFiles.WriteAsync(Path.Combine(staging, name), kind, content, ct);
-                if (kind == MapFileKind.Table)
-                {
-                    await commands.PostmapAsync(Path.Combine(staging, name), ct);
-                }
-            }
-            foreach (var (name, kind, _) in files)
-            {
-                MapFiles.Install(staging, options.MapDirectory, name, kind);
-            }
-        }
-        finally
-        {
-            Directory.Delete(staging, recursive: true);
-        }
-    }
-
-    /// <summary>Those of <paramref name="domains"/> that relay_domains holds once <paramref name="delta"/> is applied.</summary>
-    private async Task<IEnumerable<string>> RelayedAfterAsync(MapDelta delta, HashSet<string> domains, CancellationToken ct)
-    {
-        var changed = delta.Changes.Where(c => c.Table == RelayDomains && domains.Contains(c.Key)).ToDictionary(c => c.Key, c => c.Value is not null, StringComparer.Ordinal);
-        var live = await commands.QueryAsync(Table(RelayDomains), domains.Where(d => !changed.ContainsKey(d)), ct);
-        return domains.Where(d => changed.TryGetValue(d, out var put) ? put : live.ContainsKey(d));
-    }
-
-    /// <summary>
     /// Non-subdomain keys whose route in the staged transport differs from the live one's and is not hold: both lmdb
     /// tables are read in key order (<see cref="LmdbTable"/>) and merge-joined, so neither is ever held in memory. A
     /// relay still on cdb tables compares with the source file the last snapshot left.
@@ -250,7 +139,7 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
         var live = Table(Transport);
         var before = File.Exists(live + ".lmdb")
             ? LmdbTable.Entries(live)
-            : FileLines(live).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => (l.Key, l.Value));
+            : SourceTable.FileLines(live).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => (l.Key, l.Value));
         using var old = before.GetEnumerator();
         var hasOld = old.MoveNext();
         foreach (var (key, value) in LmdbTable.Entries(staged))
@@ -259,7 +148,7 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
             {
                 hasOld = old.MoveNext();
             }
-            if (hasOld && old.Current.Key == key && old.Current.Value != value && !key.StartsWith('.') && !IsHold(value))
+            if (hasOld && old.Current.Key == key && old.Current.Value != value && !key.StartsWith('.') && !SourceTable.IsHold(value))
             {
                 moved.Add(key);
             }
@@ -329,83 +218,6 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
             file.Flush(flushToDisk: true);
         }
         File.Move(temporary, path, overwrite: true);
-    }
-
-    private static bool IsHold(string route) => route.StartsWith("hold:", StringComparison.Ordinal);
-
-    /// <summary>Domains whose transport entry is the hold transport (subdomain entries, ".domain", aside).</summary>
-    private static HashSet<string> HeldDomains(IEnumerable<KeyValuePair<string, string>> transport) =>
-        transport.Where(l => IsHold(l.Value) && !l.Key.StartsWith('.')).Select(l => l.Key).ToHashSet(StringComparer.Ordinal);
-
-    /// <summary>The same from a table's bytes, with a string only for each held domain (a 1M-domain transport is 72 MiB).</summary>
-    private static HashSet<string> HeldDomains(byte[] transport)
-    {
-        var held = new HashSet<string>(StringComparer.Ordinal);
-        EachLine(transport, (key, value) =>
-        {
-            if (value.StartsWith("hold:"u8) && key[0] != (byte)'.')
-            {
-                held.Add(Encoding.UTF8.GetString(key));
-            }
-        });
-        return held;
-    }
-
-    /// <summary>Those of <paramref name="candidates"/> that the relay_domains table <paramref name="domains"/> lists.</summary>
-    private static HashSet<string> Relayed(byte[] domains, HashSet<string> candidates)
-    {
-        var relayed = new HashSet<string>(StringComparer.Ordinal);
-        if (candidates.Count > 0)
-        {
-            var lookup = candidates.GetAlternateLookup<ReadOnlySpan<char>>();
-            EachLine(domains, (key, _) =>
-            {
-                if (key.Length > 255)
-                {
-                    return; // not a domain name: no candidate
-                }
-                Span<char> name = stackalloc char[key.Length];
-                if (lookup.TryGetValue(name[..Encoding.UTF8.GetChars(key, name)], out var domain))
-                {
-                    relayed.Add(domain);
-                }
-            });
-        }
-        return relayed;
-    }
-
-    private delegate void LineAction(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
-
-    /// <summary>Each <c>key value</c> line of a source table, as spans of its bytes.</summary>
-    private static void EachLine(ReadOnlySpan<byte> table, LineAction action)
-    {
-        while (table.Length > 0)
-        {
-            var end = table.IndexOf((byte)'\n');
-            var line = end < 0 ? table : table[..end];
-            table = end < 0 ? [] : table[(end + 1)..];
-            var space = line.IndexOf((byte)' ');
-            if (space > 0)
-            {
-                var value = line[(space + 1)..];
-                action(line[..space], value.EndsWith("\r"u8) ? value[..^1] : value);
-            }
-        }
-    }
-
-    private static IEnumerable<KeyValuePair<string, string>> FileLines(string file) =>
-        File.Exists(file) ? Lines(File.ReadAllBytes(file)) : [];
-
-    private static IEnumerable<KeyValuePair<string, string>> Lines(byte[] table)
-    {
-        foreach (var line in Encoding.UTF8.GetString(table).Split('\n'))
-        {
-            var space = line.IndexOf(' ');
-            if (space > 0)
-            {
-                yield return new(line[..space], line[(space + 1)..].TrimEnd('\r'));
-            }
-        }
     }
 
     /// <summary>The last generation whose release completed, when, and which of its domains were held.</summary>
