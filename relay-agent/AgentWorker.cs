@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace RelayAgent;
 
 /// <summary>
-/// The agent's loop: poll the pointer, and when a newer generation is there, download and verify it, apply it, and
+/// The agent's loop: poll the pointer, and when a newer generation is there, download and verify what leads to it
+/// (deltas, or a snapshot and the deltas after it), apply it, and
 /// report what this relay applied (or why it could not) to the <c>RelayReports</c> table the operators read.
 /// A failed download or apply changes nothing on the relay and is tried again at the next poll.
 /// </summary>
@@ -44,8 +45,17 @@ public sealed partial class AgentWorker(
                 return null;
             }
             activity?.SetTag("relay_map.generation", pointer.Generation);
-            var generation = await source.DownloadAsync(pointer, ct);
-            var result = await applier.ApplyAsync(generation, ct);
+            var update = await source.DownloadAsync(pointer, applier.AppliedGeneration, ct);
+            telemetry.Update(update);
+            if (update.Snapshot is { } snapshot)
+            {
+                Log.Snapshot(logger, snapshot.Generation, update.Deltas.Count, pointer.Generation, update.FallbackReason);
+            }
+            else
+            {
+                Log.Deltas(logger, update.Deltas.Count, update.Deltas[0].Base, pointer.Generation);
+            }
+            var result = await applier.ApplyAsync(update, ct);
             await reporter.ReportAsync(result.Generation, applier.AppliedAt, null, ct);
             return result;
         }
@@ -64,6 +74,12 @@ public sealed partial class AgentWorker(
     {
         [LoggerMessage(Level = LogLevel.Error, Message = "Applying relay map generation {Generation} failed; will retry")]
         public static partial void Failed(ILogger logger, Exception exception, long? generation);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Applying snapshot {Snapshot} and {Deltas} deltas up to generation {Generation} ({Reason})")]
+        public static partial void Snapshot(ILogger logger, long snapshot, int deltas, long generation, string? reason);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Applying {Deltas} deltas from generation {Applied} to {Generation}")]
+        public static partial void Deltas(ILogger logger, int deltas, long applied, long generation);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Relay agent stopped")]
         public static partial void Stopped(ILogger logger);

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace RelayAgent;
@@ -6,28 +5,37 @@ namespace RelayAgent;
 public sealed record ApplyResult(long Generation, IReadOnlyList<string> Released);
 
 /// <summary>
-/// Turns a verified generation into Postfix's lookup tables and Dovecot's passwd-file. Each file is written in a
-/// staging folder (tables built there with <c>postmap</c>) and renamed into place (a rename is atomic, so Postfix
-/// and Dovecot never read a half-written file), in <see cref="MapFiles"/>' order: routes before domains, an
-/// account's sender tables before its passwd line. Then Postfix reloads, which gives every daemon the whole new set
-/// (and clears qmgr's 30-second resolver cache), and the mail of each domain that left hold is released with
-/// <c>postqueue -s</c>, as is the deferred mail of each domain whose route changed. Dovecot re-reads the passwd-file by itself.
+/// Turns verified generations into Postfix's lmdb tables and Dovecot's passwd-file, whole (a snapshot) or in place (a
+/// delta). A snapshot's files are written in a staging folder (tables built there with <c>postmap lmdb:</c>) and
+/// renamed into place (a rename is atomic, so Postfix and Dovecot never read a half-written file), in
+/// <see cref="MapFiles"/>' order: routes before domains, an account's sender tables before its passwd line; then
+/// Postfix reloads. A delta's lines go into the live tables (<c>postmap -r -i</c>, <c>postmap -d -</c>; each a
+/// transaction Postfix's daemons see at their next lookup), and Postfix reloads only when mail is to be released or
+/// a whole table was replaced. The mail of each domain that left hold, or whose route changed, is then released
+/// with <c>postqueue -s</c>. Dovecot re-reads the passwd-file by itself.
 /// </summary>
 /// <remarks>
-/// Crash-safe: which domains left hold, or moved, is decided against the held set and the routes of the last
-/// generation whose release completed, kept in the state file and <c>applied-transport</c>, written only after every
-/// flush succeeded. An agent killed anywhere
-/// in between applies the generation again at its next start, finds the same domains left hold, and releases them;
-/// the tables already on disk say nothing about what was released.
+/// Crash-safe: which domains left hold is decided against the held set of the last generation whose release
+/// completed (the state file, written only after every flush succeeded); which moved, against the live table before
+/// it is touched. The domains to release are written to <c>release.json</c> before any table changes, and released by
+/// the next apply too until the state file records a completed one. An agent killed anywhere in between applies the
+/// generation again at its next start (a delta is idempotent) and releases the same domains.
 /// </remarks>
 public sealed partial class MapApplier(AgentOptions options, Commands commands, AgentTelemetry telemetry, TimeProvider time, ILogger<MapApplier> logger)
 {
+    private const string Transport = "transport";
+    private const string RelayDomains = "relay_domains";
+
     private string StateFile => StateFileIn(options.MapDirectory);
 
-    /// <summary>The transport table of the last generation whose release completed (the live one may be newer).</summary>
-    private string RoutesFile => Path.Combine(options.MapDirectory, "applied-transport");
+    /// <summary>Domains whose release an apply decided and that no completed apply has released yet.</summary>
+    private string ReleaseFile => Path.Combine(options.MapDirectory, "release.json");
 
-    public long AppliedGeneration => ReadState()?.Generation ?? 0;
+    /// <summary>
+    /// The generation the live tables hold; 0 when nothing was applied, or the lmdb tables are not there yet (an agent
+    /// upgraded from cdb tables), so the next poll applies a whole snapshot.
+    /// </summary>
+    public long AppliedGeneration => File.Exists(Table(Transport) + ".lmdb") ? ReadState()?.Generation ?? 0 : 0;
 
     /// <summary>The state file in <paramref name="mapDirectory"/> (another reader than the applier: the policy service).</summary>
     public static string StateFileIn(string mapDirectory) => Path.Combine(mapDirectory, "applied.json");
@@ -52,24 +60,34 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
     /// <summary>When the applied generation was applied; null when unknown (nothing applied, or an older state file).</summary>
     public DateTimeOffset? AppliedAt => ReadState()?.AppliedAt;
 
+    /// <summary>A downloaded update: its snapshot (if any) whole, then its deltas one by one, each recorded when done.</summary>
+    public async Task<ApplyResult> ApplyAsync(MapUpdate update, CancellationToken ct)
+    {
+        var released = new List<string>();
+        if (update.Snapshot is { } snapshot)
+        {
+            released.AddRange((await ApplyAsync(snapshot, ct)).Released);
+        }
+        foreach (var delta in update.Deltas)
+        {
+            released.AddRange((await ApplyAsync(delta, ct)).Released);
+        }
+        return new ApplyResult(update.Generation, [.. released.Distinct()]);
+    }
+
+    /// <summary>A snapshot: every table rebuilt aside and renamed into place, then a reload.</summary>
     public async Task<ApplyResult> ApplyAsync(MapGeneration generation, CancellationToken ct)
     {
         using var activity = AgentTelemetry.Source.StartActivity("relay_map.apply");
         activity?.SetTag("relay_map.generation", generation.Generation);
+        activity?.SetTag("relay_map.kind", "snapshot");
         var started = time.GetTimestamp();
         var dir = options.MapDirectory;
         Directory.CreateDirectory(dir);
 
-        var held = generation.Files.TryGetValue("transport", out var transport) ? HeldDomains(Lines(transport)) : [];
-        var relayed = generation.Files.TryGetValue("relay_domains", out var domains) ? Lines(domains).Select(l => l.Key).ToHashSet(StringComparer.Ordinal) : [];
-        // A state file from before held sets were recorded: the transport on disk is the best that is known.
-        var heldBefore = ReadState()?.Held?.ToHashSet(StringComparer.Ordinal) ?? HeldDomains(FileLines(Path.Combine(dir, "transport")));
-        // Mail already deferred for a domain whose route changed (a new address from its helper, a new port) is retried
-        // at once at the new destination, as held mail is released, instead of at its next backoff (up to 2 h later).
-        var routes = transport is null ? [] : Lines(transport).Where(l => !l.Key.StartsWith('.')).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
-        var routesBefore = FileLines(RoutesFile).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
-        var moved = routesBefore.Count == 0 ? [] : routes.Where(r => !held.Contains(r.Key) && routesBefore.TryGetValue(r.Key, out var before) && before != r.Value).Select(r => r.Key);
-        var released = heldBefore.Except(held).Concat(moved).Where(relayed.Contains).Distinct().Order(StringComparer.Ordinal).ToList();
+        var held = generation.Files.TryGetValue(Transport, out var transport) ? SourceTable.HeldDomains(transport) : [];
+        // A state file from before held sets were recorded: the transport source on disk is the best that is known.
+        var heldBefore = ReadState()?.Held?.ToHashSet(StringComparer.Ordinal) ?? SourceTable.HeldDomains(SourceTable.FileLines(Table(Transport)));
 
         var staging = Path.Combine(dir, $".staging-{generation.Generation}");
         if (Directory.Exists(staging))
@@ -77,6 +95,7 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
             Directory.Delete(staging, recursive: true);
         }
         Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        List<string> released;
         try
         {
             var files = MapFiles.InOrder(generation.Files).ToList();
@@ -84,11 +103,17 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
             {
                 var source = Path.Combine(staging, name);
                 await MapFiles.WriteAsync(source, kind, content, ct);
-                if (kind == MapFileKind.Cdb)
+                if (kind == MapFileKind.Table)
                 {
                     await commands.PostmapAsync(source, ct);
                 }
             }
+            // Mail already deferred for a domain whose route changed (a new address from its helper, a new port) is
+            // retried at once at the new destination, as held mail is released, instead of at its next backoff.
+            var moved = Moved(Path.Combine(staging, Transport));
+            var candidates = heldBefore.Except(held).Concat(moved).Concat(ReadRelease()).ToHashSet(StringComparer.Ordinal);
+            released = [.. SourceTable.Relayed(generation.Files.GetValueOrDefault(RelayDomains, []), candidates).Order(StringComparer.Ordinal)];
+            await WriteReleaseAsync(released, ct);
             foreach (var (name, kind, _) in files)
             {
                 MapFiles.Install(staging, dir, name, kind);
@@ -100,25 +125,56 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
         }
 
         await commands.ReloadAndWaitAsync(ct);
+        return await CompleteAsync(generation.Generation, held, released, reloaded: true, started, activity, ct);
+    }
+
+    /// <summary>
+    /// Non-subdomain keys whose route in the staged transport differs from the live one's and is not hold: both lmdb
+    /// tables are read in key order (<see cref="LmdbTable"/>) and merge-joined, so neither is ever held in memory. A
+    /// relay still on cdb tables compares with the source file the last snapshot left.
+    /// </summary>
+    private List<string> Moved(string staged)
+    {
+        var moved = new List<string>();
+        var live = Table(Transport);
+        var before = File.Exists(live + ".lmdb")
+            ? LmdbTable.Entries(live)
+            : SourceTable.FileLines(live).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => (l.Key, l.Value));
+        using var old = before.GetEnumerator();
+        var hasOld = old.MoveNext();
+        foreach (var (key, value) in LmdbTable.Entries(staged))
+        {
+            while (hasOld && string.CompareOrdinal(old.Current.Key, key) < 0)
+            {
+                hasOld = old.MoveNext();
+            }
+            if (hasOld && old.Current.Key == key && old.Current.Value != value && !key.StartsWith('.') && !SourceTable.IsHold(value))
+            {
+                moved.Add(key);
+            }
+        }
+        return moved;
+    }
+
+    /// <summary>Releases the decided domains, then records the generation (and its held set) as done.</summary>
+    private async Task<ApplyResult> CompleteAsync(
+        long generation, HashSet<string> held, List<string> released, bool reloaded, long started, System.Diagnostics.Activity? activity, CancellationToken ct)
+    {
         foreach (var domain in released)
         {
             await commands.FlushDomainAsync(domain, ct);
         }
-        var appliedAt = time.GetUtcNow();
-        if (transport is not null)
-        {
-            // The routes of this release, for the next generation to compare with: written aside and renamed.
-            await File.WriteAllBytesAsync(RoutesFile + ".tmp", transport, ct);
-            File.Move(RoutesFile + ".tmp", RoutesFile, overwrite: true);
-        }
-        await WriteStateAsync(new State(generation.Generation, appliedAt, [.. held.Order(StringComparer.Ordinal)]), ct);
+        await WriteStateAsync(new State(generation, time.GetUtcNow(), [.. held.Order(StringComparer.Ordinal)]), ct);
+        File.Delete(ReleaseFile);
 
         var elapsed = time.GetElapsedTime(started);
-        telemetry.Applied(generation.Generation, released.Count, elapsed);
+        telemetry.Applied(generation, released.Count, elapsed);
         activity?.SetTag("relay_map.released", released.Count);
-        Log.Applied(logger, generation.Generation, released.Count, elapsed.TotalMilliseconds);
-        return new ApplyResult(generation.Generation, released);
+        Log.Applied(logger, generation, released.Count, reloaded, elapsed.TotalMilliseconds);
+        return new ApplyResult(generation, released);
     }
+
+    private string Table(string name) => Path.Combine(options.MapDirectory, name);
 
     private State? ReadState()
     {
@@ -134,35 +190,34 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
         }
     }
 
-    /// <summary>Written aside and renamed over the old state, so a crash leaves either the old state or the new one.</summary>
-    private async Task WriteStateAsync(State state, CancellationToken ct)
+    private IReadOnlyList<string> ReadRelease()
     {
-        var temporary = StateFile + ".tmp";
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        try
         {
-            await JsonSerializer.SerializeAsync(file, state, cancellationToken: ct);
-            file.Flush(flushToDisk: true);
+            return File.Exists(ReleaseFile) ? JsonSerializer.Deserialize<List<string>>(File.ReadAllText(ReleaseFile)) ?? [] : [];
         }
-        File.Move(temporary, StateFile, overwrite: true);
+        catch (JsonException e)
+        {
+            Log.StateUnreadable(logger, e, ReleaseFile);
+            return [];
+        }
     }
 
-    /// <summary>Domains whose transport entry is the hold transport (subdomain entries, ".domain", aside).</summary>
-    private static HashSet<string> HeldDomains(IEnumerable<KeyValuePair<string, string>> transport) =>
-        transport.Where(l => l.Value.StartsWith("hold:", StringComparison.Ordinal) && !l.Key.StartsWith('.')).Select(l => l.Key).ToHashSet(StringComparer.Ordinal);
+    private Task WriteReleaseAsync(IReadOnlyList<string> domains, CancellationToken ct) =>
+        domains.Count == 0 ? Task.CompletedTask : WriteAsideAsync(ReleaseFile, domains, ct);
 
-    private static IEnumerable<KeyValuePair<string, string>> FileLines(string file) =>
-        File.Exists(file) ? Lines(File.ReadAllBytes(file)) : [];
+    private Task WriteStateAsync(State state, CancellationToken ct) => WriteAsideAsync(StateFile, state, ct);
 
-    private static IEnumerable<KeyValuePair<string, string>> Lines(byte[] table)
+    /// <summary>Written aside and renamed over the old file, so a crash leaves either the old content or the new one.</summary>
+    private static async Task WriteAsideAsync<T>(string path, T content, CancellationToken ct)
     {
-        foreach (var line in Encoding.UTF8.GetString(table).Split('\n'))
+        var temporary = path + ".tmp";
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
         {
-            var space = line.IndexOf(' ');
-            if (space > 0)
-            {
-                yield return new(line[..space], line[(space + 1)..].TrimEnd('\r'));
-            }
+            await JsonSerializer.SerializeAsync(file, content, cancellationToken: ct);
+            file.Flush(flushToDisk: true);
         }
+        File.Move(temporary, path, overwrite: true);
     }
 
     /// <summary>The last generation whose release completed, when, and which of its domains were held.</summary>
@@ -170,8 +225,8 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Applied relay map generation {Generation}; released the mail of {Released} domains that left hold or moved ({ElapsedMs:F0} ms)")]
-        public static partial void Applied(ILogger logger, long generation, int released, double elapsedMs);
+        [LoggerMessage(Level = LogLevel.Information, Message = "Applied relay map generation {Generation}; released the mail of {Released} domains that left hold or moved (reloaded: {Reloaded}; {ElapsedMs:F0} ms)")]
+        public static partial void Applied(ILogger logger, long generation, int released, bool reloaded, double elapsedMs);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "The agent's state file {File} is unreadable; the current generation is applied again")]
         public static partial void StateUnreadable(ILogger logger, Exception exception, string file);

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace RelayAgent;
 
 /// <summary>
-/// The files of a relay map generation as they land in the map folder: which are built into cdb tables, which are
+/// The files of a relay map generation as they land in the map folder: which are built into lmdb tables, which are
 /// copied as they are, who may read them, and the order they are renamed into place.
 /// </summary>
 /// <remarks>
@@ -17,23 +17,23 @@ public static partial class MapFiles
 
     private static readonly (string Name, MapFileKind Kind)[] Known =
     [
-        ("transport", MapFileKind.Cdb),
-        ("message_size_limits", MapFileKind.Cdb),
-        ("relay_recipients", MapFileKind.Cdb),
-        ("relay_domains", MapFileKind.Cdb),
+        ("transport", MapFileKind.Table),
+        ("message_size_limits", MapFileKind.Table),
+        ("relay_recipients", MapFileKind.Table),
+        ("relay_domains", MapFileKind.Table),
         ("sender_logins_sub.pcre", MapFileKind.Plain),
-        ("sender_logins", MapFileKind.Cdb),
-        ("sasl_access", MapFileKind.Cdb),
+        ("sender_logins", MapFileKind.Table),
+        ("sasl_access", MapFileKind.Table),
         ("outbound_accounts", MapFileKind.Plain),
         ("passwd", MapFileKind.Secret),
     ];
 
-    /// <summary>Every file to write for <paramref name="files"/>, in rename order: unknown names first (as cdb tables, as before), then the known ones, empty when absent.</summary>
+    /// <summary>Every file to write for <paramref name="files"/>, in rename order: unknown names first (as lmdb tables), then the known ones, empty when absent.</summary>
     public static IEnumerable<(string Name, MapFileKind Kind, byte[] Content)> InOrder(IReadOnlyDictionary<string, byte[]> files)
     {
         foreach (var (name, content) in files.Where(f => !Known.Any(k => k.Name == f.Key)).OrderBy(f => f.Key, StringComparer.Ordinal))
         {
-            yield return (name, MapFileKind.Cdb, content);
+            yield return (name, MapFileKind.Table, content);
         }
         foreach (var (name, kind) in Known)
         {
@@ -64,14 +64,18 @@ public static partial class MapFiles
         }
     }
 
-    /// <summary>Renames a staged file (and its cdb table) over the live one.</summary>
+    /// <summary>
+    /// Renames a staged file (and its lmdb table) over the live one. Postfix's lmdb tables are one file each
+    /// (MDB_NOSUBDIR, no lock file beside it: Postfix locks the table file itself), so one rename replaces a table.
+    /// </summary>
     public static void Install(string staging, string directory, string name, MapFileKind kind)
     {
         var target = Path.Combine(directory, name);
         var staged = Path.Combine(staging, name);
-        if (kind == MapFileKind.Cdb)
+        if (kind is MapFileKind.Table or MapFileKind.Cdb)
         {
-            File.Move(staged + ".cdb", target + ".cdb", overwrite: true);
+            var suffix = kind == MapFileKind.Table ? ".lmdb" : ".cdb";
+            File.Move(staged + suffix, target + suffix, overwrite: true);
         }
         if (kind == MapFileKind.Secret)
         {
@@ -125,7 +129,10 @@ public static partial class MapFiles
 
 public enum MapFileKind
 {
-    /// <summary>A Postfix source table, built with <c>postmap cdb:</c>.</summary>
+    /// <summary>A Postfix source table, built with <c>postmap lmdb:</c> (a delta changes it in place).</summary>
+    Table,
+
+    /// <summary>A Postfix source table built with <c>postmap cdb:</c>: the agent's own <c>blocked</c> table, always rewritten whole.</summary>
     Cdb,
 
     /// <summary>Copied as it is (a pcre table: Postfix reads the text).</summary>

@@ -6,22 +6,41 @@ using Azure.Storage.Blobs.Models;
 
 namespace RelayAgent;
 
-public sealed record MapPointer(long Generation, string Manifest, DateTimeOffset PublishedAt, int Domains, string? SourceVersion);
+/// <param name="Snapshot">The generation of the latest full snapshot; null from a publisher without deltas (then <paramref name="Manifest"/> is one).</param>
+/// <param name="SnapshotManifest">The blob path of that snapshot's manifest.</param>
+public sealed record MapPointer(
+    long Generation, string Manifest, DateTimeOffset PublishedAt, int Domains, string? SourceVersion, long? Snapshot = null, string? SnapshotManifest = null);
 
 public sealed record ManifestFile(string Name, string Path, string Sha256, long Size);
 
-public sealed record Manifest(long Generation, DateTimeOffset CreatedAt, int Domains, IReadOnlyList<ManifestFile> Files);
+/// <param name="Kind"><c>snapshot</c> or <c>delta</c>; absent is a snapshot.</param>
+/// <param name="Base">For a delta: the generation it applies on top of.</param>
+public sealed record Manifest(long Generation, DateTimeOffset CreatedAt, int Domains, IReadOnlyList<ManifestFile> Files, string? Kind = null, long? Base = null)
+{
+    public bool IsDelta => Kind == "delta";
+}
 
 /// <summary>A generation downloaded and verified: every file matched its manifest's size and SHA-256.</summary>
 public sealed record MapGeneration(long Generation, IReadOnlyDictionary<string, byte[]> Files);
 
 /// <summary>
-/// Reads the relay map from Blob storage: polls <c>current.json</c> with a conditional GET (ETag), and downloads a
-/// newer generation in full, refusing it whole if any file is missing, truncated or altered.
+/// What takes the relay from the generation it applied to the pointer's, every file verified: a snapshot to apply
+/// whole first (null when the deltas follow on from the applied generation), then deltas, oldest first.
 /// </summary>
-public sealed class MapSource(BlobContainerClient container)
+public sealed record MapUpdate(MapGeneration? Snapshot, IReadOnlyList<MapDelta> Deltas, string? FallbackReason)
+{
+    public long Generation => Deltas.Count > 0 ? Deltas[^1].Generation : Snapshot!.Generation;
+}
+
+/// <summary>
+/// Reads the relay map from Blob storage: polls <c>current.json</c> with a conditional GET (ETag), and downloads what
+/// leads from the applied generation to the pointer's: the chain of deltas when it can follow it back to the applied
+/// generation, else the pointer's snapshot and the deltas after it. Everything is verified before anything is returned.
+/// </summary>
+public sealed partial class MapSource(BlobContainerClient container, ILogger<MapSource>? logger = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly ILogger _logger = (ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private ETag? _pointerTag;
 
     /// <summary>The pointer when it changed since the last call; null when it did not (HTTP 304) or does not exist yet.</summary>
@@ -49,16 +68,123 @@ public sealed class MapSource(BlobContainerClient container)
     /// <summary>Forgets the pointer's ETag, so the next poll downloads it again (after a failed apply).</summary>
     public void Reset() => _pointerTag = null;
 
+    /// <summary>The pointer's manifest as a full snapshot (a publisher without deltas; the benchmark).</summary>
     public async Task<MapGeneration> DownloadAsync(MapPointer pointer, CancellationToken cancellationToken)
     {
         using var activity = AgentTelemetry.Source.StartActivity("relay_map.download");
         activity?.SetTag("relay_map.generation", pointer.Generation);
-        var manifest = (await container.GetBlobClient(pointer.Manifest).DownloadContentAsync(cancellationToken)).Value.Content.ToObjectFromJson<Manifest>(Json)
-            ?? throw new InvalidDataException($"The manifest of generation {pointer.Generation} is empty.");
-        if (manifest.Generation != pointer.Generation)
+        return await SnapshotAsync(pointer.Manifest, pointer.Generation, cancellationToken);
+    }
+
+    /// <summary>
+    /// What takes a relay at generation <paramref name="applied"/> (0: nothing) to the pointer's. The chain of deltas
+    /// from the pointer's manifest back to <paramref name="applied"/> when every link is there and intact; otherwise
+    /// (a manifest or file missing or altered, a corrupt delta, a snapshot or an older base met on the way) the
+    /// snapshot the pointer names, then the deltas from it to the pointer. Throws when that fails too.
+    /// </summary>
+    public async Task<MapUpdate> DownloadAsync(MapPointer pointer, long applied, CancellationToken cancellationToken)
+    {
+        using var activity = AgentTelemetry.Source.StartActivity("relay_map.download");
+        activity?.SetTag("relay_map.generation", pointer.Generation);
+        string reason;
+        if (applied <= 0)
         {
-            throw new InvalidDataException($"The manifest says generation {manifest.Generation}, the pointer {pointer.Generation}.");
+            reason = "nothing applied on this relay";
         }
+        else if (pointer.Snapshot is null)
+        {
+            reason = "the publisher writes snapshots only";
+        }
+        else
+        {
+            try
+            {
+                return new MapUpdate(null, await ChainAsync(pointer, applied, cancellationToken), null);
+            }
+            // A broken chain: a 404 or a mismatch is data (InvalidDataException). Other storage errors are not a reason
+            // to download a whole snapshot: they fail the poll, and the next one tries the chain again.
+            catch (Exception e) when (e is InvalidDataException or JsonException)
+            {
+                reason = e.Message;
+                Log.ChainBroken(_logger, e, applied, pointer.Generation);
+            }
+        }
+        activity?.SetTag("relay_map.fallback", reason);
+        if (pointer.Snapshot is not { } snapshotGeneration || pointer.SnapshotManifest is not { } snapshotManifest)
+        {
+            return new MapUpdate(await SnapshotAsync(pointer.Manifest, pointer.Generation, cancellationToken), [], reason);
+        }
+        var snapshot = await SnapshotAsync(snapshotManifest, snapshotGeneration, cancellationToken);
+        var deltas = snapshotGeneration == pointer.Generation ? [] : await ChainAsync(pointer, snapshotGeneration, cancellationToken);
+        return new MapUpdate(snapshot, deltas, reason);
+    }
+
+    /// <summary>
+    /// The deltas from the pointer's manifest back to <paramref name="target"/>, oldest first, each file verified. A
+    /// delta's base is found at <c>generations/{base:D12}/manifest.json</c>, where the publisher writes every
+    /// generation's own manifest (a compaction's snapshot beside it, under <c>snapshot/</c>, is reached through the pointer only).
+    /// </summary>
+    private async Task<List<MapDelta>> ChainAsync(MapPointer pointer, long target, CancellationToken ct)
+    {
+        var chain = new List<MapDelta>();
+        var path = pointer.Manifest;
+        var expected = pointer.Generation;
+        while (true)
+        {
+            var manifest = await ManifestAsync(path, expected, ct);
+            if (!manifest.IsDelta || manifest.Base is not { } baseGeneration)
+            {
+                throw new InvalidDataException($"Generation {manifest.Generation} is a snapshot, met before generation {target}.");
+            }
+            if (baseGeneration < target || baseGeneration >= manifest.Generation)
+            {
+                throw new InvalidDataException($"Delta {manifest.Generation} applies on top of generation {baseGeneration}, not on the way to {target}.");
+            }
+            chain.Add(MapDelta.Parse(manifest.Generation, baseGeneration, await FilesAsync(manifest, ct)));
+            if (baseGeneration == target)
+            {
+                chain.Reverse();
+                return chain;
+            }
+            expected = baseGeneration;
+            path = $"generations/{baseGeneration:D12}/manifest.json";
+        }
+    }
+
+    private async Task<MapGeneration> SnapshotAsync(string path, long generation, CancellationToken ct)
+    {
+        var manifest = await ManifestAsync(path, generation, ct);
+        if (manifest.IsDelta)
+        {
+            throw new InvalidDataException($"The snapshot manifest {path} is a delta.");
+        }
+        return new MapGeneration(manifest.Generation, await FilesAsync(manifest, ct));
+    }
+
+    private async Task<Manifest> ManifestAsync(string path, long generation, CancellationToken ct)
+    {
+        Manifest? manifest;
+        try
+        {
+            manifest = (await container.GetBlobClient(path).DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<Manifest>(Json);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new InvalidDataException($"The manifest {path} of generation {generation} is missing.", e);
+        }
+        if (manifest is null)
+        {
+            throw new InvalidDataException($"The manifest of generation {generation} is empty.");
+        }
+        if (manifest.Generation != generation)
+        {
+            throw new InvalidDataException($"The manifest says generation {manifest.Generation}, the pointer {generation}.");
+        }
+        return manifest;
+    }
+
+    private async Task<Dictionary<string, byte[]>> FilesAsync(Manifest manifest, CancellationToken ct)
+    {
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var file in manifest.Files)
         {
@@ -66,7 +192,15 @@ public sealed class MapSource(BlobContainerClient container)
             {
                 throw new InvalidDataException($"The manifest names an unsafe file '{file.Name}'.");
             }
-            var bytes = (await container.GetBlobClient(file.Path).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+            byte[] bytes;
+            try
+            {
+                bytes = (await container.GetBlobClient(file.Path).DownloadContentAsync(ct)).Value.Content.ToArray();
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                throw new InvalidDataException($"{file.Name} of generation {manifest.Generation} is missing.", e);
+            }
             var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
             if (bytes.LongLength != file.Size || hash != file.Sha256)
             {
@@ -74,6 +208,12 @@ public sealed class MapSource(BlobContainerClient container)
             }
             files[file.Name] = bytes;
         }
-        return new MapGeneration(manifest.Generation, files);
+        return files;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot follow the relay map's deltas from generation {Applied} to {Generation}; falling back to its snapshot")]
+        public static partial void ChainBroken(ILogger logger, Exception exception, long applied, long generation);
     }
 }

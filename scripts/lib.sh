@@ -124,15 +124,15 @@ start_knot() {
   done
 }
 
-# Postfix (cdb and pcre tables) and Dovecot (SMTP AUTH for the outbound accounts), as on a relay VM.
+# Postfix (cdb, lmdb and pcre tables) and Dovecot (SMTP AUTH for the outbound accounts), as on a relay VM.
 install_postfix() {
-  command -v postmap >/dev/null && [ -f /usr/lib/postfix/postfix-cdb.so ] && [ -f /usr/lib/postfix/postfix-pcre.so ] \
+  command -v postmap >/dev/null && [ -f /usr/lib/postfix/postfix-cdb.so ] && [ -f /usr/lib/postfix/postfix-lmdb.so ] && [ -f /usr/lib/postfix/postfix-pcre.so ] \
     && command -v dovecot >/dev/null && command -v openssl >/dev/null && return 0
-  log "apt-get install postfix postfix-cdb postfix-pcre dovecot-core openssl"
+  log "apt-get install postfix postfix-cdb postfix-lmdb postfix-pcre dovecot-core openssl"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postfix postfix-cdb postfix-pcre dovecot-core openssl >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postfix postfix-cdb postfix-lmdb postfix-pcre dovecot-core openssl >/dev/null
   # The tests run private instances on loopback; the system's own must not run.
   $sudo systemctl disable --now postfix dovecot >/dev/null 2>&1 || true
 }
@@ -218,9 +218,10 @@ CONF
   ' "$ROOT/relay-agent/deploy/postfix/master.cf.relay" | sed -e "s|MAPS|$dir/maps|g" -e "s|/var/lib/relay-agent/bounces|$dir/bounces|g" \
     -e "s|/opt/relay-agent/relay-agent|$dir/agent/relay-agent|g" -e "s|user=relayfilter|user=nobody|g" \
     -e "s|--reinject 127.0.0.1:10025|--reinject 127.0.0.1:$((port + 7))|g" >>"$dir/master.cf"
-  for table in relay_domains relay_recipients transport sender_logins sasl_access blocked; do
-    : >"$dir/maps/$table"; postmap -c "$dir" "cdb:$dir/maps/$table"
+  for table in relay_domains relay_recipients transport message_size_limits sender_logins sasl_access; do
+    : >"$dir/maps/$table"; postmap -c "$dir" "lmdb:$dir/maps/$table"
   done
+  : >"$dir/maps/blocked"; postmap -c "$dir" "cdb:$dir/maps/blocked"
   : >"$dir/maps/sender_logins_sub.pcre"
   : >"$dir/maps/passwd"; chmod 640 "$dir/maps/passwd"; chgrp dovecot "$dir/maps/passwd" 2>/dev/null || true
   chown postfix "$dir/data"

@@ -47,9 +47,9 @@ if [ -n "${RELAY_HOSTNAME:-}" ]; then
 fi
 mkdir -p "$root$maps"
 for table in relay_domains relay_recipients transport; do
-  if [ ! -f "$root$maps/$table.cdb" ]; then
-    : >"$root$maps/$table"
-    postmap -c "$root/etc/postfix" "cdb:$root$maps/$table"
+  if [ ! -f "$root$maps/$table.lmdb" ]; then
+    [ -f "$root$maps/$table" ] || : >"$root$maps/$table"
+    postmap -c "$root/etc/postfix" "lmdb:$root$maps/$table"
   fi
 done
 

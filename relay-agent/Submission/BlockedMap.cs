@@ -37,7 +37,7 @@ public sealed class BlockedMap(AgentOptions options, Commands commands)
         try
         {
             await MapFiles.WriteAsync(Path.Combine(staging, Name), MapFileKind.Cdb, Encoding.ASCII.GetBytes(text.ToString()), ct);
-            await commands.PostmapAsync(Path.Combine(staging, Name), ct);
+            await commands.PostmapAsync(Path.Combine(staging, Name), ct, "cdb");
             MapFiles.Install(staging, directory, Name, MapFileKind.Cdb);
         }
         finally

@@ -28,11 +28,11 @@ log() { printf '==> %s\n' "$*" >&2; }
 [ "$(id -u)" -eq 0 ] || { echo "$0: run as root" >&2; exit 1; }
 
 if [ "$PACKAGES" = yes ]; then
-  log "apt-get install postfix postfix-cdb postfix-pcre dovecot-core nftables ssl-cert"
+  log "apt-get install postfix postfix-cdb postfix-lmdb postfix-pcre dovecot-core nftables ssl-cert"
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    postfix postfix-cdb postfix-pcre dovecot-core nftables ssl-cert >/dev/null
+    postfix postfix-cdb postfix-lmdb postfix-pcre dovecot-core nftables ssl-cert >/dev/null
 fi
 
 # --- Postfix -------------------------------------------------------------------------------------------------------
@@ -77,10 +77,16 @@ chmod 700 "$(at /var/lib/relay-agent/bounces)"
 log "maps: $MAPS"
 mkdir -p "$(at "$MAPS")"
 chmod 755 "$(at /var/lib/relay-agent)" "$(at "$MAPS")"
-for table in relay_domains relay_recipients transport message_size_limits sender_logins sasl_access blocked; do
-  [ -f "$(at "$MAPS/$table").cdb" ] && continue
-  : >"$(at "$MAPS/$table")"; postmap -c "$POSTFIX" "cdb:$(at "$MAPS/$table")"
+# The map's tables are lmdb (the agent changes them in place); an upgrade from cdb builds them from the source files
+# the agent left beside the cdb tables, so Postfix never meets an empty map. blocked (the agent's own) stays cdb.
+for table in relay_domains relay_recipients transport message_size_limits sender_logins sasl_access; do
+  [ -f "$(at "$MAPS/$table").lmdb" ] && continue
+  [ -f "$(at "$MAPS/$table")" ] || : >"$(at "$MAPS/$table")"
+  postmap -c "$POSTFIX" "lmdb:$(at "$MAPS/$table")"
 done
+if [ ! -f "$(at "$MAPS/blocked").cdb" ]; then
+  : >"$(at "$MAPS/blocked")"; postmap -c "$POSTFIX" "cdb:$(at "$MAPS/blocked")"
+fi
 [ -f "$(at "$MAPS/sender_logins_sub.pcre")" ] || : >"$(at "$MAPS/sender_logins_sub.pcre")"
 [ -f "$(at "$MAPS/passwd")" ] || : >"$(at "$MAPS/passwd")"
 # Hashes: root and Dovecot only (the agent writes every later passwd the same way).

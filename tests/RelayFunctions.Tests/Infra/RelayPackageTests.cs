@@ -100,7 +100,7 @@ public sealed class RelayPackageTests : IClassFixture<RelayPackageTests.Package>
         Assert.Equal(1, File.ReadAllText(Path.Combine(config, "master.cf")).Split("# BEGIN relay-agent/deploy").Length - 1);
 
         Assert.Equal(File.ReadAllText(Path.Combine(Deploy, "relay-agent.service")), File.ReadAllText(Path.Combine(root, "etc", "systemd", "system", "relay-agent.service")));
-        Assert.True(File.Exists(Path.Combine(root, "var", "lib", "relay-agent", "maps", "transport.cdb")));
+        Assert.True(File.Exists(Path.Combine(root, "var", "lib", "relay-agent", "maps", "transport.lmdb")));
         Assert.True(File.Exists(Path.Combine(root, "opt", "relay-agent", "relay-agent")));
     }
 
@@ -141,7 +141,7 @@ public sealed class RelayPackageTests : IClassFixture<RelayPackageTests.Package>
     {
         var cloudInit = Templates.Yaml("infra/relay/cloud-init.yaml");
         var packages = ((YamlSequenceNode)cloudInit.At("packages")).Select(p => p.ToString()).ToList();
-        Assert.Subset(packages.ToHashSet(), new HashSet<string> { "postfix", "postfix-cdb", "dovecot-core", "nftables" });
+        Assert.Subset(packages.ToHashSet(), new HashSet<string> { "postfix", "postfix-cdb", "postfix-lmdb", "dovecot-core", "nftables" });
         Assert.Contains("No configuration", cloudInit.At("apt", "debconf_selections", "postfix").ToString());
         var written = ((YamlSequenceNode)cloudInit.At("write_files")).Select(f => f.At("path").ToString()).Order().ToList();
         Assert.Equal(["/etc/relay-agent/deployment", "/etc/relay-agent/environment", "/usr/local/sbin/relay-update"], written);

@@ -92,6 +92,53 @@ public sealed class AgentCrashTests(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain(restarted.Output, line => line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("postmap", 3, "after")] // the new route put into the live transport table in place, nothing released
+    [InlineData("postfix", 1, "before")] // the delta applied, Postfix not reloaded
+    [InlineData("postqueue", 1, "before")] // reloaded, right before the postqueue -s
+    public async Task HeldMailIsReleasedByTheNextStartWhereverTheAgentWasKilledInADelta(string tool, int call, string when)
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var domain = $"delta-{id}.crash.example";
+        var prefix = $"c{id}";
+        var map = new HandMap(prefix);
+        var snapshot = await map.SnapshotAsync(1, new Dictionary<string, string>
+        {
+            ["transport"] = $"{domain} hold:[127.0.0.1]:9\n.{domain} hold:[127.0.0.1]:9\n",
+            ["relay_domains"] = $"{domain} OK\n",
+            ["relay_recipients"] = $"@{domain} OK\n",
+        });
+        await map.PointAsync(1, snapshot, 1, snapshot);
+        File.Delete(Path.Combine(Relay.MapDirectory, "applied.json"));
+        var (worker, _) = TestAgent.Create(new AgentOptions { RelayId = "crash-delta", Prefix = prefix, MapDirectory = Relay.MapDirectory, PostfixConfigDirectory = Relay.ConfigDirectory });
+        Assert.Equal(1, (await worker.PollOnceAsync(default))?.Generation);
+        await RelayEndToEndTests.SendAsync(RelayEndToEndTests.Message(domain, "held"));
+        foreach (var file in await DeferredQueueFilesAsync([domain]))
+        {
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddHours(1));
+        }
+        // Postmap's calls in this delta: 1 and 2 ask the transport and relay_domains tables, 3 puts the new route.
+        await map.PointAsync(2, await map.DeltaAsync(2, 1, $"+ transport {domain} smtp:[127.0.0.1]:{sink.Port}\n+ transport .{domain} smtp:[127.0.0.1]:{sink.Port}\n"), 1, snapshot);
+
+        var settings = AgentProcess.Settings(prefix, "crash-delta", Relay.MapDirectory, [("Agent__PostfixConfigDirectory", Relay.ConfigDirectory), .. await ToolsAsync(tool, call, when)]);
+        await using (var killed = AgentProcess.Start(settings))
+        {
+            var code = await killed.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(code == 128 + 9, $"expected the agent to be killed at {tool} #{call} ({when}), it exited {code}:\n{string.Join('\n', killed.Output)}");
+        }
+
+        await using var restarted = AgentProcess.Start(settings);
+        await Eventually.WaitAsync(() => Task.FromResult(AppliedGeneration()), g => g == 2, TimeSpan.FromSeconds(30), "the restarted agent to apply the delta");
+        var delivered = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count >= 1, TimeSpan.FromSeconds(30), "the held mail to arrive");
+        restarted.Signal("TERM");
+        Assert.Equal(0, await restarted.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal($"alice@{domain}", Assert.Single(delivered).Envelope.GetProperty("to")[0].GetString());
+        // The restarted agent released it, although the live table already had the new route (release.json said so).
+        Assert.Contains($"{restarted.Id} postqueue -c {Relay.ConfigDirectory} -s {domain}", await File.ReadAllLinesAsync(Path.Combine(_folder, "calls")));
+        Assert.False(File.Exists(Path.Combine(Relay.MapDirectory, "release.json")));
+    }
+
     /// <summary>
     /// Agent__Postmap, __Postfix and __Postqueue pointing at stand-ins that log each call with the caller's pid and
     /// run the real tool; the one for <paramref name="tool"/> SIGKILLs the agent at its <paramref name="call"/>th
@@ -129,7 +176,7 @@ public sealed class AgentCrashTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Waits until the mail of each domain is deferred (held), and returns its queue files.</summary>
-    private static async Task<string[]> DeferredQueueFilesAsync(string[] domains)
+    internal static async Task<string[]> DeferredQueueFilesAsync(string[] domains)
     {
         var ids = await Eventually.WaitAsync(async () =>
             {

@@ -43,8 +43,8 @@ public sealed class InstallScriptTests : IDisposable
         var settings = await RunAsync("postconf", "-c", postfix, "-n");
         foreach (var line in new[]
         {
-            $"smtpd_sender_login_maps = cdb:{Maps}/sender_logins, pcre:{Maps}/sender_logins_sub.pcre",
-            $"smtpd_sender_restrictions = check_sasl_access static:{{FILTER relayfilter:$relay_bounce_domain}}, check_sasl_access cdb:{Maps}/sasl_access, reject_authenticated_sender_login_mismatch",
+            $"smtpd_sender_login_maps = lmdb:{Maps}/sender_logins, pcre:{Maps}/sender_logins_sub.pcre",
+            $"smtpd_sender_restrictions = check_sasl_access static:{{FILTER relayfilter:$relay_bounce_domain}}, check_sasl_access lmdb:{Maps}/sasl_access, reject_authenticated_sender_login_mismatch",
             "relay_submission_policy = check_policy_service inet:127.0.0.1:10040",
             "smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination",
             "smtpd_sasl_type = dovecot",
@@ -52,7 +52,7 @@ public sealed class InstallScriptTests : IDisposable
             "smtpd_tls_auth_only = yes",
             "smtpd_tls_security_level = may",
             "smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem",
-            $"relay_domains = $relay_bounce_domain, cdb:{Maps}/relay_domains",
+            $"relay_domains = $relay_bounce_domain, lmdb:{Maps}/relay_domains",
             "defer_transports = hold",
         })
         {
@@ -71,8 +71,9 @@ public sealed class InstallScriptTests : IDisposable
         // Empty tables for Postfix and Dovecot to open until the agent's first generation; hashes for root and Dovecot only.
         foreach (var table in new[] { "relay_domains", "relay_recipients", "transport", "sender_logins", "sasl_access" })
         {
-            Assert.True(File.Exists(Path.Combine(_root, Maps.TrimStart('/'), table + ".cdb")), table);
+            Assert.True(File.Exists(Path.Combine(_root, Maps.TrimStart('/'), table + ".lmdb")), table);
         }
+        Assert.True(File.Exists(Path.Combine(_root, Maps.TrimStart('/'), "blocked.cdb")));
         Assert.Equal("640 root:dovecot", (await RunAsync("stat", "-c", "%a %U:%G", Path.Combine(_root, Maps.TrimStart('/'), "passwd"))).Trim());
         Assert.Contains("include \"/etc/nftables.d/*.nft\"", await File.ReadAllTextAsync(Path.Combine(_root, "etc", "nftables.conf")));
         Assert.True(File.Exists(Path.Combine(_root, "etc", "nftables.d", "relay-egress.nft")));
@@ -94,7 +95,7 @@ public sealed class InstallScriptTests : IDisposable
     }
 
     private Dictionary<string, string> Snapshot() => Directory.GetFiles(_root, "*", SearchOption.AllDirectories)
-        .Where(f => !f.EndsWith(".cdb", StringComparison.Ordinal))
+        .Where(f => !f.EndsWith(".cdb", StringComparison.Ordinal) && !f.EndsWith(".lmdb", StringComparison.Ordinal))
         .ToDictionary(f => f, File.ReadAllText);
 
     private static async Task<string> RunAsync(string file, params string[] args)

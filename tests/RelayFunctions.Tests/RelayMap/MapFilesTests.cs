@@ -9,7 +9,7 @@ using RelayAgent;
 namespace RelayFunctions.Tests.RelayMap;
 
 /// <summary>
-/// What the agent writes for the outbound accounts (issue 9): cdb tables for sender_logins and sasl_access, the
+/// What the agent writes for the outbound accounts (issue 9): lmdb tables for sender_logins and sasl_access, the
 /// pcre table and the passwd-file copied as they are, the passwd-file readable by root and Dovecot only, every file
 /// of a later kind written empty when an older generation lacks it. Real postmap; Postfix itself is not needed.
 /// </summary>
@@ -42,13 +42,13 @@ public sealed class MapFilesTests : IDisposable
             ["sasl_access"] = "disabled@cust.example REJECT 5.7.1 Account disabled\nmailserver@cust.example OK\n",
         });
 
-        Assert.Equal("alice@cust.example,@cust.example", await QueryAsync("cdb", "sender_logins", "alice@cust.example"));
-        Assert.Equal("REJECT 5.7.1 Account disabled", await QueryAsync("cdb", "sasl_access", "disabled@cust.example"));
+        Assert.Equal("alice@cust.example,@cust.example", await QueryAsync("lmdb", "sender_logins", "alice@cust.example"));
+        Assert.Equal("REJECT 5.7.1 Account disabled", await QueryAsync("lmdb", "sasl_access", "disabled@cust.example"));
         Assert.Equal("@cust.example", await QueryAsync("pcre", "sender_logins_sub.pcre", "x@a.cust.example"));
         Assert.Equal(pcre, await File.ReadAllTextAsync(Path.Combine(_maps, "sender_logins_sub.pcre")));
         Assert.Equal(passwd, await File.ReadAllTextAsync(Path.Combine(_maps, "passwd")));
-        Assert.False(File.Exists(Path.Combine(_maps, "passwd.cdb")));
-        Assert.False(File.Exists(Path.Combine(_maps, "sender_logins_sub.pcre.cdb")));
+        Assert.False(File.Exists(Path.Combine(_maps, "passwd.lmdb")));
+        Assert.False(File.Exists(Path.Combine(_maps, "sender_logins_sub.pcre.lmdb")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(Path.Combine(_maps, "passwd")));
         if (HasGroup("dovecot"))
         {
@@ -74,8 +74,8 @@ public sealed class MapFilesTests : IDisposable
         {
             Assert.Equal("", await File.ReadAllTextAsync(Path.Combine(_maps, file)));
         }
-        Assert.Null(await QueryAsync("cdb", "sender_logins", "alice@cust.example"));
-        Assert.Null(await QueryAsync("cdb", "sasl_access", "alice@cust.example"));
+        Assert.Null(await QueryAsync("lmdb", "sender_logins", "alice@cust.example"));
+        Assert.Null(await QueryAsync("lmdb", "sasl_access", "alice@cust.example"));
     }
 
     [Fact]
@@ -98,6 +98,22 @@ public sealed class MapFilesTests : IDisposable
         Assert.Equal(
             ["future_table", "transport", "message_size_limits", "relay_recipients", "relay_domains", "sender_logins_sub.pcre", "sender_logins", "sasl_access", "outbound_accounts", "passwd"],
             order);
+    }
+
+    [Fact]
+    public async Task AnLmdbTableIsReadInKeyOrderAsPostmapListsIt()
+    {
+        await ApplyAsync(1, new()
+        {
+            ["transport"] = "b.example smtp:[192.0.2.2]:25\n.b.example smtp:[192.0.2.2]:25\na.example hold:[127.0.0.1]:9\nz.example smtp:[name.example]:2525, [127.0.0.1]:9\n",
+        });
+
+        var (_, listed) = await RunAsync("postmap", "-c", _maps + "-config", "-s", $"lmdb:{Path.Combine(_maps, "transport")}");
+        var read = LmdbTable.Entries(Path.Combine(_maps, "transport")).ToList();
+
+        Assert.Equal(listed.Split('\n', StringSplitOptions.RemoveEmptyEntries), read.Select(e => $"{e.Key}\t{e.Value}"));
+        Assert.Equal(read.Select(e => e.Key).Order(StringComparer.Ordinal), read.Select(e => e.Key));
+        Assert.Equal(("z.example", "smtp:[name.example]:2525, [127.0.0.1]:9"), read[^1]);
     }
 
     private async Task ApplyAsync(long generation, Dictionary<string, string> files)

@@ -51,7 +51,7 @@ public sealed class RelayAgentTests : IDisposable
         Assert.Equal(published.Generation, result!.Generation);
         Assert.Equal(published.Generation, applier.AppliedGeneration);
         Assert.Contains("fresh.recreated.example hold:", await File.ReadAllTextAsync(Path.Combine(_maps, "transport")));
-        Assert.True(File.Exists(Path.Combine(_maps, "transport.cdb")));
+        Assert.True(File.Exists(Path.Combine(_maps, "transport.lmdb")));
     }
 
     [Fact]

@@ -31,7 +31,7 @@ internal static class TestAgent
         var applier = new MapApplier(options, new Commands(options), telemetry, time, logs.CreateLogger<MapApplier>());
         var reporter = new RelayReporter(new TableClient(Azurite.ConnectionString, options.Prefix + "RelayReports", tableOptions), options, time, logs.CreateLogger<RelayReporter>());
         var worker = new AgentWorker(
-            new MapSource(new BlobContainerClient(Azurite.ConnectionString, $"{options.Prefix}-relay-map", blobOptions)),
+            new MapSource(new BlobContainerClient(Azurite.ConnectionString, $"{options.Prefix}-relay-map", blobOptions), logs.CreateLogger<MapSource>()),
             applier, reporter, telemetry, options, time, logs.CreateLogger<AgentWorker>());
         return (worker, applier);
     }
