@@ -107,10 +107,11 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
             : "";
     }
 
+    /// <summary>The live lmdb table as "key value" lines (deltas change it in place; its source file is the last snapshot's).</summary>
     private static string ReadMap(string table)
     {
         var path = Path.Combine(Relay.MapDirectory, table);
-        return File.Exists(path) ? File.ReadAllText(path) : "";
+        return File.Exists(path + ".lmdb") ? string.Join('\n', LmdbTable.Entries(path).Select(e => $"{e.Key} {e.Value}")) : "";
     }
 
     private static async Task<AsyncAgent> StartAgentAsync(string prefix)

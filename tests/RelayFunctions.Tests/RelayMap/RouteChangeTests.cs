@@ -64,9 +64,10 @@ public sealed class RouteChangeTests(ITestOutputHelper output)
         Assert.DoesNotContain(domain, (await worker.PollOnceAsync(default))?.Released ?? []);
     }
 
+    /// <summary>The live lmdb table as "key value" lines (deltas change it in place; its source file is the last snapshot's).</summary>
     private static string Map()
     {
         var path = Path.Combine(Relay.MapDirectory, "transport");
-        return File.Exists(path) ? File.ReadAllText(path) : "";
+        return File.Exists(path + ".lmdb") ? string.Join('\n', LmdbTable.Entries(path).Select(e => $"{e.Key} {e.Value}")) : "";
     }
 }
