@@ -5,7 +5,8 @@ public sealed partial class MapApplier
 {
     /// <summary>
     /// A delta on top of the applied generation: puts table by table (routes before domains), deletes in the reverse
-    /// order, whole outbound tables renamed into place. A reload only when mail is released or a table was replaced.
+    /// order, whole outbound tables renamed into place. A reload only when mail is released, a relayed domain's route
+    /// changed, or a table was replaced.
     /// </summary>
     public async Task<ApplyResult> ApplyAsync(MapDelta delta, CancellationToken ct)
     {
@@ -62,7 +63,11 @@ public sealed partial class MapApplier
         }
         await ReplaceAsync(delta, ct);
 
-        var reload = released.Count > 0 || delta.Tables.Count > 0;
+        // Also when a relayed domain's route changed (into hold, too): qmgr keeps the last route it resolved for 30 s, so
+        // without a reload the next message to the same address could still go the old way. A new domain, a deleted
+        // one, recipients and size limits need none: every daemon reads the lmdb table at its next lookup.
+        var rerouted = routes.Any(r => before.TryGetValue(r.Key, out var old) && old != r.Value);
+        var reload = released.Count > 0 || delta.Tables.Count > 0 || rerouted;
         if (reload)
         {
             await commands.ReloadAndWaitAsync(ct);
