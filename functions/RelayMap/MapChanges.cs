@@ -56,6 +56,11 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
         {
             var row = await Table.GetEntityIfExistsAsync<TableEntity>(ChangePartition, domain, cancellationToken: cancellationToken);
             var change = row.HasValue ? MapChange.From(row.Value!) : new MapChange(domain, accountId, [], false, published, default);
+            if (change.Consumed)
+            {
+                // A publication took the row in the meantime, and left what it published: that is what the relays have.
+                change = new MapChange(domain, accountId, [], false, change.PublishedNow ?? published, change.ETag);
+            }
             var stale = change.Stale.Union(keys, StringComparer.Ordinal).ToList();
             var overflow = change.Overflow || stale.Sum(k => k.Length + 3) > MaxStaleChars;
             var entity = new TableEntity(ChangePartition, domain) { ["Account"] = accountId, ["Overflow"] = overflow, ["WasPublished"] = change.WasPublished, ["ChangedAt"] = time.GetUtcNow() };
@@ -106,8 +111,12 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
     private Task TouchOutboundAsync(CancellationToken cancellationToken) =>
         Table.UpsertEntityAsync(new TableEntity(ChangePartition, OutboundRow) { ["ChangedAt"] = time.GetUtcNow() }, TableUpdateMode.Replace, cancellationToken);
 
-    /// <summary>Every row of the change log (what the next delta holds), with the ETags to acknowledge them by.</summary>
-    public async Task<IReadOnlyList<MapChange>> PendingAsync(CancellationToken cancellationToken)
+    /// <summary>The pending rows of the change log (what the next delta holds), with the ETags to acknowledge them by.</summary>
+    public async Task<IReadOnlyList<MapChange>> PendingAsync(CancellationToken cancellationToken) =>
+        [.. (await ReadLogAsync(cancellationToken)).Where(c => !c.Consumed)];
+
+    /// <summary>Every row of the change log: pending ones, and the marks publications left on the rows they took.</summary>
+    public async Task<IReadOnlyList<MapChange>> ReadLogAsync(CancellationToken cancellationToken)
     {
         await initializer.EnsureCreatedAsync();
         var changes = new List<MapChange>();
@@ -119,16 +128,70 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
     }
 
     /// <summary>
-    /// Removes the rows a current generation published, each only if nobody wrote it since it was read: a change made
-    /// meanwhile stays for the next publication.
+    /// Takes the rows a current generation published, each only if nobody wrote it since it was read (a change made
+    /// meanwhile stays for the next publication). A domain's row is replaced by a mark saying whether the generation
+    /// published the domain, which a write that comes right after finds (<see cref="RecordAsync"/>): the next delta
+    /// then counts the domain against what the relays really have. A row written meanwhile gets that word too.
     /// </summary>
-    public async Task AcknowledgeAsync(IEnumerable<MapChange> published, CancellationToken cancellationToken)
+    /// <param name="published">Per domain, whether the generation published it; absent when unknown (a snapshot read from the table).</param>
+    public async Task AcknowledgeAsync(IEnumerable<MapChange> taken, IReadOnlyDictionary<string, bool> published, CancellationToken cancellationToken)
     {
-        await Parallel.ForEachAsync(published, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (change, ct) =>
+        var now = time.GetUtcNow();
+        await Parallel.ForEachAsync(taken, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (change, ct) =>
         {
             try
             {
-                await Table.DeleteEntityAsync(ChangePartition, change.Key, change.ETag, ct);
+                if (change.IsOutbound || !published.TryGetValue(change.Key, out var state))
+                {
+                    await Table.DeleteEntityAsync(ChangePartition, change.Key, change.ETag, ct);
+                    return;
+                }
+                var mark = new TableEntity(ChangePartition, change.Key) { ["Account"] = change.Account, ["Consumed"] = true, ["PublishedNow"] = state, ["ChangedAt"] = now };
+                try
+                {
+                    await Table.UpdateEntityAsync(mark, change.ETag, TableUpdateMode.Replace, ct);
+                }
+                catch (RequestFailedException e) when (e.Status == 412)
+                {
+                    await CorrectAsync(change.Key, state, ct);
+                }
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 412)
+            {
+            }
+        });
+    }
+
+    /// <summary>A row written again while its publication ran: it stays pending, counted against what was published.</summary>
+    private async Task CorrectAsync(string domain, bool published, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var row = await Table.GetEntityIfExistsAsync<TableEntity>(ChangePartition, domain, cancellationToken: cancellationToken);
+            if (!row.HasValue || MapChange.From(row.Value!).Consumed)
+            {
+                return;
+            }
+            try
+            {
+                await Table.UpdateEntityAsync(new TableEntity(ChangePartition, domain) { ["WasPublished"] = published }, row.Value!.ETag, TableUpdateMode.Merge, cancellationToken);
+                return;
+            }
+            catch (RequestFailedException e) when (Retry.IsConflict(e))
+            {
+            }
+        }
+    }
+
+    /// <summary>Removes the marks older than a minute (a write that races a publication comes within moments of it).</summary>
+    public async Task CollectAsync(IEnumerable<MapChange> log, CancellationToken cancellationToken)
+    {
+        var old = time.GetUtcNow() - TimeSpan.FromMinutes(1);
+        await Parallel.ForEachAsync(log.Where(c => c.Consumed && c.ChangedAt < old), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (mark, ct) =>
+        {
+            try
+            {
+                await Table.DeleteEntityAsync(ChangePartition, mark.Key, mark.ETag, ct);
             }
             catch (RequestFailedException e) when (e.Status is 404 or 412)
             {
@@ -220,10 +283,14 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
 /// One row of the change log: a domain whose relay entries must be published again (<see cref="Key"/> is its name),
 /// with the recipient keys an earlier state may have put on the relays, or the outbound tables (<see cref="IsOutbound"/>).
 /// </summary>
-public sealed record MapChange(string Key, string? Account, IReadOnlyList<string> Stale, bool Overflow, bool WasPublished, ETag ETag)
+/// <remarks>A row a publication took is a mark (<see cref="Consumed"/>) saying whether it published the domain (<see cref="PublishedNow"/>).</remarks>
+public sealed record MapChange(
+    string Key, string? Account, IReadOnlyList<string> Stale, bool Overflow, bool WasPublished, ETag ETag,
+    bool Consumed = false, bool? PublishedNow = null, DateTimeOffset? ChangedAt = null)
 {
     public bool IsOutbound => Key == MapChanges.OutboundRow;
 
     public static MapChange From(TableEntity e) =>
-        new(e.RowKey, e.GetString("Account"), EntityText.Read<List<string>>(e, "StaleChunks", "Stale") ?? [], e.GetBoolean("Overflow") ?? false, e.GetBoolean("WasPublished") ?? true, e.ETag);
+        new(e.RowKey, e.GetString("Account"), EntityText.Read<List<string>>(e, "StaleChunks", "Stale") ?? [], e.GetBoolean("Overflow") ?? false,
+            e.GetBoolean("WasPublished") ?? true, e.ETag, e.GetBoolean("Consumed") ?? false, e.GetBoolean("PublishedNow"), e.GetDateTimeOffset("ChangedAt"));
 }

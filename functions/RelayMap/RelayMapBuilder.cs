@@ -145,6 +145,7 @@ public sealed class RelayMapBuilder(
             states[i] = (domain is { Verification.IsPublished: true } ? domain : null, change);
         });
 
+        var published = new Dictionary<string, bool>(StringComparer.Ordinal);
         var puts = new List<(string Table, string Key, string Value)>();
         var deletes = new List<(string Table, string Key, string Domain)>();
         var added = 0;
@@ -160,6 +161,7 @@ public sealed class RelayMapBuilder(
                  .. change.Stale.Where(r => Within(DomainOf(RelayRecipients, r), name)).Select(r => (RelayRecipients, r))];
             deletes.AddRange(possible.Distinct().Where(k => !kept.Contains(k)).Select(k => (k.Item1, k.Item2, name)));
             added += (domain is null ? 0 : 1) - (change.WasPublished ? 1 : 0);
+            published[name] = domain is not null;
         }
         // A key one domain no longer has may be another's: one changed in the same delta puts it (the put stands), or a
         // registered subdomain of the same name lists the same recipient (it stays).
@@ -176,7 +178,7 @@ public sealed class RelayMapBuilder(
                 lines.Append("- ").Append(table).Append(' ').Append(key).Append('\n');
             }
         }
-        return new MapDelta(MapFile.Create("delta", lines), added, changes.Any(c => c.IsOutbound));
+        return new MapDelta(MapFile.Create("delta", lines), added, changes.Any(c => c.IsOutbound), published);
     }
 
     /// <summary>
@@ -254,4 +256,4 @@ public sealed class RelayMapBuilder(
 /// A delta: the <c>delta</c> file (<c>+ table key value</c> and <c>- table key</c> lines), how many domains it adds (negative when it removes more), whether the outbound
 /// tables are to be republished, and whether some change lost track of its stale keys (then only a snapshot is right).
 /// </summary>
-public sealed record MapDelta(MapFile File, int Added, bool Outbound);
+public sealed record MapDelta(MapFile File, int Added, bool Outbound, IReadOnlyDictionary<string, bool> Published);

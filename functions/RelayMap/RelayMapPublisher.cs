@@ -63,14 +63,17 @@ public sealed partial class RelayMapPublisher(
         string? sourceVersion, CancellationToken cancellationToken, Func<long, Task>? beforePointer = null, bool rebuild = false, bool snapshot = false)
     {
         await Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await using var exclusive = await PublishLock.AcquireAsync(Container, time, cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
             var (pointer, etag) = await ReadPointerAsync(cancellationToken);
             // Read before the tables: a change written after this is in the log for the next publication.
-            var pending = await changes.PendingAsync(cancellationToken);
+            var log = await changes.ReadLogAsync(cancellationToken);
+            var pending = log.Where(c => !c.Consumed).ToList();
             var generation = await NextGenerationAsync(cancellationToken);
             var now = time.GetUtcNow();
             MapPointer next;
+            IReadOnlyDictionary<string, bool> published = new Dictionary<string, bool>();
             // A change that lost track of its stale keys (thousands of recipients edited before one publication) cannot
             // be a delta: the table says what is right.
             if (rebuild || pointer?.Snapshot is null || pending.Any(c => c.Overflow))
@@ -80,7 +83,7 @@ public sealed partial class RelayMapPublisher(
             }
             else
             {
-                next = await WriteDeltaAsync(pointer, generation, now, pending, sourceVersion, snapshot, cancellationToken);
+                (next, published) = await WriteDeltaAsync(pointer, generation, now, pending, sourceVersion, snapshot, cancellationToken);
             }
             if (beforePointer is not null)
             {
@@ -88,7 +91,8 @@ public sealed partial class RelayMapPublisher(
             }
             if (await MovePointerAsync(next, etag, cancellationToken))
             {
-                await changes.AcknowledgeAsync(pending, cancellationToken);
+                await changes.AcknowledgeAsync(pending, published, cancellationToken);
+                await changes.CollectAsync(log, cancellationToken);
                 var wroteSnapshot = next.Snapshot == generation;
                 Log.Published(logger, generation, wroteSnapshot ? "snapshot" : "delta", pending.Count, next.Domains);
                 await PruneAsync(next.Snapshot!.Value, cancellationToken);
@@ -136,7 +140,7 @@ public sealed partial class RelayMapPublisher(
     }
 
     /// <summary>The delta of the pending changes on top of the current generation, and a snapshot beside it when one is due.</summary>
-    private async Task<MapPointer> WriteDeltaAsync(
+    private async Task<(MapPointer Pointer, IReadOnlyDictionary<string, bool> Published)> WriteDeltaAsync(
         MapPointer pointer, long generation, DateTimeOffset now, IReadOnlyList<MapChange> pending, string? sourceVersion, bool snapshot,
         CancellationToken cancellationToken)
     {
@@ -151,10 +155,10 @@ public sealed partial class RelayMapPublisher(
         await UploadJsonAsync(manifest, new Manifest(generation, now, domains, listed, Manifest.DeltaKind, pointer.Generation, pointer.Manifest), cancellationToken);
         if (!due)
         {
-            return new MapPointer(generation, manifest, now, domains, sourceVersion, pointer.Snapshot, pointer.SnapshotManifest, pointer.SnapshotAt);
+            return (new MapPointer(generation, manifest, now, domains, sourceVersion, pointer.Snapshot, pointer.SnapshotManifest, pointer.SnapshotAt), delta.Published);
         }
         var (snapshotManifest, counted) = await CompactAsync(pointer, generation, now, delta, outbound, cancellationToken);
-        return new MapPointer(generation, manifest, now, counted, sourceVersion, generation, snapshotManifest, now);
+        return (new MapPointer(generation, manifest, now, counted, sourceVersion, generation, snapshotManifest, now), delta.Published);
     }
 
     /// <summary>

@@ -75,36 +75,60 @@ public sealed class RelayMapPublisherTests
     }
 
     [Fact]
-    public async Task APublicationOvertakenBeforeItMovesThePointerBuildsAgainOnTopOfTheNewOne()
+    public async Task PublicationsTakeTurns()
     {
         await using var app = NoTimers();
         var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
         await publisher.PublishAsync("first", default);
         var slowHasGeneration = new TaskCompletionSource<long>();
-        var fastDone = new TaskCompletionSource();
+        var slowGoes = new TaskCompletionSource();
 
-        // The slow one builds its delta on the current generation, then stalls before moving the pointer until the fast one is done.
+        // The slow one stalls before moving the pointer; the second waits for it instead of building on the same generation.
         var slow = publisher.PublishAsync("slow", default, async generation =>
         {
-            if (slowHasGeneration.TrySetResult(generation))
-            {
-                await fastDone.Task;
-            }
+            slowHasGeneration.TrySetResult(generation);
+            await slowGoes.Task;
         });
         var slowGeneration = await slowHasGeneration.Task;
-        var fast = await publisher.PublishAsync("fast", default);
-        fastDone.SetResult();
-        var slowResult = await slow;
+        var second = publisher.PublishAsync("second", default);
+        await Task.Delay(1500);
+        Assert.False(second.IsCompleted);
+        slowGoes.SetResult();
+        var (slowResult, secondResult) = (await slow, await second);
 
-        Assert.True(fast.Generation > slowGeneration);
-        Assert.True(fast.BecameCurrent);
-        // Its first generation is not on the chain: it built a new one on top of the fast one's.
+        Assert.True(slowResult.BecameCurrent && secondResult.BecameCurrent);
+        Assert.Equal(slowGeneration, slowResult.Generation);
+        Assert.True(secondResult.Generation > slowResult.Generation);
+        var current = (await publisher.CurrentAsync(default))!;
+        Assert.Equal((secondResult.Generation, "second"), (current.Generation, current.SourceVersion));
+        Assert.Equal(slowResult.Generation, JsonDocument.Parse(await ReadAsync(app, current.Manifest)).RootElement.GetProperty("base").GetInt64());
+    }
+
+    [Fact]
+    public async Task APublicationOvertakenAfterItsLeaseLapsedBuildsAgainOnTopOfTheNewOne()
+    {
+        await using var app = NoTimers();
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        await publisher.PublishAsync("first", default);
+        var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapPublisher.ContainerName);
+        long? fast = null;
+
+        // While the slow one stalls before moving the pointer, its lease is lost (broken here, as a lapse would) and
+        // another publication runs to the end.
+        var slowResult = await publisher.PublishAsync("slow", default, async generation =>
+        {
+            if (fast is null)
+            {
+                await Azure.Storage.Blobs.Specialized.SpecializedBlobExtensions.GetBlobLeaseClient(container.GetBlobClient("publish.lock")).BreakAsync(TimeSpan.Zero);
+                fast = (await publisher.PublishAsync("fast", default)).Generation;
+            }
+        });
+
         Assert.True(slowResult.BecameCurrent);
-        Assert.True(slowResult.Generation > fast.Generation);
+        Assert.True(slowResult.Generation > fast);
         var current = (await publisher.CurrentAsync(default))!;
         Assert.Equal((slowResult.Generation, "slow"), (current.Generation, current.SourceVersion));
-        var manifest = JsonDocument.Parse(await ReadAsync(app, current.Manifest)).RootElement;
-        Assert.Equal(fast.Generation, manifest.GetProperty("base").GetInt64());
+        Assert.Equal(fast, JsonDocument.Parse(await ReadAsync(app, current.Manifest)).RootElement.GetProperty("base").GetInt64());
     }
 
     [Fact]
