@@ -61,7 +61,7 @@ public sealed partial class HelperCheck(
             }
             // The new entries first, then the helpers that name them.
             await index.MoveAsync(writes.Select(w => new DueIndex.Move(Add: w.NewEntry)).ToList(), cancellationToken);
-            var etags = await Task.WhenAll(writes.Select(w => helpers.TryRecordCheckAsync(w.Updated, w.Helper.ETag, cancellationToken)));
+            var etags = await helpers.TryRecordChecksAsync(writes.Select(w => (w.Updated, w.Helper.ETag)).ToList(), cancellationToken);
             for (var i = 0; i < writes.Count; i++)
             {
                 var w = writes[i];
