@@ -11,8 +11,8 @@ public sealed partial class HelperStore
     /// Records a check on the helper: its status, next check, index entry and decision, merged over the row if it still
     /// has <paramref name="ifMatch"/> (the settings and everything else are left as they are, so no read is needed).
     /// Returns the row's new ETag; null when the helper changed or went meanwhile. The caller adds the new index entry
-    /// after this write and removes the old one after that (<see cref="Scheduling.DueIndex.MoveAsync"/>): a crash in between leaves
-    /// the old entry, whose next run finds the helper naming an entry that is not there, and puts it back.
+    /// before this write and removes the old one after it (<see cref="Scheduling.DueIndex.MoveAsync"/>), so a crash in
+    /// between leaves at worst a stale entry.
     /// </summary>
     public async Task<ETag?> TryRecordCheckAsync(IpHelper updated, ETag ifMatch, CancellationToken cancellationToken)
     {
