@@ -10,13 +10,14 @@ namespace RelayFunctions.Helpers;
 /// <summary>
 /// The checks of one batch, each safe to run twice. Every check resolves its destination host and decides the routing;
 /// then, for the whole batch at once: the new index entries are added (one table transaction per bucket), each helper
-/// records its check (merged over its ETag: one write each), the entries get the state their next check needs and the
-/// old entries go (a transaction per bucket again), and only then are routing changes applied to the domains (ETag;
-/// the store marks the relay map dirty), history written and alerts sent. An entry is added before its helper names
-/// it and the old one removed after, so a crash leaves at worst a stale entry, never a helper without one. The state an
-/// entry carries (<see cref="HelperState"/>) spares the next check every read as long as nothing changed; without it,
-/// or when the helper changed since, the check reads the helper and the domain. A replayed message (same token) only
-/// re-applies what its first run decided; a stale one (the helper has moved on) does nothing but remove its entry.
+/// records its check (merged over its ETag; the helpers of one account in one transaction, helper by helper when one of
+/// them changed meanwhile), the entries get the state their next check needs and the old entries go (a transaction per
+/// bucket again), and only then are routing changes applied to the domains (ETag; the store marks the relay map dirty),
+/// history written and alerts sent. An entry is added before its helper names it and the old one removed after, so a
+/// crash leaves at worst a stale entry, never a helper without one. The state an entry carries (<see cref="HelperState"/>)
+/// spares the next check every read as long as nothing changed; without it, or when the helper changed since, the check
+/// reads the helper and the domain. A replayed message (same token) only re-applies what its first run decided; a stale
+/// one (the helper has moved on) does nothing but remove its entry.
 /// </summary>
 public sealed partial class HelperCheck(
     HelperStore helpers, ScheduleIndex index, DomainStore domains, AccountStore accounts, IHostResolver resolver,
@@ -61,7 +62,7 @@ public sealed partial class HelperCheck(
             }
             // The new entries first, then the helpers that name them.
             await index.MoveAsync(writes.Select(w => new DueIndex.Move(Add: w.NewEntry)).ToList(), cancellationToken);
-            var etags = await Task.WhenAll(writes.Select(w => helpers.TryRecordCheckAsync(w.Updated, w.Helper.ETag, cancellationToken)));
+            var etags = await helpers.TryRecordChecksAsync(writes.Select(w => (w.Updated, w.Helper.ETag)).ToList(), cancellationToken);
             for (var i = 0; i < writes.Count; i++)
             {
                 var w = writes[i];

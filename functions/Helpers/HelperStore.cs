@@ -13,7 +13,7 @@ namespace RelayFunctions.Helpers;
 /// <see cref="ScheduleIndex"/>. Moving a helper in the index always adds the new entry before the helper
 /// names it and removes the old one after, so a crash leaves at worst a stale entry, never an orphaned helper.
 /// </summary>
-public sealed class HelperStore(StorageClients storage, StorageInitializer initializer, ScheduleIndex index, TimeProvider time)
+public sealed partial class HelperStore(StorageClients storage, StorageInitializer initializer, ScheduleIndex index, TimeProvider time)
 {
     private TableClient Table => storage.Table("Helpers");
 
@@ -95,41 +95,6 @@ public sealed class HelperStore(StorageClients storage, StorageInitializer initi
             return null;
         }
     }
-
-    /// <summary>
-    /// Records a check on the helper: its status, next check, index entry and decision, merged over the row if it still
-    /// has <paramref name="ifMatch"/> (the settings and everything else are left as they are, so no read is needed).
-    /// Returns the row's new ETag; null when the helper changed or went meanwhile. The caller adds the new index entry
-    /// after this write and removes the old one after that (<see cref="DueIndex.MoveAsync"/>): a crash in between leaves
-    /// the old entry, whose next run finds the helper naming an entry that is not there, and puts it back.
-    /// </summary>
-    public async Task<ETag?> TryRecordCheckAsync(IpHelper updated, ETag ifMatch, CancellationToken cancellationToken)
-    {
-        var full = ToEntity(updated);
-        var entity = new TableEntity(updated.AccountId, updated.Domain.Value);
-        foreach (var name in CheckColumns)
-        {
-            // A merge leaves out what it does not name, and a null names nothing: an empty value stands for "none".
-            entity[name] = full.TryGetValue(name, out var value) && value is not null ? value : name == "Ttl" ? NoTtl : "";
-        }
-        try
-        {
-            var response = await Table.UpdateEntityAsync(entity, ifMatch, TableUpdateMode.Merge, cancellationToken);
-            return response.Headers.ETag!.Value;
-        }
-        catch (RequestFailedException e) when (Retry.IsConflict(e) || e.Status == 404)
-        {
-            return null;
-        }
-    }
-
-    private const int NoTtl = -1;
-
-    private static readonly string[] CheckColumns =
-    [
-        "LastCheck", "LastOutcome", "Addresses", "Ttl", "Reason", "NextCheck", "CheckRequested", "IndexBucket", "IndexNonce",
-        "LastCheckToken", "LastCheckNotable", "Change", "Updated",
-    ];
 
     /// <summary>
     /// Changes the helper's ETag and nothing else: the domain's routing was edited, so the state its index entry carries

@@ -173,6 +173,109 @@ public sealed class HelperBatchTests(Xunit.Abstractions.ITestOutputHelper output
         }
     }
 
+    /// <summary>
+    /// The checks of one account's helpers are recorded in one transaction; the API edits one of them after the tick
+    /// (so its entry's state names its old ETag): the transaction fails whole, each helper is recorded on its own, the
+    /// edit survives and is checked with its new settings, and every other helper's result is recorded.
+    /// </summary>
+    [Fact]
+    public async Task AnApiEditDuringABatchSurvivesAndTheOtherHelpersAreStillRecorded()
+    {
+        await using var engine = new Engine();
+        var client = await engine.App.NewAccountAsync("raced");
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        // Names in one index shard, so that their checks come in one message and are recorded in one transaction.
+        var index = engine.App.Services.GetRequiredService<ScheduleIndex>();
+        string Shard(string domain) => index.BucketFor(engine.Clock.GetUtcNow(), "raced", domain)[^2..];
+        var domains = Enumerable.Range(0, 1000).Select(i => $"r{i}-{suffix}.example").Where(d => Shard(d) == Shard($"r0-{suffix}.example")).Take(8).ToList();
+        Assert.Equal(8, domains.Count);
+        var hosts = Enumerable.Range(0, 8).Select(i => Knot.NewName($"r{i}")).ToList();
+        await Knot.UpdateAsync(hosts.Select((h, i) => $"update add {h}. 3600 A 86.0.0.{i + 1}"));
+        foreach (var (domain, i) in domains.Select((d, i) => (d, i)))
+        {
+            (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold" })).EnsureSuccessStatusCode();
+            await HelperApp.AttachAsync(client, domain, hosts[i], 2525);
+        }
+        Assert.Equal(8, await engine.TickAndDrainAsync(TimeSpan.FromMinutes(2)));
+
+        // Due again with state; the customer moves r3's helper to port 2526 before the messages run.
+        engine.Clock.Advance(TimeSpan.FromMinutes(62));
+        await engine.App.Services.GetRequiredService<CheckScheduler>().TickAsync(default);
+        await HelperApp.AttachAsync(client, domains[3], hosts[3], 2526);
+        var check = engine.App.Services.GetRequiredService<HelperCheck>();
+        var queue = engine.App.Services.GetRequiredService<StorageClients>().Queue(CheckHelpersFunction.Queue);
+        var batches = 0;
+        while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value is { Length: > 0 } messages)
+        {
+            foreach (var message in messages)
+            {
+                await check.RunAsync(CheckBatch.Parse(message.Body.ToString()), default);
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+                batches++;
+            }
+        }
+        Assert.Equal(1, batches);
+
+        foreach (var (domain, i) in domains.Select((d, i) => (d, i)))
+        {
+            var helper = (await engine.Helpers.FindAsync("raced", DomainName.Parse(domain), default))!;
+            var entry = Assert.Single(await engine.EntriesAsync("raced", domain));
+            Assert.Equal($"raced|{domain}|{helper.IndexNonce}", entry.RowKey);
+            if (i == 3)
+            {
+                Assert.Equal(2526, helper.Settings.Port);
+                Assert.True(helper.CheckRequested);
+            }
+            else
+            {
+                Assert.Equal(engine.Clock.GetUtcNow(), helper.Status.LastCheck);
+            }
+        }
+
+        // The edited helper's own check comes next, with its new port.
+        Assert.Equal(1, await engine.TickAndDrainAsync(TimeSpan.FromMinutes(1)));
+        await HelperApp.RoutingAsync(client, domains[3], "redirect", "86.0.0.4", 2526);
+    }
+
+    /// <summary>
+    /// Straight at the store: three checks of one account recorded together, one of them over an ETag an edit has
+    /// replaced. That one is refused and its row keeps the edit; the other two are recorded, with their new ETags.
+    /// </summary>
+    [Fact]
+    public async Task RecordingChecksTogetherRefusesOnlyTheHelperThatChanged()
+    {
+        await using var engine = new Engine();
+        var client = await engine.App.NewAccountAsync("grouped");
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var domains = Enumerable.Range(0, 3).Select(i => $"g{i}-{suffix}.example").ToList();
+        foreach (var domain in domains)
+        {
+            (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold" })).EnsureSuccessStatusCode();
+            await HelperApp.AttachAsync(client, domain, Knot.NewName("g"), 2525);
+        }
+        var read = new List<IpHelper>();
+        foreach (var domain in domains)
+        {
+            read.Add((await engine.Helpers.FindAsync("grouped", DomainName.Parse(domain), default))!);
+        }
+        await HelperApp.AttachAsync(client, domains[1], read[1].Settings.Host.Value, 2527);
+
+        var at = engine.Clock.GetUtcNow().AddMinutes(5);
+        var checks = read.Select(h => (h with { Status = h.Status with { LastCheck = at, Reason = "recorded together" } }, h.ETag)).ToList();
+        var etags = await engine.Helpers.TryRecordChecksAsync(checks, default);
+
+        Assert.Null(etags[1]);
+        var edited = (await engine.Helpers.FindAsync("grouped", DomainName.Parse(domains[1]), default))!;
+        Assert.Equal(2527, edited.Settings.Port);
+        Assert.NotEqual(at, edited.Status.LastCheck);
+        foreach (var i in new[] { 0, 2 })
+        {
+            var recorded = (await engine.Helpers.FindAsync("grouped", DomainName.Parse(domains[i]), default))!;
+            Assert.Equal(at, recorded.Status.LastCheck);
+            Assert.Equal(recorded.ETag, etags[i]);
+        }
+    }
+
     /// <summary>A helper that names an entry that is not there (lost by hand) is checked by the next stale message, and gets one again.</summary>
     [Fact]
     public async Task AHelperWhoseEntryWasLostGetsItBackFromAStaleMessage()
