@@ -8,11 +8,11 @@ namespace RelayFunctions.Outbound;
 /// The relay's tables for outbound accounts (reference outbound.md §1, §2, §5):
 /// <list type="bullet">
 /// <item><c>passwd</c>: Dovecot's passwd-file, <c>login:{BLF-CRYPT}hash::::::allow_nets=…</c>;</item>
-/// <item><c>sender_logins</c> (cdb) and <c>sender_logins_sub.pcre</c>: who may use which envelope sender;</item>
-/// <item><c>sasl_access</c> (cdb): <c>OK</c> for mail-server logins (any sender), <c>REJECT</c> with a readable reason for
+/// <item><c>sender_logins</c> (lmdb) and <c>sender_logins_sub.pcre</c>: who may use which envelope sender;</item>
+/// <item><c>sasl_access</c> (lmdb): <c>OK</c> for mail-server logins (any sender), <c>REJECT</c> with a readable reason for
 /// disabled ones.</item>
 /// </list>
-/// Postfix looks a sender up by its full address in every table, then by <c>@domain</c> in the cdb (pcre tables only ever
+/// Postfix looks a sender up by its full address in every table, then by <c>@domain</c> in the lmdb table (pcre tables only ever
 /// see the full address), and the first answer wins. So every exact key repeats the owners of its domain, and a pcre rule,
 /// which answers for every address it matches, carries every owner of the addresses it covers; the rules go from the
 /// deepest domain up, so a rule never answers for an address a deeper one is about. <see cref="Authorizes"/> is what the
