@@ -29,7 +29,7 @@ public sealed class HostileCampaign : IAsyncLifetime
 
     public int Seed { get; } = int.TryParse(Environment.GetEnvironmentVariable("RELAY_HOSTILE_SEED"), out var s) ? s : DefaultSeed;
 
-    public int Count { get; } = int.TryParse(Environment.GetEnvironmentVariable("RELAY_HOSTILE_REQUESTS"), out var n) ? n : 16_000;
+    public int Count { get; } = int.TryParse(Environment.GetEnvironmentVariable("RELAY_HOSTILE_REQUESTS"), out var n) ? n : 20_000;
 
     internal IReadOnlyList<int>? Replay { get; } = Environment.GetEnvironmentVariable("RELAY_HOSTILE_REPLAY")?.Split(',').Select(i => int.Parse(i, CultureInfo.InvariantCulture)).ToList();
 
