@@ -21,18 +21,6 @@ public sealed partial class MapApplier
         }
 
         var routes = delta.Changes.Where(c => c.Table == Transport && !c.Key.StartsWith('.')).ToList();
-        var held = (state.Held ?? []).ToHashSet(StringComparer.Ordinal);
-        foreach (var route in routes)
-        {
-            if (route.Value is { } value && SourceTable.IsHold(value))
-            {
-                held.Add(route.Key);
-            }
-            else
-            {
-                held.Remove(route.Key);
-            }
-        }
         // Asked before anything changes: a route that was hold, or went elsewhere, releases the domain's deferred mail.
         var before = await commands.QueryAsync(Table(Transport), routes.Where(r => r.Value is not null).Select(r => r.Key), ct);
         var candidates = routes.Where(r => r.Value is { } value && !SourceTable.IsHold(value) && before.TryGetValue(r.Key, out var old) && old != value)
@@ -72,7 +60,7 @@ public sealed partial class MapApplier
         {
             await commands.ReloadAndWaitAsync(ct);
         }
-        return await CompleteAsync(delta.Generation, held, released, reload, started, activity, ct);
+        return await CompleteAsync(delta.Generation, released, reload, started, activity, ct);
     }
 
     /// <summary>The whole outbound tables a delta carries, staged and renamed in <see cref="MapFiles"/>' order.</summary>

@@ -10,14 +10,12 @@ public sealed record ApplyResult(long Generation, IReadOnlyList<string> Released
 /// renamed into place (a rename is atomic, so Postfix and Dovecot never read a half-written file), in
 /// <see cref="MapFiles"/>' order: routes before domains, an account's sender tables before its passwd line; then
 /// Postfix reloads. A delta's lines go into the live tables (<c>postmap -r -i</c>, <c>postmap -d -</c>; each a
-/// transaction Postfix's daemons see at their next lookup), and Postfix reloads only when mail is to be released or
-/// a whole table was replaced. The mail of each domain that left hold, or whose route changed, is then released
+/// transaction Postfix's daemons see at their next lookup), and Postfix reloads only when mail is to be released, a
+/// relayed domain's route changed, or a whole table was replaced. The mail of each domain that left hold, or whose route changed, is then released
 /// with <c>postqueue -s</c>. Dovecot re-reads the passwd-file by itself.
 /// </summary>
 /// <remarks>
-/// Crash-safe: which domains left hold is decided against the held set of the last generation whose release
-/// completed (the state file, written only after every flush succeeded); which moved, against the live table before
-/// it is touched. The domains to release are written to <c>release.json</c> before any table changes, and released by
+/// Crash-safe: which domains left hold or moved is decided against the live transport table before it is touched. The domains to release are written to <c>release.json</c> before any table changes, and released by
 /// the next apply too until the state file records a completed one. An agent killed anywhere in between applies the
 /// generation again at its next start (a delta is idempotent) and releases the same domains.
 /// </remarks>
@@ -39,23 +37,6 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
 
     /// <summary>The state file in <paramref name="mapDirectory"/> (another reader than the applier: the policy service).</summary>
     public static string StateFileIn(string mapDirectory) => Path.Combine(mapDirectory, "applied.json");
-
-    /// <summary>
-    /// The domains held by the last generation whose release completed, as the state file in
-    /// <paramref name="mapDirectory"/> records them; empty when there is none (or it predates held sets).
-    /// </summary>
-    public static IReadOnlyList<string> HeldIn(string mapDirectory)
-    {
-        try
-        {
-            var file = StateFileIn(mapDirectory);
-            return File.Exists(file) ? JsonSerializer.Deserialize<State>(File.ReadAllText(file))?.Held ?? [] : [];
-        }
-        catch (JsonException)
-        {
-            return [];
-        }
-    }
 
     /// <summary>When the applied generation was applied; null when unknown (nothing applied, or an older state file).</summary>
     public DateTimeOffset? AppliedAt => ReadState()?.AppliedAt;
@@ -85,9 +66,6 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
         var dir = options.MapDirectory;
         Directory.CreateDirectory(dir);
 
-        var held = generation.Files.TryGetValue(Transport, out var transport) ? SourceTable.HeldDomains(transport) : [];
-        // A state file from before held sets were recorded: the transport source on disk is the best that is known.
-        var heldBefore = ReadState()?.Held?.ToHashSet(StringComparer.Ordinal) ?? SourceTable.HeldDomains(SourceTable.FileLines(Table(Transport)));
 
         var staging = Path.Combine(dir, $".staging-{generation.Generation}");
         if (Directory.Exists(staging))
@@ -111,7 +89,8 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
             // Mail already deferred for a domain whose route changed (a new address from its helper, a new port) is
             // retried at once at the new destination, as held mail is released, instead of at its next backoff.
             var moved = Moved(Path.Combine(staging, Transport));
-            var candidates = heldBefore.Except(held).Concat(moved).Concat(ReadRelease()).ToHashSet(StringComparer.Ordinal);
+            // A domain that left hold is one whose route moved from hold to elsewhere: the live table says what it was.
+            var candidates = moved.Concat(ReadRelease()).ToHashSet(StringComparer.Ordinal);
             released = [.. SourceTable.Relayed(generation.Files.GetValueOrDefault(RelayDomains, []), candidates).Order(StringComparer.Ordinal)];
             await WriteReleaseAsync(released, ct);
             foreach (var (name, kind, _) in files)
@@ -125,7 +104,7 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
         }
 
         await commands.ReloadAndWaitAsync(ct);
-        return await CompleteAsync(generation.Generation, held, released, reloaded: true, started, activity, ct);
+        return await CompleteAsync(generation.Generation, released, reloaded: true, started, activity, ct);
     }
 
     /// <summary>
@@ -156,15 +135,15 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
         return moved;
     }
 
-    /// <summary>Releases the decided domains, then records the generation (and its held set) as done.</summary>
+    /// <summary>Releases the decided domains, then records the generation as done.</summary>
     private async Task<ApplyResult> CompleteAsync(
-        long generation, HashSet<string> held, List<string> released, bool reloaded, long started, System.Diagnostics.Activity? activity, CancellationToken ct)
+        long generation, List<string> released, bool reloaded, long started, System.Diagnostics.Activity? activity, CancellationToken ct)
     {
         foreach (var domain in released)
         {
             await commands.FlushDomainAsync(domain, ct);
         }
-        await WriteStateAsync(new State(generation, time.GetUtcNow(), [.. held.Order(StringComparer.Ordinal)]), ct);
+        await WriteStateAsync(new State(generation, time.GetUtcNow()), ct);
         File.Delete(ReleaseFile);
 
         var elapsed = time.GetElapsedTime(started);
@@ -220,8 +199,11 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
         File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>The last generation whose release completed, when, and which of its domains were held.</summary>
-    private sealed record State(long Generation, DateTimeOffset? AppliedAt = null, IReadOnlyList<string>? Held = null);
+    /// <summary>
+    /// The last generation whose release completed, and when. (It used to list the held domains too: a million-domain
+    /// map made that a file rewritten, and read, at every apply. The live transport table says which are held.)
+    /// </summary>
+    private sealed record State(long Generation, DateTimeOffset? AppliedAt = null);
 
     private static partial class Log
     {

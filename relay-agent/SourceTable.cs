@@ -2,28 +2,10 @@ using System.Text;
 
 namespace RelayAgent;
 
-/// <summary>Reading a Postfix source table (<c>key value</c> lines, as the publisher writes them) and the hold routes in it.</summary>
+/// <summary>Reading a Postfix source table (<c>key value</c> lines, as the publisher writes them) and its hold routes.</summary>
 public static class SourceTable
 {
     public static bool IsHold(string route) => route.StartsWith("hold:", StringComparison.Ordinal);
-
-    /// <summary>Domains whose transport entry is the hold transport (subdomain entries, ".domain", aside).</summary>
-    public static HashSet<string> HeldDomains(IEnumerable<KeyValuePair<string, string>> transport) =>
-        transport.Where(l => IsHold(l.Value) && !l.Key.StartsWith('.')).Select(l => l.Key).ToHashSet(StringComparer.Ordinal);
-
-    /// <summary>The same from a table's bytes, with a string only for each held domain (a 1M-domain transport is 72 MiB).</summary>
-    public static HashSet<string> HeldDomains(byte[] transport)
-    {
-        var held = new HashSet<string>(StringComparer.Ordinal);
-        EachLine(transport, (key, value) =>
-        {
-            if (value.StartsWith("hold:"u8) && key[0] != (byte)'.')
-            {
-                held.Add(Encoding.UTF8.GetString(key));
-            }
-        });
-        return held;
-    }
 
     /// <summary>Those of <paramref name="candidates"/> that the relay_domains table <paramref name="domains"/> lists.</summary>
     public static HashSet<string> Relayed(byte[] domains, HashSet<string> candidates)

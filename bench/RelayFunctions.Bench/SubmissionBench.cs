@@ -40,7 +40,7 @@ public sealed class SubmissionBench(string relayDir, string storageConnection, s
         };
         await WriteMapAsync(options.MapDirectory, sinkPort);
         var usage = new UsageCounter(new TableClient(storageConnection, prefix + "OutboundUsage"), options.RelayId, TimeProvider.System);
-        var policy = new SubmissionPolicy(options, usage, new VerifyClient(options.PostfixQueueDirectory), RelayAgent.Submission.Dns.Client([]), TimeProvider.System, NullLogger<SubmissionPolicy>.Instance);
+        var policy = new SubmissionPolicy(options, usage, new VerifyClient(options.PostfixQueueDirectory), RelayAgent.Submission.Dns.Client([]), new Commands(options), TimeProvider.System, NullLogger<SubmissionPolicy>.Instance);
         using var server = new PolicyServer(policy, usage, options, NullLogger<PolicyServer>.Instance);
         await server.StartAsync(default);
         try

@@ -12,7 +12,7 @@ namespace RelayAgent.Submission;
 /// or 5xx for an account whose "action on submission errors" is always-5xx.
 /// </summary>
 public sealed partial class SubmissionPolicy(
-    AgentOptions options, UsageCounter usage, VerifyClient verify, ILookupClient dns, TimeProvider time, ILogger<SubmissionPolicy> logger)
+    AgentOptions options, UsageCounter usage, VerifyClient verify, ILookupClient dns, Commands commands, TimeProvider time, ILogger<SubmissionPolicy> logger)
 {
     public const string Dunno = "DUNNO";
     private static readonly TimeSpan ListedFor = TimeSpan.FromMinutes(5);
@@ -20,7 +20,6 @@ public sealed partial class SubmissionPolicy(
     private readonly ConcurrentDictionary<string, (DateTimeOffset At, string Action)> _messages = new();
     // Replaced whole (one reference) when the file changes, so a concurrent reader never sees half of an update.
     private Loaded<Dictionary<string, SubmissionAccount>> _accounts = new(DateTime.MinValue, new());
-    private Loaded<HashSet<string>> _held = new(DateTime.MinValue, new());
 
     private sealed record Loaded<T>(DateTime Written, T Value);
 
@@ -78,7 +77,7 @@ public sealed partial class SubmissionPolicy(
             return Temporary(account, "4.7.1",
                 $"Daily limit of {account.DailyQuota} messages (copies included) reached for this account; try again after 00:00 UTC");
         }
-        if (sender.Length == 0 || HeldDomain(sender))
+        if (sender.Length == 0 || await HeldDomainAsync(sender, ct))
         {
             return Dunno;
         }
@@ -178,25 +177,17 @@ public sealed partial class SubmissionPolicy(
     /// A sender in a domain this relay holds (or under one) is not probed: the probe could only be held too, and the sender tables
     /// already said the login may use it.
     /// </summary>
-    private bool HeldDomain(string sender)
+    private async Task<bool> HeldDomainAsync(string sender, CancellationToken ct)
     {
-        // The held set the agent recorded with the generation it applied (small, and written by rename), not the
-        // transport table, which can hold a million routes.
-        var path = MapApplier.StateFileIn(options.MapDirectory);
-        var written = File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
-        if (written != _held.Written)
+        // transport_maps answers for subdomains too (parent_domain_matches_subdomains): so does this. One question to
+        // the live table (postmap -q, under Postfix's own lock), for the domain and every domain above it.
+        var domains = new List<string>();
+        for (var domain = sender[(sender.LastIndexOf('@') + 1)..].TrimEnd('.').ToLowerInvariant(); domain.Length > 0; domain = domain.Contains('.') ? domain[(domain.IndexOf('.') + 1)..] : "")
         {
-            _held = new(written, MapApplier.HeldIn(options.MapDirectory).ToHashSet(StringComparer.OrdinalIgnoreCase));
+            domains.Add(domain);
         }
-        // transport_maps answers for subdomains too (parent_domain_matches_subdomains): so does this.
-        for (var domain = sender[(sender.LastIndexOf('@') + 1)..].TrimEnd('.'); domain.Length > 0; domain = domain.Contains('.') ? domain[(domain.IndexOf('.') + 1)..] : "")
-        {
-            if (_held.Value.Contains(domain))
-            {
-                return true;
-            }
-        }
-        return false;
+        var routes = await commands.QueryAsync(Path.Combine(options.MapDirectory, "transport"), domains, ct);
+        return routes.Values.Any(SourceTable.IsHold);
     }
 
     private static partial class Log

@@ -56,7 +56,7 @@ public sealed class TestPolicy
         options.PolicyEndpoint = $"127.0.0.1:{_port}";
         var usage = new UsageCounter(new TableClient(Azurite.ConnectionString, options.Prefix + "OutboundUsage"), options.RelayId, TimeProvider.System);
         var policy = new SubmissionPolicy(options, usage, new VerifyClient(options.PostfixQueueDirectory), RelayAgent.Submission.Dns.Client(options.DnsServers),
-            TimeProvider.System, NullLogger<SubmissionPolicy>.Instance);
+            new Commands(options), TimeProvider.System, NullLogger<SubmissionPolicy>.Instance);
         _server = new PolicyServer(policy, usage, options, NullLogger<PolicyServer>.Instance);
         await _server.StartAsync(default);
         Options = options;

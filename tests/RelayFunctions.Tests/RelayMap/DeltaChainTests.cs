@@ -44,7 +44,7 @@ public sealed class DeltaChainTests : IDisposable
         var logs = new CapturingLogs();
         var (worker, applier) = TestAgent.Create(await OptionsAsync(prefix), logs: logs);
         Assert.Equal(1, (await worker.PollOnceAsync(default))?.Generation);
-        Assert.Equal(["b.example"], MapApplier.HeldIn(_maps));
+        Assert.Equal(["b.example"], TestAgent.Held(_maps));
 
         await map.DeltaAsync(2, 1, "+ transport d.example smtp:[192.0.2.4]:25\n+ relay_domains d.example OK\n+ relay_recipients @d.example OK\n");
         await map.DeltaAsync(3, 2, chain == "corrupt"
@@ -87,7 +87,7 @@ public sealed class DeltaChainTests : IDisposable
         Assert.Equal("OK", await QueryAsync("relay_domains", "d.example"));
         Assert.Equal("10485760", await QueryAsync("message_size_limits", "a.example"));
         Assert.Equal("alice@a.example:{BLF-CRYPT}$2a$10$y::::::\n", await File.ReadAllTextAsync(Path.Combine(_maps, "passwd")));
-        Assert.Empty(MapApplier.HeldIn(_maps));
+        Assert.Empty(TestAgent.Held(_maps));
         Assert.False(File.Exists(Path.Combine(_maps, "release.json")));
         Assert.Empty(Directory.GetDirectories(_maps));
     }

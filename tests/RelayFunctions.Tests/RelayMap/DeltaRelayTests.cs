@@ -74,7 +74,7 @@ public sealed class DeltaRelayTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(2, second?.Generation);
         Assert.Empty(second!.Released);
         Assert.False(File.Exists(calls), "no postfix command (no reload) for a delta that releases nothing");
-        Assert.Contains(held, MapApplier.HeldIn(Relay.MapDirectory));
+        Assert.Contains(held, TestAgent.Held(Relay.MapDirectory));
         await using (var client = await Submission.ConnectAsync(Relay.Port, SecureSocketOptions.None))
         {
             Assert.StartsWith("250 ", await client.SendAsync("sender@outside.example", $"alice@{added}"));

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 using MailKit.Net.Smtp;
 using MimeKit;
 using RelayAgent;
@@ -98,14 +97,8 @@ public sealed class RelayEndToEndTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(30), "Postfix to replace the qmgr and trivial-rewrite processes that routed before the reload");
     }
 
-    /// <summary>The domains the applied generation holds, as the agent's state file records them.</summary>
-    private static string AgentHeld()
-    {
-        var state = Path.Combine(Relay.MapDirectory, "applied.json");
-        return File.Exists(state) && JsonDocument.Parse(File.ReadAllText(state)).RootElement.TryGetProperty("Held", out var held)
-            ? string.Join(' ', held.EnumerateArray().Select(d => d.GetString()))
-            : "";
-    }
+    /// <summary>The domains the relay's live transport table holds.</summary>
+    private static string AgentHeld() => string.Join(' ', TestAgent.Held(Relay.MapDirectory));
 
     /// <summary>The live lmdb table as "key value" lines (deltas change it in place; its source file is the last snapshot's).</summary>
     private static string ReadMap(string table)

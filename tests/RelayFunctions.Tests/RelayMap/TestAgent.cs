@@ -36,5 +36,14 @@ internal static class TestAgent
         return (worker, applier);
     }
 
+    /// <summary>The domains the live transport table routes to hold (subdomain entries aside), as the policy service asks it.</summary>
+    public static IReadOnlyList<string> Held(string mapDirectory)
+    {
+        var transport = Path.Combine(mapDirectory, "transport");
+        return File.Exists(transport + ".lmdb")
+            ? [.. LmdbTable.Entries(transport).Where(e => SourceTable.IsHold(e.Value) && !e.Key.StartsWith('.')).Select(e => e.Key)]
+            : [];
+    }
+
     public static TableClient Reports(string prefix) => new(Azurite.ConnectionString, prefix + "RelayReports");
 }
