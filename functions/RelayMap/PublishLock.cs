@@ -17,10 +17,10 @@ public sealed class PublishLock : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _renewal;
 
-    private PublishLock(BlobLeaseClient lease)
+    private PublishLock(BlobLeaseClient lease, TimeProvider time)
     {
         _lease = lease;
-        _renewal = RenewAsync(_stop.Token);
+        _renewal = RenewAsync(time, _stop.Token);
     }
 
     /// <summary>Waits for the lease (another publication holds it for seconds at most, or lets it lapse).</summary>
@@ -41,7 +41,7 @@ public sealed class PublishLock : IAsyncDisposable
             try
             {
                 await lease.AcquireAsync(Duration, cancellationToken: cancellationToken);
-                return new PublishLock(lease);
+                return new PublishLock(lease, time);
             }
             catch (RequestFailedException e) when (e.Status == 409)
             {
@@ -50,13 +50,13 @@ public sealed class PublishLock : IAsyncDisposable
         }
     }
 
-    private async Task RenewAsync(CancellationToken stop)
+    private async Task RenewAsync(TimeProvider time, CancellationToken stop)
     {
         try
         {
             while (true)
             {
-                await Task.Delay(Duration / 3, stop);
+                await Task.Delay(Duration / 3, time, stop);
                 await _lease.RenewAsync(cancellationToken: stop);
             }
         }
