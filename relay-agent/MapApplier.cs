@@ -24,7 +24,7 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
     private const string Transport = "transport";
     private const string RelayDomains = "relay_domains";
 
-    private string StateFile => StateFileIn(options.MapDirectory);
+    private string StateFile => Path.Combine(options.MapDirectory, "applied.json");
 
     /// <summary>Domains whose release an apply decided and that no completed apply has released yet.</summary>
     private string ReleaseFile => Path.Combine(options.MapDirectory, "release.json");
@@ -34,9 +34,6 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
     /// upgraded from cdb tables), so the next poll applies a whole snapshot.
     /// </summary>
     public long AppliedGeneration => File.Exists(Table(Transport) + ".lmdb") ? ReadState()?.Generation ?? 0 : 0;
-
-    /// <summary>The state file in <paramref name="mapDirectory"/> (another reader than the applier: the policy service).</summary>
-    public static string StateFileIn(string mapDirectory) => Path.Combine(mapDirectory, "applied.json");
 
     /// <summary>When the applied generation was applied; null when unknown (nothing applied, or an older state file).</summary>
     public DateTimeOffset? AppliedAt => ReadState()?.AppliedAt;
