@@ -16,7 +16,8 @@ namespace RelayFunctions.Tests.RelayMap;
 /// </summary>
 public sealed class RelayMapDeltaTests
 {
-    private static async Task<string> ReadAsync(AppFactory app, string path)
+    /// <summary>A blob of the app's relay-map container, as text.</summary>
+    internal static async Task<string> ReadAsync(AppFactory app, string path)
     {
         var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapPublisher.ContainerName);
         return (await container.GetBlobClient(path).DownloadContentAsync()).Value.Content.ToString();

@@ -15,11 +15,7 @@ public sealed class RelayMapPublisherTests
 {
     private static AppFactory NoTimers(params KeyValuePair<string, string?>[] extra) => AppFactory.UnderFunctionsHost(extra);
 
-    private static async Task<string> ReadAsync(AppFactory app, string path)
-    {
-        var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapPublisher.ContainerName);
-        return (await container.GetBlobClient(path).DownloadContentAsync()).Value.Content.ToString();
-    }
+    private static Task<string> ReadAsync(AppFactory app, string path) => RelayMapDeltaTests.ReadAsync(app, path);
 
     [Fact]
     public async Task AGenerationHoldsPostfixTablesForEveryModeWithVerifiableHashes()
