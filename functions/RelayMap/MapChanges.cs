@@ -133,7 +133,7 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
     /// published the domain, which a write that comes right after finds (<see cref="RecordAsync"/>): the next delta
     /// then counts the domain against what the relays really have. A row written meanwhile gets that word too.
     /// </summary>
-    /// <param name="published">Per domain, whether the generation published it; absent when unknown (a snapshot read from the table).</param>
+    /// <param name="published">Per domain, whether the generation published it; a row without an entry is removed.</param>
     public async Task AcknowledgeAsync(IEnumerable<MapChange> taken, IReadOnlyDictionary<string, bool> published, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();

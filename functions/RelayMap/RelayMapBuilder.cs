@@ -73,7 +73,9 @@ public sealed class RelayMapBuilder(
     /// Writes the domain tables of every published domain, read from the <c>Domains</c> table page by page and written as
     /// they come (memory does not grow with the number of domains). Returns how many domains it wrote.
     /// </summary>
-    public async Task<int> WriteDomainTablesAsync(IReadOnlyDictionary<string, MapTextWriter> tables, CancellationToken cancellationToken)
+    /// <param name="published">When given, its keys (domain names) are set to whether the snapshot holds them.</param>
+    public async Task<int> WriteDomainTablesAsync(
+        IReadOnlyDictionary<string, MapTextWriter> tables, CancellationToken cancellationToken, Dictionary<string, bool>? published = null)
     {
         await initializer.EnsureCreatedAsync();
         var count = 0;
@@ -87,6 +89,10 @@ public sealed class RelayMapBuilder(
             foreach (var (table, key, value) in Entries(domain))
             {
                 await tables[table].WriteLineAsync(key, value);
+            }
+            if (published?.ContainsKey(domain.Name.Value) == true)
+            {
+                published[domain.Name.Value] = true;
             }
             count++;
         }

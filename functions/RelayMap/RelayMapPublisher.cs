@@ -78,7 +78,10 @@ public sealed partial class RelayMapPublisher(
             // be a delta: the table says what is right.
             if (rebuild || pointer?.Snapshot is null || pending.Any(c => c.Overflow))
             {
-                var (manifestPath, domains) = await WriteTableSnapshotAsync(generation, now, cancellationToken);
+                // Which of the logged domains it holds, so the rows it takes are marked as for a delta.
+                var seen = pending.Where(c => !c.IsOutbound).ToDictionary(c => c.Key, _ => false, StringComparer.Ordinal);
+                var (manifestPath, domains) = await WriteTableSnapshotAsync(generation, now, seen, cancellationToken);
+                published = seen;
                 next = new MapPointer(generation, manifestPath, now, domains, sourceVersion, generation, manifestPath, now);
             }
             else
@@ -109,7 +112,8 @@ public sealed partial class RelayMapPublisher(
     }
 
     /// <summary>A snapshot read from the <c>Domains</c> table: the first one, or a rebuild.</summary>
-    private async Task<(string Manifest, int Domains)> WriteTableSnapshotAsync(long generation, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<(string Manifest, int Domains)> WriteTableSnapshotAsync(
+        long generation, DateTimeOffset now, Dictionary<string, bool> seen, CancellationToken cancellationToken)
     {
         var folder = Folder(generation);
         var writers = new Dictionary<string, MapTextWriter>(StringComparer.Ordinal);
@@ -119,7 +123,7 @@ public sealed partial class RelayMapPublisher(
             {
                 writers[table] = await MapTextWriter.OpenAsync(Container.GetBlockBlobClient($"{folder}/{table}"), table, cancellationToken);
             }
-            var domains = await builder.WriteDomainTablesAsync(writers, cancellationToken);
+            var domains = await builder.WriteDomainTablesAsync(writers, cancellationToken, seen);
             var listed = new List<ManifestFile>();
             foreach (var table in RelayMapBuilder.DomainTables)
             {

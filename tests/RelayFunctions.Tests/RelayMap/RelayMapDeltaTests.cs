@@ -266,4 +266,22 @@ public sealed class RelayMapDeltaTests
         Assert.Equal(List(4).Select(r => $"{r} OK").Order(StringComparer.Ordinal), Lines(files["relay_recipients"]));
         Assert.Empty(await app.Services.GetRequiredService<MapChanges>().PendingAsync(default));
     }
+
+    [Fact]
+    public async Task AWriteThatLandsAfterASnapshotFromTheTableTookItsRowIsCountedAgainstWhatTheSnapshotHeld()
+    {
+        await using var app = AppFactory.UnderFunctionsHost();
+        var client = await app.NewAccountAsync("late");
+        (await client.PostAsJsonAsync("/api/domains", new { name = "l.late.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await app.VerifyAsync("late", "l.late.example");
+        var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
+        Assert.Equal((true, 1), ((await publisher.PublishAsync("v1", default)).Snapshot, (await publisher.CurrentAsync(default))!.Domains));
+
+        // The verification's second record of its row comes after the snapshot took the row (it says: not published before).
+        await app.Services.GetRequiredService<MapChanges>().RecordAsync("late", "l.late.example", false, [], default);
+        (await client.DeleteAsync("/api/domains/l.late.example")).EnsureSuccessStatusCode();
+        var result = await publisher.PublishAsync("v2", default);
+
+        Assert.Equal((false, 0), (result.Snapshot, result.Domains));
+    }
 }
