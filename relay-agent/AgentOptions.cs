@@ -23,8 +23,11 @@ public sealed class AgentOptions
     /// <summary>Where the Postfix tables are written (main.cf points at <c>cdb:{MapDirectory}/transport</c> etc.).</summary>
     public string MapDirectory { get; set; } = "/var/lib/relay-agent/maps";
 
-    /// <summary>Postfix's configuration directory (<c>-c</c>); empty for the default instance.</summary>
-    public string? PostfixConfigDirectory { get; set; }
+    /// <summary>
+    /// The configuration directory of the Postfix instance this agent serves: every Postfix command it runs names it
+    /// (<c>-c</c>), so none reads another instance's main.cf (or fails where the system's own was never configured).
+    /// </summary>
+    public string PostfixConfigDirectory { get; set; } = "/etc/postfix";
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -54,10 +54,10 @@ public sealed class Commands(AgentOptions options)
         }
     }
 
-    /// <summary>The qmgr processes of this Postfix instance (MAIL_CONFIG in their environment, or none for the default one).</summary>
+    /// <summary>The qmgr processes of this Postfix instance (MAIL_CONFIG in their environment; none for the default one).</summary>
     private HashSet<int> QueueManagers()
     {
-        var config = string.IsNullOrEmpty(options.PostfixConfigDirectory) ? null : Path.GetFullPath(options.PostfixConfigDirectory).TrimEnd('/');
+        var config = Path.GetFullPath(Instance).TrimEnd('/');
         var found = new HashSet<int>();
         foreach (var dir in Directory.Exists("/proc") ? Directory.EnumerateDirectories("/proc") : [])
         {
@@ -73,7 +73,7 @@ public sealed class Commands(AgentOptions options)
                 }
                 var instance = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0')
                     .FirstOrDefault(e => e.StartsWith("MAIL_CONFIG=", StringComparison.Ordinal))?["MAIL_CONFIG=".Length..].TrimEnd('/');
-                if (config is null ? instance is null or "/etc/postfix" : instance == config)
+                if ((instance ?? DefaultInstance) == config)
                 {
                     found.Add(pid);
                 }
@@ -89,7 +89,12 @@ public sealed class Commands(AgentOptions options)
     /// <summary>Delivers the deferred mail of one domain now (fast flush); never the whole queue.</summary>
     public Task FlushDomainAsync(string domain, CancellationToken ct) => RunAsync(options.Postqueue, [.. Config(), "-s", domain], ct);
 
-    private string[] Config() => string.IsNullOrEmpty(options.PostfixConfigDirectory) ? [] : ["-c", options.PostfixConfigDirectory];
+    private const string DefaultInstance = "/etc/postfix";
+
+    private string Instance => string.IsNullOrEmpty(options.PostfixConfigDirectory) ? DefaultInstance : options.PostfixConfigDirectory;
+
+    /// <summary>Every command names the instance it serves, the default one included.</summary>
+    private string[] Config() => ["-c", Instance];
 
     /// <summary>Runs postmap with <paramref name="input"/> on its stdin and streams its <c>key TAB value</c> lines.</summary>
     private async IAsyncEnumerable<(string Key, string Value)> EntriesAsync(string[] args, IReadOnlyList<string>? input, [EnumeratorCancellation] CancellationToken ct)

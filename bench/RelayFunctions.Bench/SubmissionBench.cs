@@ -34,6 +34,7 @@ public sealed class SubmissionBench(string relayDir, string storageConnection, s
             ConnectionString = storageConnection,
             MapDirectory = Path.Combine(relayDir, "maps"),
             PostfixQueueDirectory = Path.Combine(relayDir, "queue"),
+            PostfixConfigDirectory = relayDir,
             PolicyEndpoint = $"127.0.0.1:{ports["policy"]}",
             VerifyPollDelay = TimeSpan.FromSeconds(1),
             VerifyPolls = 10,
@@ -110,7 +111,8 @@ public sealed class SubmissionBench(string relayDir, string storageConnection, s
             await File.WriteAllTextAsync(Path.Combine(maps, name), text);
             if (name != "passwd")
             {
-                await RunAsync("postmap", "-c", relayDir, $"cdb:{Path.Combine(maps, name)}");
+                // The relay's tables are lmdb (main.cf.relay); a cdb file beside them is never read.
+                await RunAsync("postmap", "-c", relayDir, $"lmdb:{Path.Combine(maps, name)}");
             }
         }
         await File.WriteAllTextAsync(Path.Combine(maps, "sender_logins_sub.pcre"), "");

@@ -18,7 +18,8 @@ public static class AccountEndpoints
             .Produces<AccountView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict).WithETag().WithIfMatch();
     }
 
-    private static async Task<IResult> PatchAsync(HttpContext http, Caller caller, AccountStore accounts, CancellationToken cancellationToken)
+    private static async Task<IResult> PatchAsync(
+        HttpContext http, Caller caller, AccountStore accounts, Domains.DomainStore domains, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
         var alert = AccountFields.OptionalEmail(body, "alertEmail");
@@ -32,6 +33,10 @@ public static class AccountEndpoints
             }
         }
         body.RejectUnknownFields();
+        if (!body.Errors.Any && postmaster.Value is { } address)
+        {
+            await AccountFields.RequireVerifiedDomainAsync(body, "postmasterEmail", address, caller.AccountId, domains, cancellationToken);
+        }
         if (body.Errors.Any)
         {
             return OutcomeResults.Invalid(body.Errors);
@@ -53,7 +58,11 @@ public sealed record AccountPreferencesRequest
     /// <summary>Where IP helper alerts go; null: no alerts.</summary>
     public string? AlertEmail { get; init; }
 
-    /// <summary>Rewrites the null sender of outbound mail; null: the primary address.</summary>
+    /// <summary>
+    /// Rewrites the null sender of outbound mail (and a mail server's sender outside the account's domains). Must be at one
+    /// of the account's verified domains; null: the primary address where it is at one, otherwise postmaster@ the login's
+    /// own domain.
+    /// </summary>
     public string? PostmasterEmail { get; init; }
 }
 
@@ -81,5 +90,21 @@ internal static class AccountFields
         }
         body.Errors.Add(field, error!);
         return (true, null);
+    }
+
+    /// <summary>
+    /// An address the relays may put in an envelope sender (the postmaster address) must be at one of the account's
+    /// verified domains: an account never sends as a domain it has not proven.
+    /// </summary>
+    public static async Task RequireVerifiedDomainAsync(
+        JsonBody body, string field, EmailAddress address, string accountId, Domains.DomainStore domains, CancellationToken cancellationToken)
+    {
+        var verified = (await domains.ListAsync(accountId, cancellationToken)).Where(d => d.Verification.IsPublished).Select(d => d.Name).ToList();
+        if (!verified.Contains(address.Domain))
+        {
+            body.Errors.Add(field, verified.Count == 0
+                ? "Must be an address at one of this account's verified domains, and it has none yet."
+                : $"Must be an address at one of this account's verified domains ({string.Join(", ", verified.Take(5).Select(d => d.Value))}{(verified.Count > 5 ? ", …" : "")}).");
+        }
     }
 }

@@ -26,7 +26,8 @@ public static class AdminAccountEndpoints
         }).WithName("GetAnyAccount").WithSummary("Any account.").Produces<AccountView>().ProducesProblem(StatusCodes.Status404NotFound).WithETag();
     }
 
-    private static async Task<IResult> PutAsync(string accountId, HttpContext http, AccountStore accounts, CancellationToken cancellationToken)
+    private static async Task<IResult> PutAsync(
+        string accountId, HttpContext http, AccountStore accounts, Domains.DomainStore domains, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
         if (!AccountId.TryParse(accountId, out var id))
@@ -51,6 +52,11 @@ public static class AdminAccountEndpoints
         var alert = AccountFields.OptionalEmail(body, "alertEmail");
         var postmaster = AccountFields.OptionalEmail(body, "postmasterEmail");
         body.RejectUnknownFields();
+        if (!body.Errors.Any && postmaster.Value is { } address)
+        {
+            // Operators too: the postmaster address becomes an envelope sender on the relays.
+            await AccountFields.RequireVerifiedDomainAsync(body, "postmasterEmail", address, id!.Value, domains, cancellationToken);
+        }
         if (body.Errors.Any)
         {
             return OutcomeResults.Invalid(body.Errors);

@@ -166,8 +166,9 @@ public static class OutboundTables
 
     /// <summary>
     /// The <c>outbound_accounts</c> file: per login its key (named in BCC copies' envelope senders), its account, the
-    /// account's postmaster address (the primary one when none is set: it replaces a null sender), the account's verified
-    /// domains (a mail server's sender outside them is replaced the same way), BCC recipients, mirrors and the header
+    /// account's postmaster address (see <see cref="Postmaster"/>: it replaces a null sender), the account's verified
+    /// domains (a mail server's sender outside them is replaced the same way), BCC recipients, mirrors (mailboxes in those
+    /// domains; one in a domain the account lost since is left out) and the header
     /// value of mirror copies, the action on submission errors, and the account's daily quota.
     /// </summary>
     public static string SubmissionData(
@@ -180,14 +181,28 @@ public static class OutboundTables
             {
                 continue;
             }
+            var verified = domains.GetValueOrDefault(a.AccountId, []);
             var line = new SubmissionAccount(
-                a.Login, a.Key, a.AccountId, (owner.PostmasterEmail ?? owner.PrimaryEmail).ToString(), domains.GetValueOrDefault(a.AccountId, []),
-                a.Settings.BccRecipients.Select(b => new SubmissionBcc(b.Id, b.Address.ToString())).ToList(), a.Settings.Mirrors.Select(m => m.ToString()).ToList(),
+                a.Login, a.Key, a.AccountId, Postmaster(owner, a, verified), verified,
+                a.Settings.BccRecipients.Select(b => new SubmissionBcc(b.Id, b.Address.ToString())).ToList(), a.Settings.Mirrors.Where(m => verified.Contains(m.Domain.Value, StringComparer.OrdinalIgnoreCase)).Select(m => m.ToString()).ToList(),
                 a.MirrorToken, a.Settings.SubmissionErrors == SubmissionErrors.Always5xx ? "always-5xx" : "automatic",
                 Accounts.ServiceLimits.For(owner.ServiceLevel).DailyMessages);
             text.Append(System.Text.Json.JsonSerializer.Serialize(line, System.Text.Json.JsonSerializerOptions.Web)).Append('\n');
         }
         return text.ToString();
+    }
+
+    /// <summary>
+    /// The address the relays put in place of a null sender (and of a mail server's sender outside its account's domains):
+    /// an envelope sender is only ever rewritten into the account's own verified domains. The postmaster address (the
+    /// primary one when none is set) where its domain is one of <paramref name="verified"/>, otherwise postmaster@ the
+    /// login's own domain (which is verified: only such logins are published). Checked when the address is set, and here
+    /// again, for a domain deleted, withdrawn or never verified since.
+    /// </summary>
+    public static string Postmaster(Accounts.Account owner, OutboundAccount login, IReadOnlyList<string> verified)
+    {
+        var chosen = owner.PostmasterEmail ?? owner.PrimaryEmail;
+        return verified.Contains(chosen.Domain.Value, StringComparer.OrdinalIgnoreCase) ? chosen.ToString() : $"postmaster@{login.Domain.Value}";
     }
 
     /// <summary>A local part no account has: the representative of "any other address".</summary>

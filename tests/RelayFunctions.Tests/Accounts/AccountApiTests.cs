@@ -20,6 +20,12 @@ public sealed class AccountApiTests : IClassFixture<AppFactory>
         Assert.Equal("globex", body.GetProperty("id").GetString());
         Assert.Equal("personal-plus", body.GetProperty("serviceLevel").GetString());
 
+        // The postmaster address becomes an envelope sender on the relays: only at one of the account's verified domains.
+        await (await ops.SendAsync(HttpMethod.Put, "/api/admin/accounts/globex",
+            new { serviceLevel = "enterprise", primaryEmail = "boss@globex.example", postmasterEmail = "postmaster@globex.example" },
+            ifMatch: created.Headers.ETag!.ToString())).AssertFieldErrorsAsync("postmasterEmail");
+        (await _app.ClientFor("globex").PostAsJsonAsync("/api/domains", new { name = "globex.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await _app.VerifyAsync("globex", "globex.example");
         var updated = await ops.SendAsync(HttpMethod.Put, "/api/admin/accounts/globex",
             new { serviceLevel = "enterprise", primaryEmail = "boss@globex.example", postmasterEmail = "postmaster@globex.example" },
             ifMatch: created.Headers.ETag!.ToString());
@@ -50,6 +56,8 @@ public sealed class AccountApiTests : IClassFixture<AppFactory>
     public async Task TheOwnerChangesItsPreferencesButNotItsServiceLevel()
     {
         var owner = await _app.NewAccountAsync("prefs", alertEmail: "old@prefs.example");
+        (await owner.PostAsJsonAsync("/api/domains", new { name = "prefs.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await _app.VerifyAsync("prefs", "prefs.example");
         var read = await owner.GetAsync("/api/account");
 
         var changed = await owner.SendAsync(HttpMethod.Patch, "/api/account",
@@ -67,5 +75,30 @@ public sealed class AccountApiTests : IClassFixture<AppFactory>
         await (await owner.SendAsync(HttpMethod.Patch, "/api/account", new { alertEmail = "x@prefs.example" }, ifMatch: read.Headers.ETag!.ToString()))
             .AssertProblemAsync(HttpStatusCode.PreconditionFailed);
         Assert.Equal("standard", (await (await owner.GetAsync("/api/account")).ReadJsonAsync()).GetProperty("serviceLevel").GetString());
+    }
+
+    [Fact]
+    public async Task ThePostmasterAddressCannotNameADomainTheAccountHasNotVerified()
+    {
+        var victim = await _app.NewAccountAsync("pm-victim");
+        (await victim.PostAsJsonAsync("/api/domains", new { name = "pm-victim.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await _app.VerifyAsync("pm-victim", "pm-victim.example");
+        var mallory = await _app.NewAccountAsync("pm-mallory");
+        (await mallory.PostAsJsonAsync("/api/domains", new { name = "pm-mallory.example", mode = "hold" })).EnsureSuccessStatusCode();
+        (await mallory.PostAsJsonAsync("/api/domains", new { name = "pm-mallory-pending.example", mode = "hold" })).EnsureSuccessStatusCode();
+        await _app.VerifyAsync("pm-mallory", "pm-mallory.example");
+
+        // Another tenant's verified domain, a free-mail domain, one of its own still pending, a subdomain of its own, a look-alike.
+        foreach (var address in new[] { "postmaster@pm-victim.example", "POSTMASTER@PM-VICTIM.EXAMPLE", "someone@gmail.com", "pm@pm-mallory-pending.example", "pm@sub.pm-mallory.example", "pm@pm-mallory.example.evil.example" })
+        {
+            var refused = await (await mallory.PatchAsJsonAsync("/api/account", new { postmasterEmail = address })).AssertFieldErrorsAsync("postmasterEmail");
+            Assert.Contains("verified", refused.GetProperty("errors").GetProperty("postmasterEmail")[0].GetString(), StringComparison.Ordinal);
+            await (await _app.Operator().PutAsJsonAsync("/api/admin/accounts/pm-mallory", new { serviceLevel = "standard", primaryEmail = "owner@pm-mallory.example", postmasterEmail = address }))
+                .AssertFieldErrorsAsync("postmasterEmail");
+        }
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, (await (await mallory.GetAsync("/api/account")).ReadJsonAsync()).GetProperty("postmasterEmail").ValueKind);
+
+        var own = await (await mallory.PatchAsJsonAsync("/api/account", new { postmasterEmail = "PM@pm-mallory.example" })).ReadJsonAsync();
+        Assert.Equal("PM@pm-mallory.example", own.GetProperty("postmasterEmail").GetString());
     }
 }

@@ -1,5 +1,5 @@
 using Azure.Data.Tables;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using RelayAgent;
 using RelayAgent.Submission;
 
@@ -10,6 +10,8 @@ namespace RelayFunctions.Tests.Infrastructure;
 /// default it counts usage under the prefix "relaypolicy", checks no block list and polls sender verification every
 /// second; <see cref="UseAsync"/> restarts it with other settings (a test's storage prefix, a block list on Knot), and
 /// a test that did so calls it again with null when done. Tests of the relay run one at a time (their collection).
+/// It runs every Postfix command against the test instance (as the agent does against its own), and what it logs is kept
+/// (<see cref="Log"/>; the relay's tests print it): a refusal such as "Submission checks failed" says why there.
 /// </summary>
 public sealed class TestPolicy
 {
@@ -24,6 +26,11 @@ public sealed class TestPolicy
     }
 
     public AgentOptions Options { get; private set; } = new();
+
+    private readonly RelayFunctions.Tests.RelayMap.CapturingLogs _logs = new();
+
+    /// <summary>Every line the policy service logged since the tests started, at every level, exceptions included.</summary>
+    public IReadOnlyList<string> Log => _logs.Lines;
 
     /// <summary>Stops the service, as a crashed agent would be; <see cref="UseAsync"/> starts it again.</summary>
     public async Task StopAsync()
@@ -46,6 +53,7 @@ public sealed class TestPolicy
             ConnectionString = Azurite.ConnectionString,
             MapDirectory = Path.Combine(_dir, "maps"),
             PostfixQueueDirectory = Path.Combine(_dir, "queue"),
+            PostfixConfigDirectory = _dir,
             PolicyEndpoint = $"127.0.0.1:{_port}",
             VerifyPollDelay = TimeSpan.FromSeconds(1),
             // A loaded machine can take longer than smtpd's 3 polls to deliver a probe, even to discard:
@@ -56,8 +64,8 @@ public sealed class TestPolicy
         options.PolicyEndpoint = $"127.0.0.1:{_port}";
         var usage = new UsageCounter(new TableClient(Azurite.ConnectionString, options.Prefix + "OutboundUsage"), options.RelayId, TimeProvider.System);
         var policy = new SubmissionPolicy(options, usage, new VerifyClient(options.PostfixQueueDirectory), RelayAgent.Submission.Dns.Client(options.DnsServers),
-            new Commands(options), TimeProvider.System, NullLogger<SubmissionPolicy>.Instance);
-        _server = new PolicyServer(policy, usage, options, NullLogger<PolicyServer>.Instance);
+            new Commands(options), TimeProvider.System, _logs.CreateLogger<SubmissionPolicy>());
+        _server = new PolicyServer(policy, usage, options, _logs.CreateLogger<PolicyServer>());
         await _server.StartAsync(default);
         Options = options;
     }

@@ -55,6 +55,7 @@ public sealed partial class OutboundEndToEndTests(ITestOutputHelper output)
         finally
         {
             await worker.StopAsync(default);
+            output.WriteLine("The policy service's log:\n" + string.Join('\n', Relay.Policy.Log.TakeLast(200)));
         }
     }
 

@@ -55,6 +55,7 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
         finally
         {
             await worker.StopAsync(default);
+            output.WriteLine("The policy service's log:\n" + string.Join('\n', Relay.Policy.Log.TakeLast(200)));
             await Relay.Policy.UseAsync(null);
         }
     }
@@ -66,6 +67,20 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
         var api = await app.NewAccountAsync("subm", level: "standard");
         Assert.True((await api.PostAsJsonAsync("/api/domains", new { name = cust, mode = "redirect", destinationHost = "127.0.0.1", destinationPort = sink.Port })).IsSuccessStatusCode);
         await app.VerifyAsync("subm", cust);
+
+        // The takeover attempt: another tenant's verified domain as the postmaster address is refused by the API, and an
+        // address stored before that check (or at a domain lost since) never reaches the relays: the null sender below is
+        // rewritten into the account's own verified domain, postmaster@ the login's domain (the primary address,
+        // owner@subm.example, is at no verified domain either).
+        var victimDomain = $"victim-{id}.example";
+        var victim = await app.NewAccountAsync("subm-victim");
+        Assert.True((await victim.PostAsJsonAsync("/api/domains", new { name = victimDomain, mode = "hold" })).IsSuccessStatusCode);
+        await app.VerifyAsync("subm-victim", victimDomain);
+        await (await api.PatchAsJsonAsync("/api/account", new { postmasterEmail = $"postmaster@{victimDomain}" })).AssertFieldErrorsAsync("postmasterEmail");
+        var accountsTable = new TableClient(Azurite.ConnectionString, app.Prefix + "Accounts");
+        var row = (await accountsTable.GetEntityAsync<TableEntity>("subm", "account")).Value;
+        row["PostmasterEmail"] = $"postmaster@{victimDomain}";
+        await accountsTable.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
         string alice = $"alice@{cust}", gateway = $"gateway@{cust}", friend = $"friend@{cust}", archive = $"archive@{cust}", gone = $"bad@{cust}", sent = $"sent@{cust}";
         var created = await Json(api.PostAsJsonAsync("/api/outbound-accounts", new
         {
@@ -128,7 +143,7 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
         await Eventually.WaitAsync(() => Task.FromResult(Applied()), a => a.Contains("\"Generation\"", StringComparison.Ordinal) && Map("outbound_accounts").Length > 0 && File.GetLastWriteTimeUtc(Path.Combine(Relay.MapDirectory, "applied.json")) >= File.GetLastWriteTimeUtc(Path.Combine(Relay.MapDirectory, "outbound_accounts")),
             TimeSpan.FromSeconds(30), "the agent to finish applying the removal");
 
-        // 3. The null sender: rewritten to the account's postmaster address (its primary one here), and no copies.
+        // 3. The null sender: rewritten into the account's verified domains (postmaster@ the login's domain here), no copies.
         await using (var client = await LoggedInAsync(alice, "alice's secret"))
         {
             Assert.StartsWith("250", await client.CommandAsync("MAIL FROM:<>"));
@@ -147,7 +162,8 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
         await Task.Delay(1000);
         rewritten = sink.Received();
         Assert.Equal(5, rewritten.Count);
-        Assert.Equal(["owner@subm.example", "owner@subm.example"], rewritten.Skip(3).Select(From));
+        Assert.Equal([$"postmaster@{cust}", $"postmaster@{cust}"], rewritten.Skip(3).Select(From));
+        Assert.DoesNotContain(sink.Received(), r => From(r).EndsWith(victimDomain, StringComparison.OrdinalIgnoreCase));
         Assert.Equal([friend, friend], rewritten.Skip(3).Select(To));
 
         // 5. Sender verification: an address the sender's server refuses is refused, the second time from the cache.
