@@ -1,5 +1,6 @@
 using RelayFunctions.Api;
 using RelayFunctions.Domains;
+using RelayFunctions.Domains.Verification;
 
 namespace RelayFunctions.Outbound;
 
@@ -13,8 +14,12 @@ public static class OutboundEndpoints
     public static void MapOutboundEndpoints(this RouteGroupBuilder scoped)
     {
         var accounts = scoped.MapGroup("/outbound-accounts").WithTags("Outbound accounts");
-        accounts.MapGet("", async (Caller caller, OutboundStore store, CancellationToken ct) =>
-            TypedResults.Ok(new OutboundAccountList((await store.ListAsync(caller.AccountId, ct)).Select(a => OutboundAccountView.From(a)).ToList())))
+        accounts.MapGet("", async (Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct) =>
+        {
+            var held = (await domains.ListAsync(caller.AccountId, ct)).ToDictionary(d => d.Name);
+            return TypedResults.Ok(new OutboundAccountList((await store.ListAsync(caller.AccountId, ct))
+                .Select(a => OutboundAccountView.From(a, held.GetValueOrDefault(a.Domain))).ToList()));
+        })
             .WithName("ListOutboundAccounts").WithSummary("The caller's outbound accounts.");
 
         accounts.MapPost("", CreateAsync)
@@ -22,9 +27,9 @@ public static class OutboundEndpoints
             .Accepts<OutboundAccountCreateRequest>("application/json")
             .Produces<OutboundAccountView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict).WithETag();
 
-        accounts.MapGet("/{login}", async (string login, HttpContext http, Caller caller, OutboundStore store, CancellationToken ct) =>
+        accounts.MapGet("/{login}", async (string login, HttpContext http, Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct) =>
             await store.FindAsync(caller.AccountId, login.ToLowerInvariant(), ct) is { } account
-                ? new Outcome<OutboundAccount>.Ok(account).ToHttp(http, login, a => OutboundAccountView.From(a), a => a.ETag)
+                ? await ViewAsync(new Outcome<OutboundAccount>.Ok(account), http, login, caller, domains, null, ct)
                 : OutcomeResults.NotFound($"Outbound account '{login}'"))
             .WithName("GetOutboundAccount").WithSummary("One outbound account.").Produces<OutboundAccountView>().ProducesProblem(StatusCodes.Status404NotFound).WithETag();
 
@@ -77,8 +82,9 @@ public static class OutboundEndpoints
             return OutcomeResults.Invalid(body.Errors);
         }
         var outcome = await store.CreateAsync(caller.AccountId, request, Hash(request.Password), ct);
+        var domain = await domains.FindAsync(caller.AccountId, request.Domain, ct);
         return outcome.ToHttp(http, $"Outbound account '{request.Login}'",
-            a => OutboundAccountView.From(a, request.Generated ? request.Password : null), a => a.ETag,
+            a => OutboundAccountView.From(a, domain, request.Generated ? request.Password : null), a => a.ETag,
             a => $"/api/outbound-accounts/{Uri.EscapeDataString(a.Login)}");
     }
 
@@ -98,10 +104,11 @@ public static class OutboundEndpoints
                     Resolution = settings.Filters == current.Settings.Filters ? current.Resolution : current.Resolution with { NextLookup = null },
                 })
                 : new Outcome<OutboundAccount>.Invalid(body.Errors.ToDictionary()), ct);
-        return outcome.ToHttp(http, $"Outbound account '{login}'", a => OutboundAccountView.From(a), a => a.ETag);
+        return await ViewAsync(outcome, http, $"Outbound account '{login}'", caller, domains, null, ct);
     }
 
-    private static async Task<IResult> PasswordAsync(string login, HttpContext http, Caller caller, OutboundStore store, CancellationToken ct)
+    private static async Task<IResult> PasswordAsync(
+        string login, HttpContext http, Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync(http.Request, ct);
         var (password, generated) = body.Errors.Any ? (null, false) : OutboundRequest.ReadPasswordChange(body);
@@ -112,7 +119,15 @@ public static class OutboundEndpoints
         var hash = Hash(password);
         var outcome = await store.UpdateAsync(caller.AccountId, login.ToLowerInvariant(), EntityTags.IfMatch(http.Request),
             current => new Outcome<OutboundAccount>.Ok(current with { PasswordHash = hash }), ct);
-        return outcome.ToHttp(http, $"Outbound account '{login}'", a => OutboundAccountView.From(a, generated ? password : null), a => a.ETag);
+        return await ViewAsync(outcome, http, $"Outbound account '{login}'", caller, domains, generated ? password : null, ct);
+    }
+
+    /// <summary>The answer for one login, with whether it is on the relays (which depends on its domain).</summary>
+    private static async Task<IResult> ViewAsync(
+        Outcome<OutboundAccount> outcome, HttpContext http, string what, Caller caller, DomainStore domains, string? generatedPassword, CancellationToken ct)
+    {
+        var domain = outcome is Outcome<OutboundAccount>.Ok ok ? await domains.FindAsync(caller.AccountId, ok.Value.Domain, ct) : null;
+        return outcome.ToHttp(http, what, a => OutboundAccountView.From(a, domain, generatedPassword), a => a.ETag);
     }
 
     private static string Hash(string password) => HashScheme + BCrypt.Net.BCrypt.HashPassword(password, WorkFactor);
@@ -150,6 +165,8 @@ public sealed record OutboundAccountView(
     string Domain,
     string? Address,
     bool Enabled,
+    bool OnRelays,
+    string? OffRelaysReason,
     FiltersView Filters,
     IReadOnlyDictionary<string, IReadOnlyList<string>> ResolvedAddresses,
     DateTimeOffset? LastLookup,
@@ -166,11 +183,13 @@ public sealed record OutboundAccountView(
     DateTimeOffset Updated,
     string? GeneratedPassword)
 {
-    public static OutboundAccountView From(OutboundAccount a, string? generatedPassword = null)
+    /// <param name="domain">The login's domain as its account holds it, or null when the account no longer has it.</param>
+    public static OutboundAccountView From(OutboundAccount a, MailDomain? domain, string? generatedPassword = null)
     {
         var f = a.Settings.Filters;
+        var offReason = WhyOffRelays(a, domain);
         return new OutboundAccountView(
-            a.Login, a.Type, a.Domain.Value, a.Address?.ToString(), a.Settings.Enabled,
+            a.Login, a.Type, a.Domain.Value, a.Address?.ToString(), a.Settings.Enabled, offReason is null, offReason,
             new FiltersView(f.Ipv4?.Text, f.Ipv6?.Text, f.AlternateIpv4?.Text, f.AlternateIpv6?.Text),
             a.Resolution.Addresses.ToDictionary(kv => OutboundRequest.FilterFields.Single(x => x.Slot == kv.Key).Field, kv => (IReadOnlyList<string>)kv.Value.Select(ip => ip.ToString()).ToList()),
             a.Resolution.LastLookup, a.Resolution.NextLookup, a.Resolution.Reason,
@@ -179,6 +198,18 @@ public sealed record OutboundAccountView(
             new MirrorHeaderView(OutboundHeaders.Mirror, a.MirrorToken), a.RemovedBcc, a.Settings.SubmissionErrors,
             a.Created, a.Updated, generatedPassword);
     }
+
+    /// <summary>
+    /// Why the relays do not know the login, or null when they do (a disabled login is on the relays: it authenticates and
+    /// is told it is disabled). The relay map publishes a login only while its account holds its domain, verified
+    /// (RelayMapBuilder.OutboundFilesAsync).
+    /// </summary>
+    public static string? WhyOffRelays(OutboundAccount a, MailDomain? domain) => domain switch
+    {
+        null => $"Not on the relays: its domain {a.Domain.Unicode} is no longer one of your mail domains. Add it again and prove that you control it, or delete this login.",
+        { Verification.IsPublished: false } => $"Not on the relays: its domain {a.Domain.Unicode} is not verified ({VerificationStates.ToName(domain.Verification.State)}). It returns once the domain is proven again.",
+        _ => null,
+    };
 }
 
 /// <summary>The headers the relays add to copies.</summary>

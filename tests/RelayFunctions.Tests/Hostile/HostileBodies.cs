@@ -61,6 +61,8 @@ internal static partial class HostileBodies
             "name" => HostileValues.Names,
             "destinationHost" => hostNamesOnly ? [.. HostileValues.Names, .. HostileValues.Hosts] : [.. HostileValues.Hosts, .. HostileValues.Names.Where((_, i) => i % 2 == 0)],
             "alertEmail" => [.. HostileValues.Emails, .. HostileValues.Names.Select(n => "a@" + n)],
+            // The sender takeover: the postmaster address becomes an envelope sender on the relays.
+            "postmasterEmail" => [.. HostileValues.Emails, .. Cast.VictimExposed.Select(n => "postmaster@" + n), "postmaster@gmail.com"],
             var n when n.EndsWith("Email", StringComparison.Ordinal) => HostileValues.Emails,
             "mode" => HostileValues.Modes,
             "serviceLevel" => HostileValues.ServiceLevels,

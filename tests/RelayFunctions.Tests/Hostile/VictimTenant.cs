@@ -38,7 +38,6 @@ internal sealed class VictimTenant
             serviceLevel = "enterprise",
             primaryEmail = $"{LocalParts[0]}@{Cast.VictimMail}",
             alertEmail = $"{LocalParts[1]}@{Cast.VictimMail}",
-            postmasterEmail = $"{LocalParts[2]}@{Cast.VictimMail}",
         }));
         foreach (var account in Cast.Attackers)
         {
@@ -63,6 +62,15 @@ internal sealed class VictimTenant
         {
             await Ok(ops.PostAsync($"/api/admin/accounts/{Cast.Victim}/domains/{name}/verify", null));
         }
+
+        // Its postmaster address, at one of its verified domains (the only place one may be).
+        await Ok(ops.PutAsJsonAsync($"/api/admin/accounts/{Cast.Victim}", new
+        {
+            serviceLevel = "enterprise",
+            primaryEmail = $"{LocalParts[0]}@{Cast.VictimMail}",
+            alertEmail = $"{LocalParts[1]}@{Cast.VictimMail}",
+            postmasterEmail = $"{LocalParts[2]}@acme-victim.example",
+        }));
 
         // Its first checks, so that none is due during the run (every retry is an hour or more away).
         await settle();

@@ -1,0 +1,56 @@
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using RelayFunctions.RelayMap;
+using RelayFunctions.Tests.Infrastructure;
+
+namespace RelayFunctions.Tests.Outbound;
+
+/// <summary>Every login says whether the relays know it and, when they do not, why; and what it says is what the map publishes.</summary>
+public sealed class LoginRelayStatusTests : IClassFixture<AppFactory>
+{
+    private readonly AppFactory _app;
+
+    public LoginRelayStatusTests(AppFactory app) => _app = app;
+
+    [Fact]
+    public async Task ALoginWhoseDomainWasDeletedSaysItIsOffTheRelaysAndWhy()
+    {
+        var client = await _app.NewAccountAsync("relay-status");
+        var domain = $"relay-status-{Guid.NewGuid().ToString("N")[..6]}.example";
+        (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold" })).EnsureSuccessStatusCode();
+        await _app.VerifyAsync("relay-status", domain);
+        var login = $"me@{domain}";
+        var created = await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = login, password = "secret" })).ReadJsonAsync();
+        Assert.True(created.GetProperty("onRelays").GetBoolean());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, created.GetProperty("offRelaysReason").ValueKind);
+        Assert.Contains(login, await PasswdAsync());
+
+        (await client.DeleteAsync($"/api/domains/{domain}")).EnsureSuccessStatusCode();
+
+        var one = await (await client.GetAsync($"/api/outbound-accounts/{login}")).ReadJsonAsync();
+        var listed = (await (await client.GetAsync("/api/outbound-accounts")).ReadJsonAsync()).GetProperty("accounts").EnumerateArray().Single();
+        foreach (var view in new[] { one, listed })
+        {
+            Assert.True(view.GetProperty("enabled").GetBoolean());
+            Assert.False(view.GetProperty("onRelays").GetBoolean());
+            Assert.Contains($"its domain {domain} is no longer one of your mail domains", view.GetProperty("offRelaysReason").GetString(), StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain(login, await PasswdAsync());
+
+        // Registered again but not yet proven: still off, and the reason says so.
+        (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold" })).EnsureSuccessStatusCode();
+        var pending = await (await client.GetAsync($"/api/outbound-accounts/{login}")).ReadJsonAsync();
+        Assert.False(pending.GetProperty("onRelays").GetBoolean());
+        Assert.Contains("is not verified (pending)", pending.GetProperty("offRelaysReason").GetString(), StringComparison.Ordinal);
+
+        await _app.VerifyAsync("relay-status", domain);
+        Assert.True((await (await client.GetAsync($"/api/outbound-accounts/{login}")).ReadJsonAsync()).GetProperty("onRelays").GetBoolean());
+        Assert.Contains(login, await PasswdAsync());
+    }
+
+    private async Task<string> PasswdAsync()
+    {
+        var files = await _app.Services.GetRequiredService<RelayMapBuilder>().OutboundFilesAsync(default);
+        return System.Text.Encoding.UTF8.GetString(files.Single(f => f.Name == "passwd").Content);
+    }
+}
