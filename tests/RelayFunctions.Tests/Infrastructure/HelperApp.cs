@@ -59,7 +59,7 @@ public class HelperApp : AppFactory
         await (await client.GetAsync($"/api/domains/{domain}/ip-helper")).ReadJsonAsync();
 
     /// <summary>Waits until the domain's mode and destination are as given.</summary>
-    public static Task<JsonElement> RoutingAsync(HttpClient client, string domain, string mode, string? host = null, int? port = null, int seconds = 20) =>
+    public static Task<JsonElement> RoutingAsync(HttpClient client, string domain, string mode, string? host = null, int? port = null, int seconds = 60) =>
         Eventually.WaitAsync(() => DomainAsync(client, domain), d =>
                 d.GetProperty("mode").GetString() == mode
                 && (host is null || d.GetProperty("destinationHost").GetString() == host)
