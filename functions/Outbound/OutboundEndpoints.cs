@@ -152,13 +152,14 @@ public static class OutboundEndpoints
 
 public sealed record OutboundAccountList(IReadOnlyList<OutboundAccountView> Accounts);
 
-/// <summary>The four source connection filters, as set: an address, a CIDR network, a host name, or the family's loopback address (that family disabled).</summary>
-public sealed record FiltersView(string? Ipv4, string? Ipv6, string? AlternateIpv4, string? AlternateIpv6);
-
 /// <summary>The header a mirror copy carries: match its value in a Sieve rule to file the copy into your "Sent" folder.</summary>
 public sealed record MirrorHeaderView(string Name, string Value);
 
-/// <summary>An outbound account as the API shows it. Never the password, nor its hash; a generated password once, when it is made.</summary>
+/// <summary>
+/// An outbound account as the API shows it, in the shape requests use (the four source filters as set: an address, a CIDR
+/// network, a host name, or the family's loopback address, that family disabled). Never the password, nor its hash; a
+/// generated password once, when it is made.
+/// </summary>
 public sealed record OutboundAccountView(
     string Login,
     OutboundType Type,
@@ -167,7 +168,10 @@ public sealed record OutboundAccountView(
     bool Enabled,
     bool OnRelays,
     string? OffRelaysReason,
-    FiltersView Filters,
+    string? Ipv4Filter,
+    string? Ipv6Filter,
+    string? AlternateIpv4Filter,
+    string? AlternateIpv6Filter,
     IReadOnlyDictionary<string, IReadOnlyList<string>> ResolvedAddresses,
     DateTimeOffset? LastLookup,
     DateTimeOffset? NextLookup,
@@ -190,7 +194,7 @@ public sealed record OutboundAccountView(
         var offReason = WhyOffRelays(a, domain);
         return new OutboundAccountView(
             a.Login, a.Type, a.Domain.Value, a.Address?.ToString(), a.Settings.Enabled, offReason is null, offReason,
-            new FiltersView(f.Ipv4?.Text, f.Ipv6?.Text, f.AlternateIpv4?.Text, f.AlternateIpv6?.Text),
+            f.Ipv4?.Text, f.Ipv6?.Text, f.AlternateIpv4?.Text, f.AlternateIpv6?.Text,
             a.Resolution.Addresses.ToDictionary(kv => OutboundRequest.FilterFields.Single(x => x.Slot == kv.Key).Field, kv => (IReadOnlyList<string>)kv.Value.Select(ip => ip.ToString()).ToList()),
             a.Resolution.LastLookup, a.Resolution.NextLookup, a.Resolution.Reason,
             a.Settings.AllowIdentities, a.Settings.AllowSubdomains,
