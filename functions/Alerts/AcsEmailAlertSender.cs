@@ -75,7 +75,8 @@ public sealed partial class AcsEmailAlertSender : IAlertSender
             // An error status is the service's refusal; any other answer leaves it open whether the message was queued.
             throw new AlertDeliveryException(
                 $"Azure Communication Services answered {response.Status} {response.ReasonPhrase}: {Excerpt(response.Content)}",
-                definite: response.Status >= 400);
+                definite: response.Status >= 400,
+                permanent: response.Status is >= 400 and < 500 and not (408 or 429));
         }
         Log.Accepted(_logger, message.Subject, message.RecipientDomain, OperationId(response));
     }

@@ -14,6 +14,15 @@ public sealed class AlertOptions
     /// <summary>Put in brackets before every subject, so recipients can filter alerts; empty for none.</summary>
     public string Tag { get; set; } = "relay";
 
+    /// <summary>The wait before the first retry of an alert the mail service did not take; it doubles with each retry.</summary>
+    public TimeSpan FirstRetry { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest wait between retries.</summary>
+    public TimeSpan MaximumRetry { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long an alert is retried before it is given up (logged as an error).</summary>
+    public TimeSpan RetryFor { get; set; } = TimeSpan.FromDays(2);
+
     public SmtpOptions Smtp { get; set; } = new();
 
     public AcsOptions Acs { get; set; } = new();

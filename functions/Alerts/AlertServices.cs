@@ -9,6 +9,7 @@ public static class AlertServices
     {
         var section = configuration.GetSection(AlertOptions.Section);
         services.AddOptions<AlertOptions>().Bind(section).Checked(AlertOptions.Section, Check);
+        services.AddSingleton<IQueueFunction, RetryAlertsFunction>();
         switch (section[nameof(AlertOptions.Transport)]?.Trim().ToLowerInvariant())
         {
             case "smtp":
@@ -31,6 +32,11 @@ public static class AlertServices
         errors.Require(transport is "none" or "smtp" or "acs" or "" or null, nameof(AlertOptions.Transport), $"'{options.Transport}' is not a transport: use none, smtp or acs.");
         errors.Require(Accounts.EmailAddress.TryParse(options.From, out _, out _) || options.From?.EndsWith("@localhost", StringComparison.Ordinal) == true,
             nameof(AlertOptions.From), $"'{options.From}' is not an e-mail address.");
+        errors.Require(options.FirstRetry >= TimeSpan.FromSeconds(1), nameof(AlertOptions.FirstRetry), $"must be at least 1 second (is {options.FirstRetry}).");
+        // A queue message stays invisible for at most 7 days.
+        errors.Require(options.MaximumRetry >= options.FirstRetry && options.MaximumRetry <= TimeSpan.FromDays(7), nameof(AlertOptions.MaximumRetry),
+            $"must be from FirstRetry to 7 days (is {options.MaximumRetry}).");
+        errors.Positive(options.RetryFor, nameof(AlertOptions.RetryFor));
         if (transport == "smtp")
         {
             var smtp = options.Smtp;

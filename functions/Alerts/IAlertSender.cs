@@ -11,7 +11,7 @@ public interface IAlertSender
 }
 
 /// <summary>An alert the transport did not accept.</summary>
-public sealed class AlertDeliveryException(string message, bool definite, Exception? innerException = null)
+public sealed class AlertDeliveryException(string message, bool definite, Exception? innerException = null, bool permanent = false)
     : Exception(message, innerException)
 {
     /// <summary>
@@ -20,4 +20,10 @@ public sealed class AlertDeliveryException(string message, bool definite, Except
     /// after the message content went out, or an HTTP request timed out.
     /// </summary>
     public bool Definite { get; } = definite;
+
+    /// <summary>
+    /// True when the transport refused the message for good (an SMTP 5xx reply, an HTTP error other than 408, 429 and
+    /// 5xx), so trying again cannot help. False for what may pass (no connection, a 4xx SMTP reply, throttling).
+    /// </summary>
+    public bool Permanent { get; } = permanent && definite;
 }

@@ -39,9 +39,11 @@ public sealed partial class SmtpAlertSender(IOptions<AlertOptions> options, Time
         }
         catch (SmtpCommandException e)
         {
-            // The server answered with an error code, so whatever the stage it did not take the message.
+            // The server answered with an error code, so whatever the stage it did not take the message; a 4xx code
+            // asks to try again later, a 5xx one refuses for good.
             throw new AlertDeliveryException(
-                $"The SMTP server {_host}:{smtp.Port} refused the alert ({(int)e.StatusCode} {e.ErrorCode}): {e.Message}", definite: true, e);
+                $"The SMTP server {_host}:{smtp.Port} refused the alert ({(int)e.StatusCode} {e.ErrorCode}): {e.Message}", definite: true, e,
+                permanent: (int)e.StatusCode >= 500);
         }
         catch (Exception e)
         {
@@ -72,7 +74,7 @@ public sealed partial class SmtpAlertSender(IOptions<AlertOptions> options, Time
     {
         if (!MailboxAddress.TryParse(_options.From, out var from) || !MailboxAddress.TryParse(message.To, out var to))
         {
-            throw new AlertDeliveryException("The alert's sender or recipient is not a valid e-mail address.", definite: true);
+            throw new AlertDeliveryException("The alert's sender or recipient is not a valid e-mail address.", definite: true, permanent: true);
         }
         var mime = new MimeMessage
         {

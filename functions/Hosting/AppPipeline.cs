@@ -31,6 +31,7 @@ public static class AppPipeline
         app.UseCors(ApiSecurity.CorsPolicy);
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRequestTimeouts();
 
         var api = app.MapGroup("/api");
         api.MapHealthEndpoints();

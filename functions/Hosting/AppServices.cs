@@ -45,6 +45,8 @@ public static class AppServices
             o.TableServiceUri = Uri(section["tableServiceUri"]);
             o.ClientId = section["clientId"];
             o.Prefix = configuration["Storage:Prefix"] ?? "";
+            o.NetworkTimeout = configuration.GetValue("Storage:NetworkTimeout", o.NetworkTimeout);
+            o.RequestTimeout = configuration.GetValue("Storage:RequestTimeout", o.RequestTimeout);
             o.PrefixQueues = !mode.IsCustomHandler;
         }).Checked("", StorageOptions.Check);
         Bind<QueueRunnerOptions>(QueueRunnerOptions.Section, QueueRunnerOptions.Check);
@@ -127,6 +129,7 @@ public static class AppServices
         // Every runner stops within a second or two of being asked; the host need not wait longer.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         services.AddProblemDetails();
+        services.AddStorageFaults();
         services.AddApiDocument();
         services.AddApiSecurity(configuration);
         return builder;

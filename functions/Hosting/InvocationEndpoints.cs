@@ -13,7 +13,8 @@ public static partial class InvocationEndpoints
     public static void MapFunctionInvocations(this IEndpointRouteBuilder app)
     {
         app.MapGet("/", () => TypedResults.Ok(new { status = "ready" })).ExcludeFromDescription();
-        app.MapPost("/{functionName}", InvokeAsync).ExcludeFromDescription();
+        // An invocation runs as long as its function does; the host's functionTimeout bounds it, not the API's.
+        app.MapPost("/{functionName}", InvokeAsync).ExcludeFromDescription().DisableRequestTimeout();
     }
 
     private static async Task<IResult> InvokeAsync(

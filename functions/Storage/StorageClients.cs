@@ -29,9 +29,16 @@ public sealed class StorageClients
         var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
         var tableOptions = new TableClientOptions();
         var blobOptions = new BlobClientOptions();
-        if (counter is not null)
+        foreach (var clientOptions in new ClientOptions[] { queueOptions, tableOptions, blobOptions })
         {
-            foreach (var clientOptions in new ClientOptions[] { queueOptions, tableOptions, blobOptions })
+            // A hung or absent service ends a call within about (1 + MaxRetries) × NetworkTimeout plus a few seconds of
+            // backoff, instead of the SDK's 100 s a try and five retries; callers treat the failure as an outage.
+            clientOptions.Retry.NetworkTimeout = o.NetworkTimeout;
+            clientOptions.Retry.MaxRetries = StorageOptions.MaxRetries;
+            clientOptions.Retry.Mode = RetryMode.Exponential;
+            clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(500);
+            clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(2);
+            if (counter is not null)
             {
                 clientOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
             }

@@ -5,11 +5,23 @@ namespace RelayFunctions.Storage;
 /// <summary>Creates the tables, queues and containers the app uses, once per process, on first use.</summary>
 public sealed class StorageInitializer(StorageClients clients)
 {
-    private readonly Lazy<Task> _ready = new(() => CreateAsync(clients));
+    private readonly Lock _gate = new();
+    private Task? _ready;
 
     public static readonly string[] TableNames = ["Accounts", "Domains", "DomainFamilies", "VerificationSchedule", "Helpers", "HelperSchedule", "HelperHistory", "SentAlerts", "OutboundAccounts", "OutboundLogins", "OutboundKeys", "OutboundUsage", "FilterSchedule", "RelayMapState", "RelayReports", "RelayBlocks"];
 
-    public Task EnsureCreatedAsync() => _ready.Value;
+    /// <summary>Done once; a try that failed (storage was away or hung) is made again by the next caller, not kept.</summary>
+    public Task EnsureCreatedAsync()
+    {
+        lock (_gate)
+        {
+            if (_ready is null || _ready.IsFaulted || _ready.IsCanceled)
+            {
+                _ready = CreateAsync(clients);
+            }
+            return _ready;
+        }
+    }
 
     private static async Task CreateAsync(StorageClients clients)
     {

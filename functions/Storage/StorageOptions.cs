@@ -36,6 +36,21 @@ public sealed partial class StorageOptions
     /// </summary>
     public bool PrefixQueues { get; set; } = true;
 
+    /// <summary>
+    /// How long one try of a storage call may wait for an answer (<c>Storage__NetworkTimeout</c>). The SDK's default is
+    /// 100 seconds, during which a hung storage service would hold a request.
+    /// </summary>
+    public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long an API request may take before it is cut off and answered 503 with <c>Retry-After</c>
+    /// (<c>Storage__RequestTimeout</c>): what a caller waits at most when storage hangs.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Tries after the first one for a storage call that failed with no answer or a server error.</summary>
+    public const int MaxRetries = 2;
+
     /// <summary>Named as the settings are: <c>AzureWebJobsStorage</c> and <c>Storage__Prefix</c>.</summary>
     public static void Check(StorageOptions o, SettingErrors errors)
     {
@@ -50,6 +65,10 @@ public sealed partial class StorageOptions
                 "storage is not configured: set it to a connection string, or set AzureWebJobsStorage__blobServiceUri, "
                 + "AzureWebJobsStorage__queueServiceUri and AzureWebJobsStorage__tableServiceUri to use a managed identity.");
         }
+        errors.Require(o.NetworkTimeout >= TimeSpan.FromSeconds(1) && o.NetworkTimeout <= TimeSpan.FromMinutes(5), "Storage__NetworkTimeout",
+            $"must be from 1 second to 5 minutes (is {o.NetworkTimeout}).");
+        errors.Require(o.RequestTimeout >= TimeSpan.FromSeconds(1) && o.RequestTimeout <= TimeSpan.FromMinutes(10), "Storage__RequestTimeout",
+            $"must be from 1 second to 10 minutes (is {o.RequestTimeout}).");
         errors.Require(string.IsNullOrEmpty(o.Prefix) || PrefixPattern().IsMatch(o.Prefix), "Storage__Prefix",
             $"'{o.Prefix}' must be lowercase letters and digits, starting with a letter, at most 20 characters.");
     }

@@ -32,12 +32,9 @@ public sealed class MessageLease(QueueClient queue, StorageMessage message, Time
                 Volatile.Write(ref _popReceipt, receipt.Value.PopReceipt);
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception)
         {
-        }
-        catch (Azure.RequestFailedException)
-        {
-            // Lost the message; the completion step will fail the same way and log it.
+            // Stopped, or lost the message or storage: the completion step will fail the same way and log it.
         }
     }
 

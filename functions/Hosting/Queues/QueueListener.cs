@@ -47,13 +47,17 @@ public sealed partial class QueueListener(
                     var response = await queue.ReceiveMessagesAsync(options.BatchSize, options.MessageLease, stopping);
                     batch = response.Value;
                 }
-                catch (RequestFailedException e)
+                catch (RequestFailedException e) when (e.Status == 404)
                 {
+                    // The queue went (storage came back without it): make it again rather than fail forever.
                     Log.ReceiveFailed(logger, e, queue.Name);
+                    await CreateQueueAsync(stopping);
                     batch = [];
                 }
-                catch (HttpRequestException e)
+                catch (Exception e) when (!stopping.IsCancellationRequested)
                 {
+                    // Storage is away or hangs (the SDK's retries end in an AggregateException, a hang in a
+                    // cancelled try): poll again after the backoff, and carry on when storage is back.
                     Log.ReceiveFailed(logger, e, queue.Name);
                     batch = [];
                 }
@@ -84,7 +88,7 @@ public sealed partial class QueueListener(
                 await queue.CreateIfNotExistsAsync(cancellationToken: stopping);
                 return;
             }
-            catch (RequestFailedException e)
+            catch (Exception e) when (!stopping.IsCancellationRequested)
             {
                 Log.ReceiveFailed(logger, e, queue.Name);
                 await Task.Delay(_backoff.NextDelay(), stopping);
@@ -130,10 +134,10 @@ public sealed partial class QueueListener(
                 await queue.UpdateMessageAsync(message.MessageId, lease.PopReceipt, visibilityTimeout: options.VisibilityTimeout, cancellationToken: completion.Token);
             }
         }
-        catch (Exception e) when (e is RequestFailedException or OperationCanceledException)
+        catch (Exception e)
         {
-            // The lease was lost (another receiver has the message now), storage failed, or the app is stopping; the
-            // message becomes visible again by itself, so nothing is lost.
+            // The lease was lost (another receiver has the message now), storage failed or hung, or the app is
+            // stopping; the message becomes visible again by itself, so nothing is lost.
             Log.CompletionFailed(logger, function.Name, message.MessageId, e.Message);
         }
     }

@@ -27,7 +27,8 @@ public sealed class QueueRunner(
             var queue = storage.Queue(function.QueueName);
             var poisonName = PoisonQueueName(queue.Name);
             var poison = poisonName is null ? null : storage.Queues.GetQueueClient(poisonName);
-            return new QueueListener(function, queue, poison, options.Value, signals, logger).RunAsync(stoppingToken);
+            var listener = new QueueListener(function, queue, poison, options.Value, signals, logger);
+            return BackgroundLoop.RunAsync(function.Name, listener.RunAsync, logger, TimeProvider.System, stoppingToken);
         });
         return Task.WhenAll(listeners);
     }

@@ -37,8 +37,10 @@ public sealed class SingletonLock(BlobContainerClient container, string hostId, 
             await _blob.GetBlobLeaseClient(_leaseId).RenewAsync(cancellationToken: cancellationToken);
             return true;
         }
-        catch (RequestFailedException)
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
+            // Taken over, or storage is away or hangs (the SDK's retries end in an AggregateException): the lock
+            // cannot be vouched for, so its holder stops and takes it again when storage is back.
             return false;
         }
     }
@@ -51,7 +53,7 @@ public sealed class SingletonLock(BlobContainerClient container, string hostId, 
         {
             await _blob.GetBlobLeaseClient(_leaseId).ReleaseAsync(cancellationToken: timeout.Token);
         }
-        catch (Exception e) when (e is RequestFailedException or OperationCanceledException)
+        catch (Exception)
         {
             // Expired, taken over, or storage is gone: the lease runs out by itself within its duration.
         }

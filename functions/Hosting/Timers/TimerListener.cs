@@ -1,5 +1,3 @@
-using Azure;
-
 namespace RelayFunctions.Hosting.Timers;
 
 /// <summary>
@@ -22,9 +20,9 @@ public sealed partial class TimerListener(
                 {
                     acquired = await singleton.TryAcquireAsync(stopping);
                 }
-                catch (RequestFailedException e)
+                catch (Exception e) when (!stopping.IsCancellationRequested)
                 {
-                    // Storage is unavailable: keep the app up and try again, as the host's listener does.
+                    // Storage is unavailable or hangs: keep the app up and try again, as the host's listener does.
                     Log.StorageFailed(logger, e, function.Name);
                     acquired = false;
                 }
@@ -44,7 +42,7 @@ public sealed partial class TimerListener(
                 catch (OperationCanceledException) when (lost.IsCancellationRequested)
                 {
                 }
-                catch (RequestFailedException e)
+                catch (Exception e) when (!stopping.IsCancellationRequested)
                 {
                     Log.StorageFailed(logger, e, function.Name);
                 }
@@ -120,8 +118,13 @@ public sealed partial class TimerListener(
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (lost.IsCancellationRequested)
         {
+        }
+        catch (Exception)
+        {
+            // Whatever failed, the lock is not vouched for any more: the schedule stops until it is taken again.
+            await lost.CancelAsync();
         }
     }
 

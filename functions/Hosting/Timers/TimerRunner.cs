@@ -18,10 +18,13 @@ public sealed class TimerRunner(
         var monitor = new ScheduleMonitor(container, o.HostId);
         var logger = loggers.CreateLogger<TimerListener>();
         var listeners = catalog.Timers.Select(function =>
-            new TimerListener(
+        {
+            var listener = new TimerListener(
                 function, TimerSchedule.Parse(function.Schedule),
                 new SingletonLock(container, o.HostId, function.Name, o.LockLease),
-                monitor, o, time, logger).RunAsync(stoppingToken));
+                monitor, o, time, logger);
+            return BackgroundLoop.RunAsync(function.Name, listener.RunAsync, logger, time, stoppingToken);
+        });
         return Task.WhenAll(listeners);
     }
 }

@@ -34,7 +34,10 @@ public sealed class SmtpSink : IAsyncDisposable
         new("Alerts:Smtp:Security", "none"),
     ];
 
-    public static async Task<SmtpSink> StartAsync(params string[] options)
+    public static Task<SmtpSink> StartAsync(params string[] options) => StartAsync(0, options);
+
+    /// <summary>A sink on a given port (0 for a free one), e.g. a mail server that comes back where it was.</summary>
+    public static async Task<SmtpSink> StartAsync(int port, params string[] options)
     {
         if (!Directory.Exists(Path.Combine(RepoRoot.Path, "node_modules", "smtp-server")))
         {
@@ -44,7 +47,7 @@ public sealed class SmtpSink : IAsyncDisposable
         var start = new ProcessStartInfo("node")
         {
             WorkingDirectory = RepoRoot.Path,
-            ArgumentList = { Path.Combine("scripts", "smtp-sink.mjs"), "0", folder },
+            ArgumentList = { Path.Combine("scripts", "smtp-sink.mjs"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), folder },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
