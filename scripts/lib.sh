@@ -8,12 +8,19 @@ mkdir -p "$STATE"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-# Azurite from the pinned package.json / package-lock.json.
+# The pinned package.json / package-lock.json. `install_node_packages` installs everything (the tests: Azurite, the SMTP
+# test server, the OpenAPI linter and client generator); `install_node_packages --omit=dev` only what running the app
+# needs (Azurite and the SMTP server: its "dependencies"). Each is done again when package-lock.json is newer than it.
 install_node_packages() {
-  # Reinstalled whenever package-lock.json is newer than what npm last installed.
-  if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+  local omit=${1:-} all="$ROOT/node_modules/.relayfunctions-all" runtime="$ROOT/node_modules/.relayfunctions-runtime"
+  if [ -f "$all" ] && [ ! "$ROOT/package-lock.json" -nt "$all" ]; then return 0; fi
+  if [ "$omit" = "--omit=dev" ]; then
+    if [ -f "$runtime" ] && [ ! "$ROOT/package-lock.json" -nt "$runtime" ]; then return 0; fi
+    log "npm ci --omit=dev (Azurite)"
+    (cd "$ROOT" && npm ci --omit=dev --no-audit --no-fund --loglevel=error) && touch "$runtime"
+  else
     log "npm ci (Azurite, the SMTP test server, the OpenAPI linter and client generator)"
-    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) && touch "$all"
   fi
 }
 

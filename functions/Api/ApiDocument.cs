@@ -27,10 +27,10 @@ public static class ApiDocument
     ];
 
     public static IServiceCollection AddApiDocument(this IServiceCollection services) =>
-        services.AddOpenApi("v1", o =>
+        services.AddHttpContextAccessor().AddOpenApi("v1", o =>
         {
             o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
-            o.AddDocumentTransformer((document, _, _) =>
+            o.AddDocumentTransformer((document, context, _) =>
             {
                 document.Info = new OpenApiInfo
                 {
@@ -51,10 +51,16 @@ public static class ApiDocument
                     Description = "A JWT from the service's identity provider; locally, `dotnet user-jwts create`.",
                 };
                 document.Tags = new HashSet<OpenApiTag>(Tags.Select(t => new OpenApiTag { Name = t.Name, Description = t.Description }));
-                // The address the document was fetched from, as ASP.NET Core found it, without the trailing slash.
+                // The address the document was fetched from, without the trailing slash; behind a proxy that ends TLS,
+                // with the scheme the caller used (X-Forwarded-Proto), not the plain HTTP the proxy forwarded.
+                var forwarded = ForwardedScheme(context.ApplicationServices.GetService<IHttpContextAccessor>()?.HttpContext);
                 foreach (var server in document.Servers ?? [])
                 {
                     server.Url = server.Url?.TrimEnd('/');
+                    if (forwarded is not null && Uri.TryCreate(server.Url, UriKind.Absolute, out var url) && url.Scheme != forwarded)
+                    {
+                        server.Url = new UriBuilder(url) { Scheme = forwarded, Port = url.IsDefaultPort ? -1 : url.Port }.Uri.ToString().TrimEnd('/');
+                    }
                 }
                 return Task.CompletedTask;
             });
@@ -110,8 +116,25 @@ public static class ApiDocument
     public static void MapApiDocument(this WebApplication app)
     {
         app.MapOpenApi(Path).AllowAnonymous();
-        // The reference page and its script are served by the app itself (no CDN), and read the document above.
-        app.MapScalarApiReference(ReferencePath, o => o.WithTitle("RelayFunctions API").WithOpenApiRoutePattern(Path)).AllowAnonymous();
+        // The reference page and its script are served by the app itself, and read the document above. Nothing on it
+        // reaches outside the machine: no fonts from Scalar's CDN, no AI chat, MCP, telemetry or developer toolbar
+        // (Deploy, Share), and its client sends requests straight to the API, not through Scalar's proxy.
+        app.MapScalarApiReference(ReferencePath, o => o
+            .WithTitle("RelayFunctions API")
+            .WithOpenApiRoutePattern(Path)
+            .DisableDefaultFonts()
+            .DisableAgent()
+            .DisableMcp()
+            .DisableTelemetry()
+            .HideDeveloperTools()
+            .AddPreferredSecuritySchemes(Bearer)).AllowAnonymous();
+    }
+
+    /// <summary>The first scheme of <c>X-Forwarded-Proto</c>, when it is http or https.</summary>
+    private static string? ForwardedScheme(HttpContext? http)
+    {
+        var value = http?.Request.Headers["X-Forwarded-Proto"].ToString().Split(',')[0].Trim().ToLowerInvariant();
+        return value is "http" or "https" ? value : null;
     }
 
     /// <summary>The successful responses carry the resource's <c>ETag</c>.</summary>
