@@ -298,6 +298,11 @@ public static class OutboundRequest
             }
             return new SourceFilter(network.Value.ToString(), network, null, Disables: false);
         }
+        if (Networks.IsLenientOnly(trimmed))
+        {
+            errors.Add(field, $"'{trimmed}' is not an address in a form read the same everywhere: {IpAddresses.Forms}.");
+            return null;
+        }
         if (DomainName.TryParse(trimmed, out var host, out var error))
         {
             return new SourceFilter(host.Value, null, host, Disables: false);
