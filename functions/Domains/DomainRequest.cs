@@ -90,7 +90,7 @@ public sealed class DomainRequest(DestinationPolicy destinations)
             errors.Add(host is null ? "destinationHost" : "destinationPort", "Give both destinationHost and destinationPort, or neither.");
         }
 
-        var (recipientsPresent, recipientsValue) = body.StringList("recipients");
+        var (recipientsPresent, recipientsValue) = body.StringList("recipients", DomainSettings.MaxRecipients);
         var recipients = recipientsPresent
             ? ParseRecipients(recipientsValue ?? [], name, errors)
             : current?.Recipients ?? [];
@@ -168,12 +168,7 @@ public sealed class DomainRequest(DestinationPolicy destinations)
     /// </summary>
     private static IReadOnlyList<string> ParseRecipients(IReadOnlyList<string> entries, DomainName? domain, FieldErrors errors)
     {
-        if (entries.Count > DomainSettings.MaxRecipients)
-        {
-            errors.Add("recipients", $"At most {DomainSettings.MaxRecipients} entries.");
-            return [];
-        }
-        // The size the list takes in storage is checked where it is stored (DomainStore).
+        // The count is bounded as the list is read (JsonBody.StringList); the size the list takes in storage is checked where it is stored (DomainStore).
         var result = new SortedSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < entries.Count; i++)
         {
