@@ -44,7 +44,10 @@ public sealed class OutboundLimitsTests(OutboundLimitsTests.CountingApp app) : I
 
         var created = await client.PostAsJsonAsync("/api/outbound-accounts", new Dictionary<string, object>
         {
-            ["type"] = "single-address", ["address"] = $"long2@{domain}", ["password"] = "secret", [field] = entries,
+            ["type"] = "single-address",
+            ["address"] = $"long2@{domain}",
+            ["password"] = "secret",
+            [field] = entries,
         });
         await created.AssertFieldErrorsAsync(field);
     }
