@@ -165,7 +165,11 @@ public sealed class JsonBody
         return (true, null);
     }
 
-    public (bool Present, IReadOnlyList<string>? Value) StringList(string field)
+    /// <summary>
+    /// An array of strings of at most <paramref name="maxCount"/> entries. A longer one is refused whole before any
+    /// entry is read, so that no caller does work (let alone storage reads) per entry of a list it will refuse anyway.
+    /// </summary>
+    public (bool Present, IReadOnlyList<string>? Value) StringList(string field, int maxCount)
     {
         if (!Take(field, out var node))
         {
@@ -178,6 +182,14 @@ public sealed class JsonBody
         if (node is not JsonArray array)
         {
             Errors.Add(field, "Must be an array of strings.");
+            return (true, null);
+        }
+        if (array.Count > maxCount)
+        {
+            if (!Errors.Has(field))
+            {
+                Errors.Add(field, $"At most {maxCount} entries (this list has {array.Count}).");
+            }
             return (true, null);
         }
         var list = new List<string>(array.Count);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using RelayFunctions.Accounts;
 using RelayFunctions.Api;
 using RelayFunctions.Network;
@@ -91,7 +90,7 @@ public sealed class DomainRequest(DestinationPolicy destinations)
             errors.Add(host is null ? "destinationHost" : "destinationPort", "Give both destinationHost and destinationPort, or neither.");
         }
 
-        var (recipientsPresent, recipientsValue) = body.StringList("recipients");
+        var (recipientsPresent, recipientsValue) = body.StringList("recipients", DomainSettings.MaxRecipients);
         var recipients = recipientsPresent
             ? ParseRecipients(recipientsValue ?? [], name, errors)
             : current?.Recipients ?? [];
@@ -122,13 +121,18 @@ public sealed class DomainRequest(DestinationPolicy destinations)
         {
             trimmed = trimmed[5..];
         }
-        if (IPAddress.TryParse(trimmed, out var address) && (address.AddressFamily == AddressFamily.InterNetwork || trimmed.Contains(':')))
+        if (trimmed.Contains('%') && IPAddress.TryParse(trimmed, out _))
         {
-            if (trimmed.Contains('%') || (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0))
-            {
-                errors.Add("destinationHost", "An IPv6 zone id (%…) names a link of this machine, not a destination on the Internet.");
-                return null;
-            }
+            errors.Add("destinationHost", "An IPv6 zone id (%…) names a link of this machine, not a destination on the Internet.");
+            return null;
+        }
+        if (IpAddresses.IsLenientOnly(trimmed))
+        {
+            errors.Add("destinationHost", $"'{trimmed}' is not an address in a form read the same everywhere: {IpAddresses.Forms}.");
+            return null;
+        }
+        if (IpAddresses.TryParse(trimmed, out var address))
+        {
             if (!destinations.IsAcceptable(address))
             {
                 errors.Add("destinationHost", $"{address} is not a public address (private, loopback and other special-purpose ranges are refused).");
@@ -164,12 +168,7 @@ public sealed class DomainRequest(DestinationPolicy destinations)
     /// </summary>
     private static IReadOnlyList<string> ParseRecipients(IReadOnlyList<string> entries, DomainName? domain, FieldErrors errors)
     {
-        if (entries.Count > DomainSettings.MaxRecipients)
-        {
-            errors.Add("recipients", $"At most {DomainSettings.MaxRecipients} entries.");
-            return [];
-        }
-        // The size the list takes in storage is checked where it is stored (DomainStore).
+        // The count is bounded as the list is read (JsonBody.StringList); the size the list takes in storage is checked where it is stored (DomainStore).
         var result = new SortedSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < entries.Count; i++)
         {

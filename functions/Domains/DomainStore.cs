@@ -294,12 +294,16 @@ public sealed class DomainStore(
             ? index.RemoveAsync(bucket, domain.AccountId, domain.Name.Value, nonce, cancellationToken)
             : Task.CompletedTask;
 
+    /// <summary>
+    /// Invalid when the domain would take more than a caller's change may (<see cref="EntityText.MaxWrittenBytes"/>): the
+    /// rest is kept for the verification fields the system writes later. Only the recipient list can grow that far.
+    /// </summary>
     private static Outcome<MailDomain>? TooLarge(TableEntity entity) =>
-        EntityText.SizeOf(entity) <= EntityText.MaxEntityBytes
+        EntityText.SizeOf(entity) is var size && size <= EntityText.MaxWrittenBytes
             ? null
             : new Outcome<MailDomain>.Invalid(new Dictionary<string, string[]>
             {
-                ["recipients"] = [$"The domain would take {EntityText.SizeOf(entity)} bytes of storage, more than the {EntityText.MaxEntityBytes} one domain may: shorten the recipient list."],
+                ["recipients"] = [$"The domain would take {size} bytes of storage, more than the {EntityText.MaxWrittenBytes} one domain may (characters such as & < > ' + and non-ASCII letters count six bytes each): shorten the recipient list."],
             });
 
     internal static TableEntity ToEntity(MailDomain d)

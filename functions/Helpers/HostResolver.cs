@@ -21,7 +21,7 @@ public sealed class DnsOptions
     {
         for (var i = 0; i < o.Servers.Count; i++)
         {
-            errors.Require(string.IsNullOrWhiteSpace(o.Servers[i]) || IPEndPoint.TryParse(o.Servers[i].Trim(), out _), $"{nameof(Servers)}__{i}",
+            errors.Require(string.IsNullOrWhiteSpace(o.Servers[i]) || Network.IpAddresses.TryParseEndpoint(o.Servers[i], out _), $"{nameof(Servers)}__{i}",
                 $"'{o.Servers[i]}' is not address:port (IPv6 as [::1]:53).");
         }
         errors.Positive(o.Timeout, nameof(Timeout));
@@ -151,7 +151,10 @@ public sealed class DnsClientResolver : IHostResolver
     /// <summary>Checked at start (<see cref="DnsOptions.Check"/>); a missing port means 53.</summary>
     internal static IPEndPoint ParseEndpoint(string text)
     {
-        var endpoint = IPEndPoint.Parse(text.Trim());
+        if (!Network.IpAddresses.TryParseEndpoint(text, out var endpoint))
+        {
+            throw new FormatException($"'{text}' is not address:port (IPv6 as [::1]:53).");
+        }
         return endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint;
     }
 }

@@ -76,11 +76,6 @@ public static class OutboundEndpoints
         {
             return OutcomeResults.Invalid(body.Errors);
         }
-        if (request.Login.Any(c => c is '/' or '\\' or '#' or '?'))
-        {
-            body.Errors.Add(field, "A login cannot hold '/', '\\', '#' or '?'.");
-            return OutcomeResults.Invalid(body.Errors);
-        }
         var outcome = await store.CreateAsync(caller.AccountId, request, Hash(request.Password), ct);
         var domain = await domains.FindAsync(caller.AccountId, request.Domain, ct);
         return outcome.ToHttp(http, $"Outbound account '{request.Login}'",
@@ -132,15 +127,30 @@ public static class OutboundEndpoints
 
     private static string Hash(string password) => HashScheme + BCrypt.Net.BCrypt.HashPassword(password, WorkFactor);
 
-    /// <summary>A mirror is a mailbox of the caller's own: its domain must be one of the caller's verified domains. True when one is not.</summary>
+    /// <summary>
+    /// A mirror is a mailbox of the caller's own: its domain must be one of the caller's verified domains. True when one
+    /// is not, or the list is longer than any level allows (refused before any domain is read). Each domain is read once.
+    /// </summary>
     private static async Task<bool> MirrorErrorsAsync(JsonBody body, string accountId, DomainStore domains, CancellationToken ct)
     {
-        var (_, mirrors) = body.StringList("mirrors");
+        var (_, mirrors) = body.StringList("mirrors", OutboundRequest.MaxListEntries(l => l.Mirrors));
+        if (body.Errors.Any)
+        {
+            return true;
+        }
+        var verified = new Dictionary<DomainName, bool>();
         var refused = false;
         for (var i = 0; i < (mirrors?.Count ?? 0); i++)
         {
-            if (Accounts.EmailAddress.TryParse(mirrors![i], out var address, out _)
-                && await domains.FindAsync(accountId, address.Domain, ct) is not { Verification.IsPublished: true })
+            if (!Accounts.EmailAddress.TryParse(mirrors![i], out var address, out _))
+            {
+                continue;
+            }
+            if (!verified.TryGetValue(address.Domain, out var ok))
+            {
+                verified[address.Domain] = ok = await domains.FindAsync(accountId, address.Domain, ct) is { Verification.IsPublished: true };
+            }
+            if (!ok)
             {
                 body.Errors.Add($"mirrors[{i}]", $"{address.Domain.Unicode} is not one of your verified mail domains: a mirror is a mailbox of your own.");
                 refused = true;

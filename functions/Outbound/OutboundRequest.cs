@@ -85,6 +85,11 @@ public static class OutboundRequest
             }
         }
 
+        // The login is a path segment of …/outbound-accounts/{login}: refused in the field it comes from.
+        if (login is not null && login.Any(c => c is '/' or '\\' or '#' or '?'))
+        {
+            errors.Add(type == OutboundType.SingleAddress ? "address" : "name", "A login cannot hold '/', '\\', '#' or '?'.");
+        }
         var (password, generated) = ReadPassword(body);
         var settings = ReadSettings(body, type, level, current: null);
         body.RejectUnknownFields();
@@ -176,13 +181,13 @@ public static class OutboundRequest
         }
         var limits = ServiceLimits.For(level);
         var bcc = current?.BccRecipients ?? [];
-        var (bccPresent, bccList) = body.StringList("bccRecipients");
+        var (bccPresent, bccList) = body.StringList("bccRecipients", MaxListEntries(l => l.BccRecipients));
         if (bccPresent)
         {
             bcc = ReadBcc(bccList ?? [], current?.BccRecipients ?? [], limits, level, errors);
         }
         var mirrors = current?.Mirrors ?? [];
-        var (mirrorsPresent, mirrorList) = body.StringList("mirrors");
+        var (mirrorsPresent, mirrorList) = body.StringList("mirrors", MaxListEntries(l => l.Mirrors));
         if (mirrorsPresent)
         {
             mirrors = ReadAddresses(mirrorList ?? [], "mirrors", limits.Mirrors, l => l.Mirrors, level, errors);
@@ -235,6 +240,12 @@ public static class OutboundRequest
         }
         return errors.Any ? null : result;
     }
+
+    /// <summary>
+    /// The most entries a list may have as sent: what the highest service level allows. A caller's own level is
+    /// checked on the distinct addresses; this bound comes first, before any entry is read.
+    /// </summary>
+    internal static int MaxListEntries(Func<ServiceLimits, int> limit) => limit(ServiceLimits.For(ServiceLevel.Enterprise));
 
     /// <summary>The BCC list: addresses, each keeping the id it had (a bounce of an older copy must still find it), new ones a new id.</summary>
     private static IReadOnlyList<BccRecipient> ReadBcc(
@@ -297,6 +308,11 @@ public static class OutboundRequest
                 return new SourceFilter(loopback.ToString(), null, null, Disables: true);
             }
             return new SourceFilter(network.Value.ToString(), network, null, Disables: false);
+        }
+        if (Networks.IsLenientOnly(trimmed))
+        {
+            errors.Add(field, $"'{trimmed}' is not an address in a form read the same everywhere: {IpAddresses.Forms}.");
+            return null;
         }
         if (DomainName.TryParse(trimmed, out var host, out var error))
         {

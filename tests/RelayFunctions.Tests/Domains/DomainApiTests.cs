@@ -272,6 +272,19 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
         Assert.Equal("192.0.32.10", (await v4.ReadJsonAsync()).GetProperty("destinationHost").GetString());
     }
 
+    [Theory]
+    [InlineData("010.2.3.4")]
+    [InlineData("1.2.3")]
+    [InlineData("08.8.8.8")]
+    [InlineData("134744072")]
+    [InlineData("[0x7f.0.0.1]")]
+    public async Task ADestinationIpInAFormThatMeansAnotherAddressIsRefused(string host)
+    {
+        var acme = await _app.NewAccountAsync("lenient-ip");
+        await (await acme.PostAsJsonAsync("/api/domains", new { name = Unique("lenient"), mode = "redirect", destinationHost = host, destinationPort = 25 }))
+            .AssertFieldErrorsAsync("destinationHost");
+    }
+
     [Fact]
     public async Task MovingToBackupMxDropsTheDestination()
     {

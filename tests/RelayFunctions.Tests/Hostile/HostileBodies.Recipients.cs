@@ -14,11 +14,20 @@ internal static partial class HostileBodies
         d => new Json.Str($"u@xn--bcher-kva.{d}"), d => new Json.Str($"\u200e@{d}"), d => new Json.Str($"u@[1.2.3.4]"), d => new Json.Str($"u@{d}:25"),
     ];
 
+    /// <summary>A BCC or mirror list: mostly short, sometimes 20,000 entries each in a domain of its own (a storage read each, if looked up).</summary>
+    private static Json HostileAddresses(Random rng, BodyContext c) => rng.Next(6) switch
+    {
+        0 => new Json.Arr(Enumerable.Range(0, 20_000).Select(i => (Json)new Json.Str($"m@d{i}.{c.Domain}")).ToList()),
+        1 => new Json.Arr(Enumerable.Range(0, 26).Select(i => (Json)new Json.Str($"m{i}@{c.Domain}")).ToList()),
+        2 => new Json.Arr(Enumerable.Range(0, 30).Select(_ => (Json)new Json.Str($"same@{c.Domain}")).ToList()),
+        _ => new Json.Arr(Enumerable.Range(0, rng.Next(1, 4)).Select(_ => (Json)new Json.Str(rng.Pick(HostileValues.Emails))).ToList()),
+    };
+
     private static Json HostileRecipients(Random rng, BodyContext c)
     {
         var d = c.Domain;
         // The long lists are costly to send, and one in forty is plenty to keep the limits honest.
-        switch (rng.Chance(0.15) ? rng.Next(3) : 3)
+        switch (rng.Chance(0.15) ? rng.Next(4) : 4)
         {
             case 0:
                 return new Json.Arr(Enumerable.Range(0, 5001).Select(i => (Json)new Json.Str($"u{i}@{d}")).ToList());
@@ -28,6 +37,9 @@ internal static partial class HostileBodies
                 return new Json.Arr(Enumerable.Range(0, 5000).Select(i => (Json)new Json.Str($"{i}{new string('l', 58)}@{sub}.{d}")).ToList());
             case 2:
                 return new Json.Arr(Enumerable.Range(0, 4000).Select(i => (Json)new Json.Str($"&'{i}{new string('~', 40)}@{d}")).ToList());
+            case 3:
+                // Under the stored limit as text, twice over it as the storage SDK sends it ('&' as \u0026).
+                return new Json.Arr(Enumerable.Range(0, 5000).Select(i => (Json)new Json.Str($"{new string('&', 64 - i.ToString().Length)}{i}@{d}")).ToList());
             default:
                 var pool = new Json[]
                 {

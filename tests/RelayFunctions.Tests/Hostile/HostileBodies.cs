@@ -66,6 +66,7 @@ internal static partial class HostileBodies
             var n when n.EndsWith("Email", StringComparison.Ordinal) => HostileValues.Emails,
             "mode" => HostileValues.Modes,
             "serviceLevel" => HostileValues.ServiceLevels,
+            var n when n.EndsWith("Filter", StringComparison.Ordinal) => HostileValues.Filters,
             _ => [],
         };
         foreach (var text in strings)
@@ -177,6 +178,8 @@ internal static partial class HostileBodies
             "destinationHost" => new Json.Str(rng.Chance(0.8) ? rng.Pick(HostileValues.Hosts) : c.AnyName(rng)),
             "destinationPort" => new Json.Raw(rng.Pick(HostileValues.Ports)),
             "recipients" => HostileRecipients(rng, c),
+            "mirrors" or "bccRecipients" => HostileAddresses(rng, c),
+            var n when n.EndsWith("Filter", StringComparison.Ordinal) => new Json.Str(rng.Pick(HostileValues.Filters)),
             "messageSizeLimit" => new Json.Raw(rng.Pick(HostileValues.Sizes)),
             "mode" => new Json.Str(rng.Pick(HostileValues.Modes)),
             "serviceLevel" => new Json.Str(rng.Pick(HostileValues.ServiceLevels)),

@@ -48,6 +48,15 @@ internal static class HostileValues
         "mx.xn--bcher-kva.example", "mx.b\u00fccher.example", "xn--z.example", "mail\u200d.example.com", "mail.example.com\u202e",
         "localhost", "mx", "mail.example.com:25", "user@mail.example.com", "mail example.com", "mail.example.com\r\nX: y", "",
         "in-addr.arpa", "4.4.8.8.in-addr.arpa", "github.io", "co.uk", "#mail.example.com", "mail.example.com#", "[mail.example.com]",
+        "010.2.3.4", "1.2.3", "0x7f.0.0.1", "0177.0.0.1", "[010.2.3.4]", "::ffff:010.2.3.4", "2606:4700::1.2.3",
+    ];
+
+    /// <summary>Source filters: addresses and networks in forms that inet_aton reads as other addresses (octal, hex, short), beside good ones.</summary>
+    public static readonly string[] Filters =
+    [
+        "198.51.100.7", "198.51.100.0/24", "2001:db8::/32", "127.0.0.1", "::1", "mail.example.com", "010.2.3.4", "1.2.3", "0x7f.0.0.1",
+        "010.2.3.0/24", "1.2.3/24", "198.51.100.0/024", "198.51.100.0/+24", "198.51.100.0/33", "134744072", "0x08080808", "08.8.8.8",
+        "198.51.100.7%1", "fe80::1%eth0", "[2001:db8::1]", "2001:db8::1/129", "::ffff:010.2.3.4", "198.51.100.7/32 ", " 198.51.100.7",
     ];
 
     public static readonly string[] Emails =

@@ -28,7 +28,16 @@ internal static class RelayMapAudit
         {
             return;
         }
-        var manifest = (await container.GetBlobClient(pointer!.Manifest).DownloadContentAsync()).Value.Content.ToObjectFromJson<Manifest>(Json)!;
+        // The current generation (a delta, or a snapshot) and the latest snapshot, which a fresh relay applies first.
+        foreach (var path in new[] { pointer!.Manifest, pointer.SnapshotManifest }.OfType<string>().Distinct())
+        {
+            await ManifestAsync(container, path, invalid);
+        }
+    }
+
+    private static async Task ManifestAsync(Azure.Storage.Blobs.BlobContainerClient container, string path, List<string> invalid)
+    {
+        var manifest = (await container.GetBlobClient(path).DownloadContentAsync()).Value.Content.ToObjectFromJson<Manifest>(Json)!;
         foreach (var file in manifest.Files)
         {
             var bytes = (await container.GetBlobClient(file.Path).DownloadContentAsync()).Value.Content.ToArray();
@@ -47,9 +56,36 @@ internal static class RelayMapAudit
                 Bad("is not UTF-8");
                 continue;
             }
-            foreach (var line in text.Split('\n').Where(l => l.Length > 0))
+            Lines(file.Name, text, Bad);
+        }
+    }
+
+    /// <summary>
+    /// Checks one file's lines: a table's as <c>key value</c>; the <c>delta</c> file's as <c>+ table key value</c> (put)
+    /// and <c>- table key</c> (delete), each put's entry checked as that table's line would be.
+    /// </summary>
+    internal static void Lines(string file, string text, Action<string> bad)
+    {
+        foreach (var line in text.Split('\n').Where(l => l.Length > 0))
+        {
+            if (file != "delta")
             {
-                Line(file.Name, line, Bad);
+                Line(file, line, bad);
+                continue;
+            }
+            StorageAudit.Text("line", line, bad);
+            var parts = line.Split(' ', 4);
+            if (parts.Length < 3 || !RelayMapBuilder.DomainTables.Contains(parts[1]) || (parts[0], parts.Length) is not (("+", 4) or ("-", 3)))
+            {
+                bad($"delta line '{StorageAudit.Show(line)}' is neither '+ table key value' nor '- table key'");
+            }
+            else if (parts[0] == "+" && parts[3].Contains(' '))
+            {
+                bad($"delta line '{StorageAudit.Show(line)}' puts more than one key and one value");
+            }
+            else
+            {
+                Entry(parts[1], parts[2], parts[0] == "+" ? parts[3] : null, bad);
             }
         }
     }
@@ -63,7 +99,16 @@ internal static class RelayMapAudit
             bad($"line '{StorageAudit.Show(line)}' is not one key and one value");
             return;
         }
-        var (key, value) = (parts[0], parts[1]);
+        Entry(file, parts[0], parts[1], bad);
+    }
+
+    /// <summary>One entry of a table: its key, and its value unless it is a delta's delete (null).</summary>
+    private static void Entry(string file, string key, string? value, Action<string> bad)
+    {
+        if (key.StartsWith('#'))
+        {
+            bad($"key '{StorageAudit.Show(key)}' starts with '#': Postfix reads a comment");
+        }
         switch (file)
         {
             case RelayMapBuilder.RelayDomains:
@@ -71,6 +116,10 @@ internal static class RelayMapAudit
                 break;
             case RelayMapBuilder.Transport:
                 StorageAudit.Name("domain", key.TrimStart('.'), bad);
+                if (value is null)
+                {
+                    break;
+                }
                 if (value.StartsWith("smtp:[", StringComparison.Ordinal) && value.LastIndexOf("]:", StringComparison.Ordinal) is var close and > 6)
                 {
                     var host = value[6..close];
@@ -97,7 +146,7 @@ internal static class RelayMapAudit
                 break;
             case RelayMapBuilder.SizeLimits:
                 StorageAudit.Name("domain", key, bad);
-                if (!long.TryParse(value, out _))
+                if (value is not null && !long.TryParse(value, out _))
                 {
                     bad($"size '{value}' is not a number");
                 }
