@@ -68,6 +68,11 @@ internal static class RelayMapAudit
     {
         foreach (var line in text.Split('\n').Where(l => l.Length > 0))
         {
+            if (file == RelayMapBuilder.OutboundAccounts)
+            {
+                Submission(line, bad);
+                continue;
+            }
             if (file != "delta")
             {
                 Line(file, line, bad);
@@ -86,6 +91,32 @@ internal static class RelayMapAudit
             else
             {
                 Entry(parts[1], parts[2], parts[0] == "+" ? parts[3] : null, bad);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One login's line of <c>outbound_accounts</c>: the relays rewrite envelope senders into its postmaster address and
+    /// deliver mirror copies to its mirrors, so both must be in the account's own verified domains (the line's list).
+    /// </summary>
+    private static void Submission(string line, Action<string> bad)
+    {
+        JsonElement login;
+        try
+        {
+            login = JsonDocument.Parse(line).RootElement;
+        }
+        catch (JsonException e)
+        {
+            bad($"outbound_accounts line is not JSON: {e.Message}");
+            return;
+        }
+        var domains = login.GetProperty("domains").EnumerateArray().Select(d => d.GetString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var address in login.GetProperty("mirrors").EnumerateArray().Select(m => m.GetString()!).Append(login.GetProperty("postmaster").GetString()!))
+        {
+            if (!domains.Contains(address[(address.LastIndexOf('@') + 1)..]))
+            {
+                bad($"login {login.GetProperty("login").GetString()} would send or copy as {address}, outside its account's verified domains");
             }
         }
     }
