@@ -18,7 +18,8 @@ namespace RelayFunctions.Outbound;
 /// deleted). Every write changes what the relays let through, so every successful write marks the relay map dirty
 /// here. An account with host-name filters has one entry in the <see cref="FilterIndex"/>, moved as DNS answers.
 /// </summary>
-public sealed class OutboundStore(StorageClients storage, StorageInitializer initializer, MapChanges map, FilterIndex index, TimeProvider time)
+public sealed class OutboundStore(
+    StorageClients storage, StorageInitializer initializer, MapChanges map, FilterIndex index, Hosting.Queues.QueueWriter queues, TimeProvider time)
 {
     private const string ClaimRow = "login";
     private const string KeyRow = "key";
@@ -87,6 +88,7 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
             await Keys.AddEntityAsync(new TableEntity(account.Key, KeyRow) { ["Account"] = accountId, ["Login"] = account.Login }, cancellationToken);
             var response = await Accounts.AddEntityAsync(ToEntity(account), cancellationToken);
             await map.MarkOutboundAsync($"outbound account {request.Login} created", cancellationToken);
+            await LookUpNowAsync(account, cancellationToken);
             return new Outcome<OutboundAccount>.Ok(account with { ETag = response.Headers.ETag!.Value }, Created: true);
         }
         catch (RequestFailedException e) when (e.Status == 409)
@@ -182,6 +184,10 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
             {
                 await map.MarkOutboundAsync($"outbound account {current.Login} changed", cancellationToken);
             }
+            if (next.Resolution.IndexNonce != current.Resolution.IndexNonce)
+            {
+                await LookUpNowAsync(next, cancellationToken);
+            }
             return new Outcome<OutboundAccount>.Ok(next with { ETag = response.Headers.ETag!.Value });
         }
         catch (RequestFailedException e) when (Retry.IsConflict(e) || e.Status == 404)
@@ -222,6 +228,20 @@ public sealed class OutboundStore(StorageClients storage, StorageInitializer ini
         var nonce = DueIndex.NewNonce();
         await index.AddAsync(bucket, account.AccountId, account.Login, nonce, cancellationToken);
         return next with { NextLookup = due, IndexBucket = bucket, IndexNonce = nonce };
+    }
+
+    /// <summary>
+    /// A lookup due now (a new login's host-name filters, or filters just changed) is asked for at once, with the message a
+    /// tick would send: the login works seconds after the API answers instead of after the next tick. The tick may send
+    /// its own as well; the second lookup finds the entry moved on and changes nothing.
+    /// </summary>
+    private async Task LookUpNowAsync(OutboundAccount account, CancellationToken cancellationToken)
+    {
+        if (account.Resolution is { IndexBucket: { } bucket, IndexNonce: { } nonce, NextLookup: { } due } && due <= time.GetUtcNow())
+        {
+            var request = new CheckRequest(account.AccountId, account.Login, bucket, nonce, Guid.NewGuid().ToString("N"));
+            await queues.SendAsync(ResolveFiltersFunction.Queue, request.ToJson(), cancellationToken: cancellationToken);
+        }
     }
 
     private Task UnscheduleAsync(OutboundAccount account, CancellationToken cancellationToken) =>
