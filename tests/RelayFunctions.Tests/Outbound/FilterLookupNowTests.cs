@@ -31,10 +31,10 @@ public sealed class FilterLookupNowTests : IAsyncLifetime
         var login = $"dyn@{domain}";
 
         (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = login, password = "secret", ipv4Filter = office })).EnsureSuccessStatusCode();
-        await NetsAsync(login, "198.51.100.20/32");
+        await NetsAsync(login, "198.51.100.20/32,::/0");
 
         (await client.SendAsync(HttpMethod.Patch, $"/api/outbound-accounts/{login}", new { ipv4Filter = home })).EnsureSuccessStatusCode();
-        await NetsAsync(login, "198.51.100.30/32");
+        await NetsAsync(login, "198.51.100.30/32,::/0");
     }
 
     private Task<string> NetsAsync(string login, string expected) =>
