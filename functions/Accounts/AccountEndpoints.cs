@@ -94,17 +94,18 @@ internal static class AccountFields
 
     /// <summary>
     /// An address the relays may put in an envelope sender (the postmaster address) must be at one of the account's
-    /// verified domains: an account never sends as a domain it has not proven.
+    /// verified domains or under one: an account never sends as a domain it has not proven.
     /// </summary>
     public static async Task RequireVerifiedDomainAsync(
         JsonBody body, string field, EmailAddress address, string accountId, Domains.DomainStore domains, CancellationToken cancellationToken)
     {
         var verified = (await domains.ListAsync(accountId, cancellationToken)).Where(d => d.Verification.IsPublished).Select(d => d.Name).ToList();
-        if (!verified.Contains(address.Domain))
+        // The account holds a verified name with everything under it: bounces@mail.example.com is as much its own.
+        if (!verified.Any(d => d.Contains(address.Domain)))
         {
             body.Errors.Add(field, verified.Count == 0
-                ? "Must be an address at one of this account's verified domains, and it has none yet."
-                : $"Must be an address at one of this account's verified domains ({string.Join(", ", verified.Take(5).Select(d => d.Value))}{(verified.Count > 5 ? ", …" : "")}).");
+                ? "Must be an address at one of this account's verified domains (or under one), and it has none yet."
+                : $"Must be an address at one of this account's verified domains, or under one ({string.Join(", ", verified.Take(5).Select(d => d.Value))}{(verified.Count > 5 ? ", …" : "")}).");
         }
     }
 }

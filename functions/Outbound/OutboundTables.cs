@@ -195,15 +195,19 @@ public static class OutboundTables
     /// <summary>
     /// The address the relays put in place of a null sender (and of a mail server's sender outside its account's domains):
     /// an envelope sender is only ever rewritten into the account's own verified domains. The postmaster address (the
-    /// primary one when none is set) where its domain is one of <paramref name="verified"/>, otherwise postmaster@ the
+    /// primary one when none is set) where its domain is one of <paramref name="verified"/> or under one, otherwise postmaster@ the
     /// login's own domain (which is verified: only such logins are published). Checked when the address is set, and here
     /// again, for a domain deleted, withdrawn or never verified since.
     /// </summary>
     public static string Postmaster(Accounts.Account owner, OutboundAccount login, IReadOnlyList<string> verified)
     {
         var chosen = owner.PostmasterEmail ?? owner.PrimaryEmail;
-        return verified.Contains(chosen.Domain.Value, StringComparer.OrdinalIgnoreCase) ? chosen.ToString() : $"postmaster@{login.Domain.Value}";
+        return Within(chosen.Domain.Value, verified) ? chosen.ToString() : $"postmaster@{login.Domain.Value}";
     }
+
+    /// <summary>True when <paramref name="domain"/> is one of <paramref name="verified"/> or lies under one (the account holds both).</summary>
+    public static bool Within(string domain, IReadOnlyList<string> verified) =>
+        verified.Any(v => string.Equals(domain, v, StringComparison.OrdinalIgnoreCase) || domain.EndsWith("." + v, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>A local part no account has: the representative of "any other address".</summary>
     private const string Generic = "\u0001";

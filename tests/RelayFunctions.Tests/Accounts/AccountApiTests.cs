@@ -89,7 +89,7 @@ public sealed class AccountApiTests : IClassFixture<AppFactory>
         await _app.VerifyAsync("pm-mallory", "pm-mallory.example");
 
         // Another tenant's verified domain, a free-mail domain, one of its own still pending, a subdomain of its own, a look-alike.
-        foreach (var address in new[] { "postmaster@pm-victim.example", "POSTMASTER@PM-VICTIM.EXAMPLE", "someone@gmail.com", "pm@pm-mallory-pending.example", "pm@sub.pm-mallory.example", "pm@pm-mallory.example.evil.example" })
+        foreach (var address in new[] { "postmaster@pm-victim.example", "POSTMASTER@PM-VICTIM.EXAMPLE", "someone@gmail.com", "pm@pm-mallory-pending.example", "pm@pm-mallory.example.evil.example", "pm@xpm-mallory.example" })
         {
             var refused = await (await mallory.PatchAsJsonAsync("/api/account", new { postmasterEmail = address })).AssertFieldErrorsAsync("postmasterEmail");
             Assert.Contains("verified", refused.GetProperty("errors").GetProperty("postmasterEmail")[0].GetString(), StringComparison.Ordinal);
@@ -100,5 +100,8 @@ public sealed class AccountApiTests : IClassFixture<AppFactory>
 
         var own = await (await mallory.PatchAsJsonAsync("/api/account", new { postmasterEmail = "PM@pm-mallory.example" })).ReadJsonAsync();
         Assert.Equal("PM@pm-mallory.example", own.GetProperty("postmasterEmail").GetString());
+        // Under a verified domain is the account's own too.
+        var under = await (await mallory.PatchAsJsonAsync("/api/account", new { postmasterEmail = "bounces@mail.pm-mallory.example" })).ReadJsonAsync();
+        Assert.Equal("bounces@mail.pm-mallory.example", under.GetProperty("postmasterEmail").GetString());
     }
 }

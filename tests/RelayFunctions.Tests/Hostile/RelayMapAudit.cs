@@ -112,11 +112,16 @@ internal static class RelayMapAudit
             return;
         }
         var domains = login.GetProperty("domains").EnumerateArray().Select(d => d.GetString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        foreach (var address in login.GetProperty("mirrors").EnumerateArray().Select(m => m.GetString()!).Append(login.GetProperty("postmaster").GetString()!))
+        var postmaster = login.GetProperty("postmaster").GetString()!;
+        if (!RelayFunctions.Outbound.OutboundTables.Within(postmaster[(postmaster.LastIndexOf('@') + 1)..], [.. domains.Select(d => d!)]))
         {
-            if (!domains.Contains(address[(address.LastIndexOf('@') + 1)..]))
+            bad($"login {login.GetProperty("login").GetString()} would send as {postmaster}, outside its account's verified domains");
+        }
+        foreach (var mirror in login.GetProperty("mirrors").EnumerateArray().Select(m => m.GetString()!))
+        {
+            if (!domains.Contains(mirror[(mirror.LastIndexOf('@') + 1)..]))
             {
-                bad($"login {login.GetProperty("login").GetString()} would send or copy as {address}, outside its account's verified domains");
+                bad($"login {login.GetProperty("login").GetString()} would copy to {mirror}, outside its account's verified domains");
             }
         }
     }

@@ -50,6 +50,10 @@ public sealed class SenderTakeoverTests : IClassFixture<AppFactory>
         (await ops.PutAsJsonAsync("/api/admin/accounts/pm-map", new { serviceLevel = "standard", primaryEmail = "someone@gmail.com" })).EnsureSuccessStatusCode();
         Assert.Equal($"postmaster@{domain}", (await PublishedAsync($"mailserver@{domain}")).GetProperty("postmaster").GetString());
 
+        // An address under a verified domain is the account's own as well.
+        (await ops.PutAsJsonAsync("/api/admin/accounts/pm-map", new { serviceLevel = "standard", primaryEmail = "someone@gmail.com", postmasterEmail = $"bounces@mail.{domain}" })).EnsureSuccessStatusCode();
+        Assert.Equal($"bounces@mail.{domain}", (await PublishedAsync($"mailserver@{domain}")).GetProperty("postmaster").GetString());
+
         // A primary address at a verified domain is used.
         (await ops.PutAsJsonAsync("/api/admin/accounts/pm-map", new { serviceLevel = "standard", primaryEmail = $"owner@{domain}" })).EnsureSuccessStatusCode();
         Assert.Equal($"owner@{domain}", (await PublishedAsync($"mailserver@{domain}")).GetProperty("postmaster").GetString());
