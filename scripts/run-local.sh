@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the app standalone on this machine: http://127.0.0.1:7071/api (ASPNETCORE_URLS to change it).
-#   scripts/run-local.sh            against Azurite (installed and started here, data kept in .azurite/)
+#   scripts/run-local.sh            against Azurite (installed and started here, data kept in .azurite/; another
+#                                   AZURITE_PORT keeps its own, .azurite-PORT/)
 #   scripts/run-local.sh --sample   also creates the sample account 'demo' with a domain
-#   scripts/run-local.sh --fresh    first deletes .azurite/ (the local data), if no Azurite is using it
+#   scripts/run-local.sh --fresh    first deletes the local data (.azurite/), if no Azurite is using it
 # Every setting you export wins: AzureWebJobsStorage (or the __serviceUri settings) pointing elsewhere means no
 # Azurite is started, ASPNETCORE_ENVIRONMENT and ASPNETCORE_URLS are used as they are. AZURITE_PORT (10000) moves the
 # local Azurite to AZURITE_PORT..+2. CORS origins: Cors__AllowedOrigins__0 (…__1, …) from your environment, else from
@@ -28,6 +29,8 @@ if [ -z "${AzureWebJobsStorage:-}" ] && [ -z "${AzureWebJobsStorage__blobService
 elif [ "${AzureWebJobsStorage:-}" = "UseDevelopmentStorage=true" ]; then
   local_storage=yes; blob=10000
 fi
+# Each Azurite port has a data folder of its own, so --fresh on one never deletes what another Azurite uses.
+data="$ROOT/.azurite"; [ "$blob" = 10000 ] || data="$ROOT/.azurite-$blob"
 
 # listening PORT: whether something accepts connections on 127.0.0.1:PORT.
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -35,6 +38,8 @@ listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 holder() {
   local users; users=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(("[^"]*",pid=[0-9]*' | head -1)
   [ -n "$users" ] && echo "$users" | sed -E 's/users:\(\("([^"]*)",pid=([0-9]*)/\1, pid \2/'
+  # Nothing to name (ss missing, or the listener is another user's): an empty answer, not a failure under set -e.
+  return 0
 }
 
 # Before anything is installed or started: a second run of this script (or anything else) on the app's port would
@@ -51,16 +56,16 @@ fi
 
 if [ -n "$fresh" ]; then
   if [ -z "$local_storage" ]; then
-    log "cannot start afresh: --fresh deletes the local Azurite's data (.azurite/), but AzureWebJobsStorage points elsewhere"
+    log "cannot start afresh: --fresh deletes the local Azurite's data (${data#"$ROOT"/}/), but AzureWebJobsStorage points elsewhere"
     exit 1
   fi
   if listening "$blob"; then
     who=$(holder "$blob")
-    log "cannot start afresh: an Azurite${who:+ ($who)} listens on 127.0.0.1:$blob and may be using .azurite/; stop it first (.azurite/ left as it is)"
+    log "cannot start afresh: an Azurite${who:+ ($who)} listens on 127.0.0.1:$blob and may be using ${data#"$ROOT"/}/; stop it first (${data#"$ROOT"/}/ left as it is)"
     exit 1
   fi
-  rm -rf "$ROOT/.azurite"
-  log "deleted .azurite/ (the local Azurite's data): starting afresh"
+  rm -rf "$data"
+  log "deleted ${data#"$ROOT"/}/ (the local Azurite's data): starting afresh"
 fi
 
 app="" azurite="" npm_job="" jwt_job=""
@@ -112,8 +117,9 @@ fi
 if [ -n "$jwt_job" ]; then wait "$jwt_job"; jwt_job=""; fi
 if [ -n "$npm_job" ]; then wait "$npm_job"; npm_job=""; fi
 if [ -n "$use_azurite" ]; then
-  start_azurite "local-$blob" "$blob" $((blob + 1)) $((blob + 2)) "$ROOT/.azurite"
+  # Ours from the moment it is started: stopped on the way out even if its ports never open.
   azurite=yes
+  start_azurite "local-$blob" "$blob" $((blob + 1)) $((blob + 2)) "$data"
 fi
 
 # CORS: the origins you exported win; without any, those of local.settings.json (the Functions host's local file).

@@ -72,7 +72,8 @@ public sealed class AccountStore(StorageClients storage, StorageInitializer init
             // The relays' submission filter and policy read the postmaster address (or the primary one) and the quota.
             if (settings.ServiceLevel != current.ServiceLevel || settings.PrimaryEmail != current.PrimaryEmail || settings.PostmasterEmail != current.PostmasterEmail)
             {
-                await map.MarkOutboundAsync($"account {current.Id} changed", cancellationToken);
+                // The account is changed: the relays must hear of it even if the caller hung up or its deadline passed.
+                await map.MarkOutboundAsync($"account {current.Id} changed", CancellationToken.None);
             }
             return new Outcome<Account>.Ok(FromEntity(entity, response.Headers.ETag!.Value));
         }

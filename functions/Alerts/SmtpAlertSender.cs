@@ -33,8 +33,9 @@ public sealed partial class SmtpAlertSender(IOptions<AlertOptions> options, Time
             }
             reply = await client.SendAsync(mime, cancellationToken, content);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !content.Started)
         {
+            // Stopped before the content went out: nothing was delivered, and the queued retry sends it.
             throw;
         }
         catch (SmtpCommandException e)
@@ -47,7 +48,7 @@ public sealed partial class SmtpAlertSender(IOptions<AlertOptions> options, Time
         }
         catch (Exception e)
         {
-            // Once the content has gone out, a lost connection may have lost only the server's final reply.
+            // Once the content has gone out, a lost connection (or a stop) may have lost only the server's final reply.
             throw new AlertDeliveryException(
                 $"Sending the alert through {_host}:{smtp.Port} failed: {e.Message}", definite: !content.Started, e);
         }

@@ -97,7 +97,8 @@ public sealed class DomainStore(
                 case Outcome<DomainSettings>.Ok ok:
                     var updated = current with { Settings = ok.Value, Updated = time.GetUtcNow() };
                     var entity = ToEntity(updated);
-                    if (TooLarge(entity) is { } tooLarge)
+                    // A domain stored before the limit was lowered may stay as large as it is; it may not grow.
+                    if (TooLarge(entity, EntityText.SizeOf(ToEntity(current))) is { } tooLarge)
                     {
                         return tooLarge;
                     }
@@ -296,10 +297,11 @@ public sealed class DomainStore(
 
     /// <summary>
     /// Invalid when the domain would take more than a caller's change may (<see cref="EntityText.MaxWrittenBytes"/>): the
-    /// rest is kept for the verification fields the system writes later. Only the recipient list can grow that far.
+    /// rest is kept for the verification fields the system writes later. Only the recipient list can grow that far. A
+    /// change that does not grow a domain already past it (<paramref name="before"/>, stored under an earlier limit) is let through.
     /// </summary>
-    private static Outcome<MailDomain>? TooLarge(TableEntity entity) =>
-        EntityText.SizeOf(entity) is var size && size <= EntityText.MaxWrittenBytes
+    private static Outcome<MailDomain>? TooLarge(TableEntity entity, long before = 0) =>
+        EntityText.SizeOf(entity) is var size && (size <= EntityText.MaxWrittenBytes || (size <= before && size <= EntityText.MaxEntityBytes))
             ? null
             : new Outcome<MailDomain>.Invalid(new Dictionary<string, string[]>
             {

@@ -41,8 +41,8 @@ public static class StorageFaults
             ProblemDetails =
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "Storage is unavailable",
-                Detail = $"The service's storage did not answer in time. Nothing is known to have changed; try again in {RetryAfterSeconds} seconds.",
+                Title = "The service is unavailable",
+                Detail = $"The request did not complete in time (the service's storage is slow or away). A change may or may not have been made: read the resource, or repeat the request (with If-Match where it takes one), in {RetryAfterSeconds} seconds.",
             },
         }).AsTask();
     }

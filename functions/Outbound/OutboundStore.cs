@@ -18,8 +18,15 @@ namespace RelayFunctions.Outbound;
 /// deleted). Every write changes what the relays let through, so every successful write marks the relay map dirty
 /// here. An account with host-name filters has one entry in the <see cref="FilterIndex"/>, moved as DNS answers.
 /// </summary>
-public sealed class OutboundStore(
-    StorageClients storage, StorageInitializer initializer, MapChanges map, FilterIndex index, Hosting.Queues.QueueWriter queues, TimeProvider time)
+/// <remarks>
+/// Once a write is stored, what must follow it (the relay map told, index entries and claims tidied) runs whatever
+/// happens to the request (<see cref="CancellationToken.None"/>; each call is still bounded by the storage clients'
+/// timeouts): a caller that hangs up, or a request deadline that passes, must not leave a deleted or disabled login
+/// working on the relays.
+/// </remarks>
+public sealed partial class OutboundStore(
+    StorageClients storage, StorageInitializer initializer, MapChanges map, FilterIndex index, Hosting.Queues.QueueWriter queues, TimeProvider time,
+    ILogger<OutboundStore> logger)
 {
     private const string ClaimRow = "login";
     private const string KeyRow = "key";
@@ -83,13 +90,11 @@ public sealed class OutboundStore(
             request.Settings, FilterResolution.None, OutboundRequest.NewId() + OutboundRequest.NewId()[..4],
             RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz234567", 20), [], now, now, default);
         account = account with { Resolution = await ScheduleAsync(account, FilterResolution.None with { NextLookup = now }, null, cancellationToken) };
+        ETag etag;
         try
         {
             await Keys.AddEntityAsync(new TableEntity(account.Key, KeyRow) { ["Account"] = accountId, ["Login"] = account.Login }, cancellationToken);
-            var response = await Accounts.AddEntityAsync(ToEntity(account), cancellationToken);
-            await map.MarkOutboundAsync($"outbound account {request.Login} created", cancellationToken);
-            await LookUpNowAsync(account, cancellationToken);
-            return new Outcome<OutboundAccount>.Ok(account with { ETag = response.Headers.ETag!.Value }, Created: true);
+            etag = (await Accounts.AddEntityAsync(ToEntity(account), cancellationToken)).Headers.ETag!.Value;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
@@ -97,6 +102,9 @@ public sealed class OutboundStore(
             await Keys.TryDeleteAsync(account.Key, KeyRow, ETag.All, cancellationToken);
             return new Outcome<OutboundAccount>.Conflict($"You already have the login {request.Login}.");
         }
+        await map.MarkOutboundAsync($"outbound account {request.Login} created", CancellationToken.None);
+        await LookUpNowAsync(account);
+        return new Outcome<OutboundAccount>.Ok(account with { ETag = etag }, Created: true);
     }
 
     /// <summary>
@@ -150,10 +158,10 @@ public sealed class OutboundStore(
                 case DeleteResult.Changed:
                     return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<OutboundAccount>.Stale();
             }
-            await UnscheduleAsync(current, cancellationToken);
-            await map.MarkOutboundAsync($"outbound account {login} deleted", cancellationToken);
-            await Keys.TryDeleteAsync(current.Key, KeyRow, ETag.All, cancellationToken);
-            await ReleaseAsync(accountId, login, cancellationToken);
+            await map.MarkOutboundAsync($"outbound account {login} deleted", CancellationToken.None);
+            await UnscheduleAsync(current, CancellationToken.None);
+            await Keys.TryDeleteAsync(current.Key, KeyRow, ETag.All, CancellationToken.None);
+            await ReleaseAsync(accountId, login, CancellationToken.None);
             return new Outcome<OutboundAccount>.Ok(current);
         }, () => new Outcome<OutboundAccount>.Conflict("The outbound account is being changed by someone else; try again."));
 
@@ -176,17 +184,14 @@ public sealed class OutboundStore(
         try
         {
             var response = await Accounts.UpdateEntityAsync(ToEntity(next), current.ETag, TableUpdateMode.Replace, cancellationToken);
-            if (next.Resolution.IndexNonce != current.Resolution.IndexNonce)
-            {
-                await UnscheduleAsync(current, cancellationToken);
-            }
             if (OutboundTables.Build([current]) != OutboundTables.Build([next]) || SubmissionChanged(current, next))
             {
-                await map.MarkOutboundAsync($"outbound account {current.Login} changed", cancellationToken);
+                await map.MarkOutboundAsync($"outbound account {current.Login} changed", CancellationToken.None);
             }
             if (next.Resolution.IndexNonce != current.Resolution.IndexNonce)
             {
-                await LookUpNowAsync(next, cancellationToken);
+                await UnscheduleAsync(current, CancellationToken.None);
+                await LookUpNowAsync(next);
             }
             return new Outcome<OutboundAccount>.Ok(next with { ETag = response.Headers.ETag!.Value });
         }
@@ -233,15 +238,29 @@ public sealed class OutboundStore(
     /// <summary>
     /// A lookup due now (a new login's host-name filters, or filters just changed) is asked for at once, with the message a
     /// tick would send: the login works seconds after the API answers instead of after the next tick. The tick may send
-    /// its own as well; the second lookup finds the entry moved on and changes nothing.
+    /// its own as well; the second lookup finds the entry moved on and changes nothing. Best effort: the write is stored,
+    /// and if the message cannot be sent the next tick sends one.
     /// </summary>
-    private async Task LookUpNowAsync(OutboundAccount account, CancellationToken cancellationToken)
+    private async Task LookUpNowAsync(OutboundAccount account)
     {
         if (account.Resolution is { IndexBucket: { } bucket, IndexNonce: { } nonce, NextLookup: { } due } && due <= time.GetUtcNow())
         {
             var request = new CheckRequest(account.AccountId, account.Login, bucket, nonce, Guid.NewGuid().ToString("N"));
-            await queues.SendAsync(ResolveFiltersFunction.Queue, request.ToJson(), cancellationToken: cancellationToken);
+            try
+            {
+                await queues.SendAsync(ResolveFiltersFunction.Queue, request.ToJson(), cancellationToken: CancellationToken.None);
+            }
+            catch (Exception e) when (StorageFailure.IsUnavailable(e) || e is RequestFailedException)
+            {
+                Log.LookupNotQueued(logger, e, account.Login);
+            }
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "The first filter lookup of {Login} could not be queued; the next tick queues it")]
+        public static partial void LookupNotQueued(ILogger logger, Exception exception, string login);
     }
 
     private Task UnscheduleAsync(OutboundAccount account, CancellationToken cancellationToken) =>

@@ -70,4 +70,30 @@ public sealed class DomainSizeTests(AppFactory app) : IClassFixture<AppFactory>
         Assert.IsType<RelayFunctions.Api.Outcome<MailDomain>.Ok>(written);
         Assert.Equal(low, (await store.FindAsync(account, DomainName.Parse(name), default))!.Settings.Recipients.Count);
     }
+
+    [Fact]
+    public async Task ADomainStoredPastTheLimitBeforeItWasLoweredCanStillBeChangedButNotGrown()
+    {
+        const string account = "amp-legacy";
+        var client = await app.NewAccountAsync(account);
+        var name = Unique("legacy");
+        (await client.PostAsJsonAsync("/api/domains", new { name, mode = "hold" })).EnsureSuccessStatusCode();
+
+        // Written straight to the table, as an earlier version allowed: past 90% of an entity, under 100%.
+        var store = app.Services.GetRequiredService<DomainStore>();
+        var stored = (await store.FindAsync(account, DomainName.Parse(name), default))!;
+        var large = stored with { Settings = stored.Settings with { Recipients = Ampersands(2430, name) } };
+        var entity = DomainStore.ToEntity(large);
+        var size = RelayFunctions.Storage.EntityText.SizeOf(entity);
+        Assert.InRange(size, RelayFunctions.Storage.EntityText.MaxWrittenBytes + 1, RelayFunctions.Storage.EntityText.MaxEntityBytes - 20_000);
+        var table = app.Services.GetRequiredService<RelayFunctions.Storage.StorageClients>().Table("Domains");
+        await table.UpdateEntityAsync(entity, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
+
+        // A change that does not grow it is taken; one that grows it is refused, naming the list.
+        var changed = await client.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { messageSizeLimit = 2097152 });
+        Assert.True(changed.StatusCode == HttpStatusCode.OK, await changed.Content.ReadAsStringAsync());
+        await (await client.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { recipients = Ampersands(2431, name) }))
+            .AssertFieldErrorsAsync("recipients");
+        Assert.Equal(2430, (await store.FindAsync(account, DomainName.Parse(name), default))!.Settings.Recipients.Count);
+    }
 }

@@ -88,7 +88,11 @@ public sealed class RunLocalTests(RunLocalTests.Copy copy, ITestOutputHelper out
     [Fact]
     public async Task FreshDeletesTheLocalDataButNotWhileAnAzuriteUsesIt()
     {
-        var data = Path.Combine(copy.Directory, ".azurite");
+        // The data folder of this run's Azurite port (AZURITE_PORT): .azurite/ of the default port stays out of it.
+        var data = Path.Combine(copy.Directory, $".azurite-{copy.AzuritePort}");
+        var other = Path.Combine(copy.Directory, ".azurite");
+        Directory.CreateDirectory(other);
+        await File.WriteAllTextAsync(Path.Combine(other, "default-port-data"), "");
         await using (var first = await LocalRun.StartAsync(copy.Directory, copy.Environment(), []))
         {
             await File.WriteAllTextAsync(Path.Combine(data, "earlier-run"), "");
@@ -104,6 +108,7 @@ public sealed class RunLocalTests(RunLocalTests.Copy copy, ITestOutputHelper out
         await using var fresh = await LocalRun.StartAsync(copy.Directory, copy.Environment(), ["--fresh"]);
         Assert.Contains("starting afresh", fresh.Output);
         Assert.False(File.Exists(Path.Combine(data, "earlier-run")), "the earlier data is still there");
+        Assert.True(File.Exists(Path.Combine(other, "default-port-data")), "--fresh deleted the data of another port's Azurite");
         Assert.True(await copy.IsHealthyAsync());
         await fresh.InterruptAsync();
     }
