@@ -82,6 +82,19 @@ public sealed class OutboundRelay : IAsyncLifetime
         }, logs: logs);
         var applied = await worker.PollOnceAsync(default);
         Assert.True(applied?.Generation == generation, "the agent did not apply the generation: " + string.Join('\n', logs.Lines));
+
+        // Dovecot looks at its passwd-file at most once a second: a test that ran just before (another generation, AUTHs
+        // of its own) can leave it reading the old file for up to a second more. Ready once Alice's AUTH is taken, each
+        // try from an address of its own (Dovecot slows every AUTH from an address that failed).
+        var tries = 0;
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                tries++;
+                await using var client = await Submission.ConnectAsync(Relay.SubmissionPort, MailKit.Security.SecureSocketOptions.StartTls, $"127.0.8.{tries}");
+                return await client.AuthenticateAsync(Alice, Password(Alice));
+            },
+            reply => reply.StartsWith("235", StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"the relay to accept {Alice}'s password");
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
