@@ -12,7 +12,7 @@ using RelayFunctions.Hosting.Queues;
 using RelayFunctions.Scheduling;
 using RelayFunctions.Storage;
 
-// The IP helper benchmark: see README "Benchmark". Expects Azurite and a Knot serving h0..h{max-1}.{zone}
+// The IP helper benchmark: see docs/benchmarks.md. Expects Azurite and a Knot serving h0..h{max-1}.{zone}
 // (scripts/bench.sh starts both and generates the zone).
 var storageConnection = Environment.GetEnvironmentVariable("BENCH_STORAGE") ?? throw new InvalidOperationException("BENCH_STORAGE is not set; run scripts/bench.sh");
 var dns = IPEndPoint.Parse(Environment.GetEnvironmentVariable("BENCH_DNS") ?? throw new InvalidOperationException("BENCH_DNS is not set"));

@@ -11,7 +11,7 @@ param dataLocation string
 param senderPrincipalId string
 
 // "Communication and Email Service Owner": the built-in role ACS documents for sending e-mail (SMTP) with Entra ID;
-// that it also covers the REST send the app uses is assumed, and unverified without a subscription (README).
+// that it also covers the REST send the app uses is assumed, and unverified without a subscription (docs/deploy.md).
 var emailSenderRole = '09976791-48a7-449e-bb21-39d1a415f350'
 
 resource emailService 'Microsoft.Communication/emailServices@2023-04-01' = {

@@ -1,6 +1,6 @@
 // The function app on Flex Consumption: runtime dotnet-isolated 10.0 running the custom handler
 // (`dotnet RelayFunctions.dll`, host.json), storage through its user-assigned identity, and every app setting the
-// README's Settings table lists for Azure (the others are documented there as optional or not for Azure).
+// Settings table (docs/settings.md) lists for Azure (docs/deploy.md names the others, optional or not for Azure).
 
 param location string
 param tags object

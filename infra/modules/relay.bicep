@@ -196,7 +196,7 @@ resource relays 'Microsoft.Compute/virtualMachineScaleSets@2024-07-01' = {
   properties: {
     orchestrationMode: 'Uniform'
     overprovision: false
-    // Manual: a relay holds mail in its queue, so instances are replaced only on purpose (README, Deploy to Azure).
+    // Manual: a relay holds mail in its queue, so instances are replaced only on purpose (docs/deploy.md).
     upgradePolicy: { mode: 'Manual' }
     virtualMachineProfile: {
       osProfile: {

@@ -3,22 +3,23 @@ using System.Text.RegularExpressions;
 namespace RelayFunctions.Tests.Infra;
 
 /// <summary>
-/// Every setting of the README's Settings table is either set on the function app by the templates, or listed in
-/// "Deploy to Azure" as deliberately left unset (optional, or not for Azure); never both, never neither.
+/// Every setting of the Settings table (docs/settings.md) is either set on the function app by the templates, or listed in
+/// docs/deploy.md ("Settings in Azure") as deliberately left unset (optional, or not for Azure); never both, never neither.
 /// </summary>
 public sealed partial class InfraSettingsTests
 {
-    private static readonly string Readme = Templates.Read("README.md");
+    private static readonly string Settings = Templates.Read(Path.Combine("docs", "settings.md"));
+    private static readonly string Deploy = Templates.Read(Path.Combine("docs", "deploy.md"));
 
-    /// <summary>The app's settings of the README table (the relay agent's Agent__… settings belong to the VMs).</summary>
+    /// <summary>The app's settings of the docs/settings.md table (the relay agent's Agent__… settings belong to the VMs).</summary>
     private static HashSet<string> Documented() =>
-        SettingsRow().Matches(Readme[Readme.IndexOf("\n## Settings\n", StringComparison.Ordinal)..]).Select(m => m.Groups[1].Value)
+        SettingsRow().Matches(Settings).Select(m => m.Groups[1].Value)
             .Where(n => !n.StartsWith("Agent__", StringComparison.Ordinal)).ToHashSet();
 
     private static HashSet<string> NotSetInAzure()
     {
-        var list = NotSetList().Match(Readme);
-        Assert.True(list.Success, "README: no list of settings left unset in Azure");
+        var list = NotSetList().Match(Deploy);
+        Assert.True(list.Success, "docs/deploy.md: no list of settings left unset in Azure");
         return BacktickedName().Matches(list.Groups[1].Value).Select(m => m.Groups[1].Value).ToHashSet();
     }
 
@@ -32,7 +33,7 @@ public sealed partial class InfraSettingsTests
     }
 
     [Fact]
-    public void EveryReadmeSettingIsSetByTheTemplatesOrListedAsUnsetInAzure()
+    public void EveryDocumentedSettingIsSetByTheTemplatesOrListedAsUnsetInAzure()
     {
         var set = SetByTheTemplates();
         var unset = NotSetInAzure();
@@ -43,7 +44,7 @@ public sealed partial class InfraSettingsTests
     }
 
     [Fact]
-    public void EverySettingTheTemplatesSetIsInTheReadme()
+    public void EverySettingTheTemplatesSetIsDocumented()
     {
         var set = SetByTheTemplates();
         Assert.Contains("AzureWebJobsStorage__credential", set);

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 
 namespace RelayFunctions.Tests.Infra;
 
-/// <summary>What the compiled templates declare, against what the README promises.</summary>
+/// <summary>What the compiled templates declare, against what docs/deploy.md promises.</summary>
 public sealed partial class InfraTemplateTests
 {
     [Fact]
@@ -30,7 +30,7 @@ public sealed partial class InfraTemplateTests
         Assert.False((bool)account["properties"]!["allowSharedKeyAccess"]!);
         Assert.False((bool)account["properties"]!["allowBlobPublicAccess"]!);
 
-        // Role (by id) → whom, across every module: the README's table, row by row.
+        // Role (by id) → whom, across every module: the table of docs/deploy.md, row by row.
         var assigned = new[] { "storage", "monitoring", "email" }
             .SelectMany(m => Templates.Resources(Templates.Module(m)).Where(r => (string?)r["type"] == "Microsoft.Authorization/roleAssignments").Select(r => (Module: m, Assignment: r)))
             .Select(a => (a.Module, Role: RoleOf(Templates.Module(a.Module), (string)a.Assignment["properties"]!["roleDefinitionId"]!), Principal: a.Assignment["properties"]!["principalId"]!.ToJsonString()))
@@ -48,7 +48,7 @@ public sealed partial class InfraTemplateTests
             ["09976791-48a7-449e-bb21-39d1a415f350"] = "Communication and Email Service Owner",
         };
         Assert.Equal(documented.Keys.Order(), roles.Order());
-        var readme = Templates.Read("README.md");
+        var readme = Templates.Read(Path.Combine("docs", "deploy.md"));
         Assert.All(documented.Values, name => Assert.Contains($"| {name} |", readme));
         // The relays only read blobs: nothing of theirs can write the map.
         var relayBlobRoles = assigned.Where(a => a.Principal.Contains("relayPrincipalId") && a.Module == "storage").Select(a => documented[a.Role]).Order();
@@ -63,8 +63,7 @@ public sealed partial class InfraTemplateTests
         Assert.DoesNotContain(given.Select(p => p.Key), name => !parameters.ContainsKey(name));
         Assert.DoesNotContain(parameters.Where(p => p.Value!["defaultValue"] is null).Select(p => p.Key), name => !given.ContainsKey(name));
 
-        var readme = Templates.Read("README.md");
-        var deploy = readme[readme.IndexOf("\n## Deploy to Azure\n", StringComparison.Ordinal)..readme.IndexOf("\n## Benchmark\n", StringComparison.Ordinal)];
+        var deploy = Templates.Read(Path.Combine("docs", "deploy.md"));
         var values = AzdValue().Matches(Templates.Read("infra/main.parameters.json")).Select(m => m.Groups[1].Value).ToList();
         Assert.NotEmpty(values);
         Assert.All(values, value => Assert.Contains($"`{value}`", deploy));

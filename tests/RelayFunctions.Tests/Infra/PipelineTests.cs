@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace RelayFunctions.Tests.Infra;
 
-/// <summary>azure.yaml and the CI workflow say what the README says they do.</summary>
+/// <summary>azure.yaml and the CI workflow do what docs/deploy.md says they do.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class PipelineTests
 {

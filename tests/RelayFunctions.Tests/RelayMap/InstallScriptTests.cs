@@ -4,7 +4,7 @@ using RelayFunctions.Tests.Infrastructure;
 namespace RelayFunctions.Tests.RelayMap;
 
 /// <summary>
-/// relay-agent/deploy/install.sh, the one install path of a relay VM (README, cloud-init), run with --root into a
+/// relay-agent/deploy/install.sh, the one install path of a relay VM (docs/relay-agent.md, cloud-init), run with --root into a
 /// folder of its own: it writes the same files as on a VM without installing, starting or loading anything.
 /// </summary>
 public sealed class InstallScriptTests : IDisposable
