@@ -38,6 +38,16 @@ public sealed class PasswordChangeTests(ITestOutputHelper output)
 
         await map.PublishAsync(Accounts((alice, "first password")));
         Assert.True(await worker.PollOnceAsync(default) is not null, string.Join('\n', logs.Lines));
+        // A test just before may have made Dovecot read its passwd-file within this second: the first generation is in
+        // use once its password is taken (what is measured is the second one).
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                await using var client = await Submission.ConnectAsync(Relay.SmtpsPort, SecureSocketOptions.SslOnConnect, From);
+                return await client.AuthenticateAsync(alice, "first password");
+            },
+            reply => reply.StartsWith("235", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the first password to be taken");
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
         await using (var before = await LoggedInAsync(alice, "first password", "235 2.7.0 Authentication successful"))
         {
             output.WriteLine(before.Transcript);
