@@ -67,7 +67,8 @@ public static class OutboundEndpoints
             return OutcomeResults.Invalid(body.Errors);
         }
         var field = request.Type == OutboundType.SingleAddress ? "address" : "domain";
-        if (await domains.FindAsync(caller.AccountId, request.Domain, ct) is not { Verification.IsPublished: true })
+        var domain = await domains.FindAsync(caller.AccountId, request.Domain, ct);
+        if (domain is not { Verification.IsPublished: true })
         {
             body.Errors.Add(field, $"{request.Domain.Unicode} is not one of your verified mail domains: add it and prove that you control it first.");
             return OutcomeResults.Invalid(body.Errors);
@@ -77,7 +78,6 @@ public static class OutboundEndpoints
             return OutcomeResults.Invalid(body.Errors);
         }
         var outcome = await store.CreateAsync(caller.AccountId, request, Hash(request.Password), ct);
-        var domain = await domains.FindAsync(caller.AccountId, request.Domain, ct);
         return outcome.ToHttp(http, $"Outbound account '{request.Login}'",
             a => OutboundAccountView.From(a, domain, request.Generated ? request.Password : null), a => a.ETag,
             a => $"/api/outbound-accounts/{Uri.EscapeDataString(a.Login)}");

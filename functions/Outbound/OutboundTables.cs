@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using RelayFunctions.Domains;
 
 namespace RelayFunctions.Outbound;
 
@@ -202,12 +203,9 @@ public static class OutboundTables
     public static string Postmaster(Accounts.Account owner, OutboundAccount login, IReadOnlyList<string> verified)
     {
         var chosen = owner.PostmasterEmail ?? owner.PrimaryEmail;
-        return Within(chosen.Domain.Value, verified) ? chosen.ToString() : $"postmaster@{login.Domain.Value}";
+        return verified.Any(v => DomainName.TryParse(v, out var name, out _) && name.Contains(chosen.Domain))
+            ? chosen.ToString() : $"postmaster@{login.Domain.Value}";
     }
-
-    /// <summary>True when <paramref name="domain"/> is one of <paramref name="verified"/> or lies under one (the account holds both).</summary>
-    public static bool Within(string domain, IReadOnlyList<string> verified) =>
-        verified.Any(v => string.Equals(domain, v, StringComparison.OrdinalIgnoreCase) || domain.EndsWith("." + v, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>A local part no account has: the representative of "any other address".</summary>
     private const string Generic = "\u0001";

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using RelayFunctions.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -49,7 +48,7 @@ public sealed partial class ReadmeWalkthroughTests(ITestOutputHelper output) : I
             Assert.Contains(app.TokenCommands[1], sample ? readme : block.Script);
             Assert.Contains(sample ? "account=demo" : "account=acme", app.TokenCommands[1]);
 
-            var (code, printed) = await Shell.RunAsync(block.Script, Path.Combine(_root, "app"), environment, TimeSpan.FromMinutes(3));
+            var (code, printed) = await LocalRun.BashAsync(["-eo", "pipefail", "-c", block.Script], Path.Combine(_root, "app"), environment, TimeSpan.FromMinutes(3));
             output.WriteLine(printed);
             Assert.True(code == 0, $"the walkthrough failed ({code}):\n{printed}");
             var statuses = StatusLine().Matches(printed).Select(m => int.Parse(m.Groups[1].Value)).ToList();
@@ -143,28 +142,5 @@ public sealed partial class ReadmeWalkthroughTests(ITestOutputHelper output) : I
 
         [GeneratedRegex(@"\b[1-5]\d\d\b")]
         private static partial Regex Code();
-    }
-
-    private static class Shell
-    {
-        public static async Task<(int Code, string Output)> RunAsync(string script, string directory, IDictionary<string, string> environment, TimeSpan timeout)
-        {
-            var start = new ProcessStartInfo("bash", ["-eo", "pipefail", "-c", script])
-            {
-                WorkingDirectory = directory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            foreach (var (key, value) in environment)
-            {
-                start.Environment[key] = value;
-            }
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cancel = new CancellationTokenSource(timeout);
-            await process.WaitForExitAsync(cancel.Token);
-            return (process.ExitCode, await stdout + await stderr);
-        }
     }
 }

@@ -51,9 +51,13 @@ internal sealed partial class LocalRun : IAsyncDisposable
     }
 
     /// <summary>A run expected to stop by itself (refusing to start): its exit code and output.</summary>
-    public static async Task<(int Code, string Output)> RunToEndAsync(string directory, IDictionary<string, string> environment, string[] arguments, TimeSpan timeout)
+    public static Task<(int Code, string Output)> RunToEndAsync(string directory, IDictionary<string, string> environment, string[] arguments, TimeSpan timeout) =>
+        BashAsync(["scripts/run-local.sh", .. arguments], directory, environment, timeout);
+
+    /// <summary>bash with <paramref name="arguments"/>, to its end: its exit code and output; failed (and killed) past <paramref name="timeout"/>.</summary>
+    public static async Task<(int Code, string Output)> BashAsync(string[] arguments, string directory, IDictionary<string, string> environment, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo("bash", ["scripts/run-local.sh", .. arguments])
+        var start = new ProcessStartInfo("bash", arguments)
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
@@ -74,7 +78,7 @@ internal sealed partial class LocalRun : IAsyncDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"scripts/run-local.sh {string.Join(' ', arguments)} was still running after {timeout}:\n{await stdout}{await stderr}");
+            Assert.Fail($"bash {string.Join(' ', arguments)} was still running after {timeout}:\n{await stdout}{await stderr}");
         }
         return (process.ExitCode, await stdout + await stderr);
     }
