@@ -98,7 +98,7 @@ public sealed class DomainStore(
                     var updated = current with { Settings = ok.Value, Updated = time.GetUtcNow() };
                     var entity = ToEntity(updated);
                     // A domain stored before the limit was lowered may stay as large as it is; it may not grow.
-                    if (TooLarge(entity, EntityText.SizeOf(ToEntity(current))) is { } tooLarge)
+                    if (TooLarge(entity, () => EntityText.SizeOf(ToEntity(current))) is { } tooLarge)
                     {
                         return tooLarge;
                     }
@@ -298,10 +298,12 @@ public sealed class DomainStore(
     /// <summary>
     /// Invalid when the domain would take more than a caller's change may (<see cref="EntityText.MaxWrittenBytes"/>): the
     /// rest is kept for the verification fields the system writes later. Only the recipient list can grow that far. A
-    /// change that does not grow a domain already past it (<paramref name="before"/>, stored under an earlier limit) is let through.
+    /// change that does not grow a domain already past it (<paramref name="before"/>, stored under an earlier limit, and
+    /// measured only then) is let through.
     /// </summary>
-    private static Outcome<MailDomain>? TooLarge(TableEntity entity, long before = 0) =>
-        EntityText.SizeOf(entity) is var size && (size <= EntityText.MaxWrittenBytes || (size <= before && size <= EntityText.MaxEntityBytes))
+    private static Outcome<MailDomain>? TooLarge(TableEntity entity, Func<long>? before = null) =>
+        EntityText.SizeOf(entity) is var size
+        && (size <= EntityText.MaxWrittenBytes || (size <= EntityText.MaxEntityBytes && before is not null && size <= before()))
             ? null
             : new Outcome<MailDomain>.Invalid(new Dictionary<string, string[]>
             {
