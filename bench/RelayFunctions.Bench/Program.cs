@@ -6,9 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RelayFunctions.Bench;
-using RelayFunctions.Helpers;
 using RelayFunctions.Hosting;
 using RelayFunctions.Hosting.Queues;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.Scheduling;
 using RelayFunctions.Storage;
 

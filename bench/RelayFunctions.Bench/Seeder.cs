@@ -1,7 +1,7 @@
 using Azure.Data.Tables;
 using RelayFunctions.Domains;
 using RelayFunctions.Domains.Verification;
-using RelayFunctions.Helpers;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.Scheduling;
 using RelayFunctions.Storage;
 

@@ -31,17 +31,3 @@ public sealed record AlertRetry(string Subject, string Token, AlertMessage Messa
     public static TimeSpan Delay(int attempt, TimeSpan first, TimeSpan maximum) =>
         TimeSpan.FromTicks((long)Math.Min(first.Ticks * Math.Pow(2, Math.Max(0, attempt - 1)), maximum.Ticks));
 }
-
-/// <summary>Queue trigger: tries an alert again that the mail service could not take earlier.</summary>
-public sealed class RetryAlertsFunction(AlertOnce alerts) : IQueueFunction
-{
-    public const string FunctionName = "RetryAlerts";
-    public const string Queue = "alert-retries";
-
-    public string Name => FunctionName;
-
-    public string QueueName => Queue;
-
-    public Task RunAsync(QueueMessage message, CancellationToken cancellationToken) =>
-        alerts.RetryAsync(AlertRetry.Parse(message.Body), cancellationToken);
-}

@@ -1,6 +1,6 @@
 using RelayFunctions.Api;
 using RelayFunctions.Domains.Verification;
-using RelayFunctions.Helpers;
+using RelayFunctions.IpHelpers;
 
 namespace RelayFunctions.Domains;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using RelayFunctions.Accounts;
 using RelayFunctions.Api;
-using RelayFunctions.Network;
+using RelayFunctions.Destinations;
 
 namespace RelayFunctions.Domains;
 

@@ -3,7 +3,7 @@ using RelayFunctions.Api;
 using RelayFunctions.Domains;
 using RelayFunctions.Domains.Verification;
 using RelayFunctions.Health;
-using RelayFunctions.Helpers;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.Outbound;
 using RelayFunctions.RelayMap;
 

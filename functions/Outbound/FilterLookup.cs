@@ -1,29 +1,9 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using RelayFunctions.Helpers;
-using RelayFunctions.Hosting;
-using RelayFunctions.Hosting.Queues;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.Scheduling;
 
 namespace RelayFunctions.Outbound;
-
-/// <summary>Queue trigger: looks up the host-name source filters of one outbound account.</summary>
-public sealed class ResolveFiltersFunction(FilterLookup lookup) : IQueueFunction
-{
-    public const string FunctionName = "ResolveFilters";
-    public const string Queue = "filter-lookups";
-
-    public string Name => FunctionName;
-
-    public string QueueName => Queue;
-
-    public Task RunAsync(QueueMessage message, CancellationToken cancellationToken) =>
-        lookup.RunAsync(CheckRequest.Parse(message.Body), cancellationToken);
-}
-
-/// <summary>Enqueues a lookup on <c>filter-lookups</c> for every outbound account whose host-name filters are due.</summary>
-public sealed class FilterScheduler(FilterIndex index, QueueWriter queues, TimeProvider time, IOptions<HelperOptions> options, ILogger<FilterScheduler> logger)
-    : DueScheduler(index, queues, ResolveFiltersFunction.Queue, "filter lookups", time, options, logger);
 
 /// <summary>
 /// Follows the host names of outbound accounts' source filters in DNS, the way helpers follow theirs (the same resolver,

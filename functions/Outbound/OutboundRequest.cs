@@ -4,8 +4,8 @@ using System.Security.Cryptography;
 using System.Text;
 using RelayFunctions.Accounts;
 using RelayFunctions.Api;
+using RelayFunctions.Destinations;
 using RelayFunctions.Domains;
-using RelayFunctions.Network;
 
 namespace RelayFunctions.Outbound;
 

@@ -41,7 +41,7 @@ public sealed class RelayMapOptions
     {
         var close = text?.LastIndexOf("]:", StringComparison.Ordinal) ?? -1;
         return text is not null && text.StartsWith('[') && close > 1
-            && Network.IpAddresses.TryParse(text[1..close], out _)
+            && Destinations.IpAddresses.TryParse(text[1..close], out _)
             && int.TryParse(text[(close + 2)..], out var port) && port is >= 1 and <= 65535;
     }
 }

@@ -13,7 +13,7 @@ public sealed record CheckItem(
 
 /// <summary>
 /// The queue message of several due checks from one index partition (one bucket), enqueued by one tick: one message,
-/// one mark of the entries and one delete of them for up to <see cref="Helpers.HelperOptions.CheckBatchSize"/> checks. Each
+/// one mark of the entries and one delete of them for up to <see cref="IpHelpers.HelperOptions.CheckBatchSize"/> checks. Each
 /// item carries the state its index entry holds, so a check needs no read when nothing has changed since.
 /// </summary>
 public sealed record CheckBatch(

@@ -3,7 +3,7 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using RelayFunctions.Domains;
-using RelayFunctions.Helpers;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.Scheduling;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
-using RelayFunctions.Helpers;
 using RelayFunctions.Hosting.Queues;
+using RelayFunctions.IpHelpers;
 
 namespace RelayFunctions.Scheduling;
 

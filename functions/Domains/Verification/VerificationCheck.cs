@@ -1,29 +1,9 @@
 using Microsoft.Extensions.Options;
 using RelayFunctions.Api;
-using RelayFunctions.Helpers;
-using RelayFunctions.Hosting;
-using RelayFunctions.Hosting.Queues;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.Scheduling;
 
 namespace RelayFunctions.Domains.Verification;
-
-/// <summary>Queue trigger: checks one domain's proof of control.</summary>
-public sealed class VerifyDomainsFunction(VerificationCheck check) : IQueueFunction
-{
-    public const string FunctionName = "VerifyDomains";
-    public const string Queue = "domain-verifications";
-
-    public string Name => FunctionName;
-
-    public string QueueName => Queue;
-
-    public Task RunAsync(QueueMessage message, CancellationToken cancellationToken) =>
-        check.RunAsync(CheckRequest.Parse(message.Body), cancellationToken);
-}
-
-/// <summary>Enqueues a check on <c>domain-verifications</c> for every domain whose verification is due.</summary>
-public sealed class VerificationScheduler(VerificationIndex index, QueueWriter queues, TimeProvider time, IOptions<HelperOptions> options, ILogger<VerificationScheduler> logger)
-    : DueScheduler(index, queues, VerifyDomainsFunction.Queue, "verifications", time, options, logger);
 
 /// <summary>
 /// One verification check, safe to run twice: looks for the proof (the TXT record with the domain's token, or an MX

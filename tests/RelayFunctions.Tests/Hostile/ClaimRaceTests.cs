@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using RelayFunctions.Domains;
-using RelayFunctions.Helpers;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.Storage;
 using RelayFunctions.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -1,6 +1,6 @@
 using System.Net;
 using RelayFunctions.Domains;
-using RelayFunctions.Helpers;
+using RelayFunctions.IpHelpers;
 
 namespace RelayFunctions.Tests.Hostile;
 

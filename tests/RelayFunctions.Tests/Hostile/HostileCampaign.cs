@@ -6,8 +6,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using RelayFunctions.Helpers;
 using RelayFunctions.Hosting;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.Storage;
 using RelayFunctions.Tests.Infrastructure;
 

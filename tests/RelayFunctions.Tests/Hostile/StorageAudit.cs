@@ -1,7 +1,7 @@
 using System.Globalization;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
-using RelayFunctions.Network;
+using RelayFunctions.Destinations;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.Tests.Hostile;

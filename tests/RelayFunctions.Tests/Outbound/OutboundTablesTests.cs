@@ -137,5 +137,5 @@ public sealed class OutboundTablesTests
 
     private static readonly SourceFilter Loopback6 = new("::1", null, null, true);
 
-    private static SourceFilter Networks(string text) => new(text, RelayFunctions.Network.Networks.Parse(text), null, false);
+    private static SourceFilter Networks(string text) => new(text, RelayFunctions.Destinations.Networks.Parse(text), null, false);
 }

@@ -1,0 +1,18 @@
+using RelayFunctions.Hosting;
+using RelayFunctions.Scheduling;
+
+namespace RelayFunctions.IpHelpers;
+
+/// <summary>Queue trigger: runs the helper checks of one batch.</summary>
+public sealed class CheckHelpersFunction(HelperCheck check) : IQueueFunction
+{
+    public const string FunctionName = "CheckHelpers";
+    public const string Queue = "helper-checks";
+
+    public string Name => FunctionName;
+
+    public string QueueName => Queue;
+
+    public Task RunAsync(QueueMessage message, CancellationToken cancellationToken) =>
+        check.RunAsync(CheckBatch.Parse(message.Body), cancellationToken);
+}

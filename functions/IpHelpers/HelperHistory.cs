@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure.Data.Tables;
+using RelayFunctions.Domains;
+using RelayFunctions.Storage;
+
+namespace RelayFunctions.IpHelpers;
+
+/// <summary>One history line: a check that changed something, and the routing change it made, if any.</summary>
+public sealed record HistoryEntry(
+    DateTimeOffset At, string Outcome, IReadOnlyList<string> Addresses, int? Ttl, string? Reason, Routing? From, Routing? To);
+
+/// <summary>
+/// Helper history (<c>HelperHistory</c>: <c>account|domain</c> / inverted time + check token), newest first. Keyed by
+/// the check's token, so recording the same check twice (a replayed message) writes the same row.
+/// </summary>
+public sealed class HelperHistory(StorageClients storage, StorageInitializer initializer)
+{
+    private TableClient Table => storage.Table("HelperHistory");
+
+    public async Task RecordAsync(IpHelper helper, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var at = helper.Status.LastCheck ?? helper.Updated;
+        var row = $"{DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks:D19}-{helper.LastCheckToken}";
+        var entity = new TableEntity(Partition(helper.AccountId, helper.Domain), row)
+        {
+            ["At"] = at,
+            ["Outcome"] = helper.Status.LastOutcome is { } k ? CheckOutcome.Name(k) : null,
+            ["Addresses"] = JsonSerializer.Serialize(helper.Status.Addresses.Select(a => a.ToString())),
+            ["Ttl"] = helper.Status.Ttl,
+            ["Reason"] = helper.Status.Reason,
+        };
+        if (helper.Change is { } change)
+        {
+            entity["FromMode"] = DomainModes.ToName(change.From.Mode);
+            entity["FromHost"] = change.From.Destination?.Host;
+            entity["FromPort"] = change.From.Destination?.Port;
+            entity["ToMode"] = DomainModes.ToName(change.To.Mode);
+            entity["ToHost"] = change.To.Destination?.Host;
+            entity["ToPort"] = change.To.Destination?.Port;
+        }
+        await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>A page of history, newest first; pass the returned cursor to get the next page.</summary>
+    public async Task<(IReadOnlyList<HistoryEntry> Entries, string? Next)> PageAsync(
+        string accountId, DomainName domain, int limit, string? cursor, CancellationToken cancellationToken)
+    {
+        await initializer.EnsureCreatedAsync();
+        var partition = Partition(accountId, domain);
+        var filter = cursor is null
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {partition}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {cursor}");
+        var entries = new List<HistoryEntry>();
+        string? last = null;
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken))
+        {
+            if (entries.Count == limit)
+            {
+                return (entries, last);
+            }
+            entries.Add(FromEntity(e));
+            last = e.RowKey;
+        }
+        return (entries, null);
+    }
+
+    private static string Partition(string accountId, DomainName domain) => accountId + "|" + domain.Value;
+
+    private static HistoryEntry FromEntity(TableEntity e) => new(
+        e.GetDateTimeOffset("At") ?? default, e.GetString("Outcome") ?? "",
+        JsonSerializer.Deserialize<string[]>(e.GetString("Addresses") ?? "[]")!, e.GetInt32("Ttl"), e.GetString("Reason"),
+        Routing(e, "From"), Routing(e, "To"));
+
+    private static Routing? Routing(TableEntity e, string prefix) =>
+        IpHelpers.Routing.FromStored(e.GetString(prefix + "Mode"), e.GetString(prefix + "Host"), e.GetInt32(prefix + "Port"));
+
+    /// <summary>Cursors are row keys; only well-formed ones are accepted from callers.</summary>
+    public static bool IsCursor(string? text) =>
+        text is { Length: > 20 } && text[19] == '-' && long.TryParse(text.AsSpan(0, 19), NumberStyles.None, CultureInfo.InvariantCulture, out _)
+        && text.Skip(20).All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+}
