@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using RelayFunctions.Hosting;
 
 namespace RelayFunctions.Api;
 
@@ -9,6 +10,8 @@ public static class ApiSecurity
 
     public static IServiceCollection AddApiSecurity(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddCheckedOptions<AuthOptions>(configuration, AuthOptions.Section, AuthOptions.Check);
+        services.AddScoped<Caller>();
         // Token validation (Authority, ValidAudiences, ValidIssuer, and the signing keys that
         // `dotnet user-jwts` writes to user secrets) is bound from Authentication:Schemes:Bearer.
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o => o.MapInboundClaims = false);

@@ -7,14 +7,12 @@ using RelayFunctions.Api;
 using RelayFunctions.Destinations;
 using RelayFunctions.Development;
 using RelayFunctions.Domains;
-using RelayFunctions.Domains.Verification;
 using RelayFunctions.Health;
 using RelayFunctions.Hosting.Queues;
 using RelayFunctions.Hosting.Timers;
 using RelayFunctions.IpHelpers;
 using RelayFunctions.Outbound;
 using RelayFunctions.RelayMap;
-using RelayFunctions.Scheduling;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.Hosting;
@@ -29,79 +27,27 @@ public static class AppServices
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
-        void Bind<T>(string section, Action<T, SettingErrors> check)
-            where T : class => services.AddOptions<T>().Bind(configuration.GetSection(section)).Checked(section, check);
         HostJson.AddTo(configuration, builder.Environment.ContentRootPath);
         var mode = HostingMode.From(configuration);
         services.AddSingleton(mode);
         services.AddSingleton(TimeProvider.System);
         builder.AddRelayTelemetry(ServiceName, t => t.AddAspNetCoreInstrumentation(), m => m.AddAspNetCoreInstrumentation());
 
-        services.AddOptions<StorageOptions>().Configure(o =>
-        {
-            var section = configuration.GetSection(StorageOptions.ConnectionSetting);
-            o.ConnectionString = section.Value;
-            o.BlobServiceUri = Uri(section["blobServiceUri"]);
-            o.QueueServiceUri = Uri(section["queueServiceUri"]);
-            o.TableServiceUri = Uri(section["tableServiceUri"]);
-            o.ClientId = section["clientId"];
-            o.Prefix = configuration["Storage:Prefix"] ?? "";
-            o.NetworkTimeout = configuration.GetValue("Storage:NetworkTimeout", o.NetworkTimeout);
-            o.RequestTimeout = configuration.GetValue("Storage:RequestTimeout", o.RequestTimeout);
-            o.PrefixQueues = !mode.IsCustomHandler;
-        }).Checked("", StorageOptions.Check);
-        Bind<QueueRunnerOptions>(QueueRunnerOptions.Section, QueueRunnerOptions.Check);
-        Bind<TimerRunnerOptions>(TimerRunnerOptions.Section, TimerRunnerOptions.Check);
-        Bind<DestinationOptions>(DestinationOptions.Section, DestinationOptions.Check);
-        Bind<AuthOptions>(AuthOptions.Section, AuthOptions.Check);
-        Bind<HelperOptions>(HelperOptions.Section, HelperOptions.Check);
-        Bind<DnsOptions>(DnsOptions.Section, DnsOptions.Check);
-        Bind<RelayMapOptions>(RelayMapOptions.Section, RelayMapOptions.Check);
-
-        services.AddSingleton<StorageClients>();
-        services.AddSingleton<StorageInitializer>();
+        services.AddStorage(configuration, prefixQueues: !mode.IsCustomHandler);
+        services.AddCheckedOptions<QueueRunnerOptions>(configuration, QueueRunnerOptions.Section, QueueRunnerOptions.Check);
+        services.AddCheckedOptions<TimerRunnerOptions>(configuration, TimerRunnerOptions.Section, TimerRunnerOptions.Check);
+        services.AddCheckedOptions<DestinationOptions>(configuration, DestinationOptions.Section, DestinationOptions.Check);
         services.AddSingleton<QueueSignals>();
         services.AddSingleton<QueueWriter>();
         services.AddSingleton<FunctionCatalog>();
         services.AddSingleton<DestinationPolicy>();
-        services.AddSingleton<AccountStore>();
-        Bind<VerificationOptions>(VerificationOptions.Section, VerificationOptions.Check);
-        services.AddSingleton<DomainStore>();
-        services.AddSingleton<DomainClaims>();
-        services.AddSingleton<DomainViews>();
-        services.AddSingleton<VerificationIndex>();
-        services.AddSingleton<VerificationScheduler>();
-        services.AddSingleton<VerificationAlerts>();
-        services.AddSingleton<VerificationCheck>();
-        services.AddSingleton<IQueueFunction, VerifyDomainsFunction>();
-        services.AddSingleton<AlertOnce>();
-        services.AddSingleton<OutboundStore>();
-        services.AddSingleton<FilterIndex>();
-        services.AddSingleton<FilterScheduler>();
-        services.AddSingleton<FilterLookup>();
-        services.AddSingleton<IQueueFunction, ResolveFiltersFunction>();
-        services.AddSingleton<IQueueFunction, BccBouncesFunction>();
-        services.AddSingleton<OutboundUsage>();
-        services.AddSingleton<DomainRequest>();
-        services.AddScoped<Caller>();
-        services.AddSingleton<MapChanges>();
-        services.AddSingleton<RelayMapBuilder>();
-        services.AddSingleton<RelayMapPublisher>();
-        services.AddSingleton<RelayMapPublication>();
-        services.AddSingleton<ITimerFunction, PublishRelayMapFunction>();
-        services.AddSingleton<IQueueFunction, RelayMapChangedFunction>();
-        services.AddAlerts(configuration);
 
-        services.AddSingleton<IHostResolver, DnsClientResolver>();
-        services.AddSingleton<ScheduleIndex>();
-        services.AddSingleton<HelperStore>();
-        services.AddSingleton<HelperHistory>();
-        services.AddSingleton<HelperAlerts>();
-        services.AddSingleton<HelperService>();
-        services.AddSingleton<HelperCheck>();
-        services.AddSingleton<CheckScheduler>();
-        services.AddSingleton<ITimerFunction, ScheduleChecksFunction>();
-        services.AddSingleton<IQueueFunction, CheckHelpersFunction>();
+        services.AddAccounts();
+        services.AddDomains(configuration);
+        services.AddIpHelpers(configuration);
+        services.AddOutbound();
+        services.AddRelayMap(configuration);
+        services.AddAlerts(configuration);
 
         if (configuration.GetValue<bool>("Sample:Seed"))
         {
@@ -135,6 +81,4 @@ public static class AppServices
         services.AddApiSecurity(configuration);
         return builder;
     }
-
-    private static Uri? Uri(string? text) => System.Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri : null;
 }

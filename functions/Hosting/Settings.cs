@@ -9,6 +9,15 @@ namespace RelayFunctions.Hosting;
 /// </summary>
 public static class Settings
 {
+    /// <summary>Binds <typeparamref name="T"/> to the configuration section <paramref name="section"/> and checks it at start.</summary>
+    public static IServiceCollection AddCheckedOptions<T>(
+        this IServiceCollection services, IConfiguration configuration, string section, Action<T, SettingErrors> check)
+        where T : class
+    {
+        services.AddOptions<T>().Bind(configuration.GetSection(section)).Checked(section, check);
+        return services;
+    }
+
     /// <summary>Checks the options with <paramref name="check"/> at start; <paramref name="section"/> names their settings in messages.</summary>
     public static OptionsBuilder<T> Checked<T>(this OptionsBuilder<T> builder, string section, Action<T, SettingErrors> check)
         where T : class

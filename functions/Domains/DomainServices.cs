@@ -1,0 +1,24 @@
+using RelayFunctions.Domains.Verification;
+using RelayFunctions.Hosting;
+using RelayFunctions.Scheduling;
+
+namespace RelayFunctions.Domains;
+
+/// <summary>The registrations of mail domains and their verification.</summary>
+public static class DomainServices
+{
+    public static IServiceCollection AddDomains(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddCheckedOptions<VerificationOptions>(configuration, VerificationOptions.Section, VerificationOptions.Check);
+        services.AddSingleton<DomainStore>();
+        services.AddSingleton<DomainClaims>();
+        services.AddSingleton<DomainViews>();
+        services.AddSingleton<DomainRequest>();
+        services.AddSingleton<VerificationIndex>();
+        services.AddSingleton<VerificationScheduler>();
+        services.AddSingleton<VerificationAlerts>();
+        services.AddSingleton<VerificationCheck>();
+        services.AddSingleton<IQueueFunction, VerifyDomainsFunction>();
+        return services;
+    }
+}

@@ -1,0 +1,25 @@
+using RelayFunctions.Hosting;
+using RelayFunctions.Scheduling;
+
+namespace RelayFunctions.IpHelpers;
+
+/// <summary>The registrations of IP address helpers: DNS, their store, checks, alerts and the scheduling tick they share.</summary>
+public static class IpHelperServices
+{
+    public static IServiceCollection AddIpHelpers(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddCheckedOptions<HelperOptions>(configuration, HelperOptions.Section, HelperOptions.Check);
+        services.AddCheckedOptions<DnsOptions>(configuration, DnsOptions.Section, DnsOptions.Check);
+        services.AddSingleton<IHostResolver, DnsClientResolver>();
+        services.AddSingleton<ScheduleIndex>();
+        services.AddSingleton<HelperStore>();
+        services.AddSingleton<HelperHistory>();
+        services.AddSingleton<HelperAlerts>();
+        services.AddSingleton<HelperService>();
+        services.AddSingleton<HelperCheck>();
+        services.AddSingleton<CheckScheduler>();
+        services.AddSingleton<IQueueFunction, CheckHelpersFunction>();
+        services.AddSingleton<ITimerFunction, ScheduleChecksFunction>();
+        return services;
+    }
+}

@@ -1,0 +1,19 @@
+using RelayFunctions.Hosting;
+
+namespace RelayFunctions.RelayMap;
+
+/// <summary>The registrations of the relay map: its change log, builder, publisher and both publishing triggers.</summary>
+public static class RelayMapServices
+{
+    public static IServiceCollection AddRelayMap(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddCheckedOptions<RelayMapOptions>(configuration, RelayMapOptions.Section, RelayMapOptions.Check);
+        services.AddSingleton<MapChanges>();
+        services.AddSingleton<RelayMapBuilder>();
+        services.AddSingleton<RelayMapPublisher>();
+        services.AddSingleton<RelayMapPublication>();
+        services.AddSingleton<ITimerFunction, PublishRelayMapFunction>();
+        services.AddSingleton<IQueueFunction, RelayMapChangedFunction>();
+        return services;
+    }
+}
