@@ -5,14 +5,14 @@ using RelayFunctions.Tests.Infrastructure;
 namespace RelayFunctions.Tests.Api;
 
 /// <summary>
-/// The README is a front page of at most 200 lines, and every relative link of it and of docs/*.md leads somewhere:
+/// The README is a front page of at most 200 lines, and every relative link of it and of docs/**/*.md leads somewhere:
 /// to a file that exists and, for <c>file.md#anchor</c> (or <c>#anchor</c>), to a heading of that file.
 /// </summary>
 public sealed partial class DocumentationLinksTests
 {
     private static IEnumerable<string> Documents() =>
         new[] { Path.Combine(RepoRoot.Path, "README.md") }
-            .Concat(Directory.GetFiles(Path.Combine(RepoRoot.Path, "docs"), "*.md").Order(StringComparer.Ordinal));
+            .Concat(Directory.GetFiles(Path.Combine(RepoRoot.Path, "docs"), "*.md", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
 
     [Fact]
     public void TheReadmeHasAtMost200Lines()
