@@ -10,15 +10,9 @@ public static class DomainServices
     public static IServiceCollection AddDomains(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddCheckedOptions<VerificationOptions>(configuration, VerificationOptions.Section, VerificationOptions.Check);
-        services.AddSingleton<DomainStore>();
-        services.AddSingleton<DomainClaims>();
-        services.AddSingleton<DomainViews>();
-        services.AddSingleton<DomainRequest>();
-        services.AddSingleton<VerificationIndex>();
-        services.AddSingleton<VerificationScheduler>();
-        services.AddSingleton<VerificationAlerts>();
-        services.AddSingleton<VerificationCheck>();
-        services.AddSingleton<IQueueFunction, VerifyDomainsFunction>();
+        services.AddSingleton<DomainStore>().AddSingleton<DomainClaims>().AddSingleton<DomainViews>()
+            .AddSingleton<DomainRequest>().AddSingleton<VerificationIndex>().AddSingleton<VerificationScheduler>()
+            .AddSingleton<VerificationAlerts>().AddSingleton<VerificationCheck>().AddSingleton<IQueueFunction, VerifyDomainsFunction>();
         return services;
     }
 }

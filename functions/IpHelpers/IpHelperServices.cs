@@ -10,16 +10,10 @@ public static class IpHelperServices
     {
         services.AddCheckedOptions<HelperOptions>(configuration, HelperOptions.Section, HelperOptions.Check);
         services.AddCheckedOptions<DnsOptions>(configuration, DnsOptions.Section, DnsOptions.Check);
-        services.AddSingleton<IHostResolver, DnsClientResolver>();
-        services.AddSingleton<ScheduleIndex>();
-        services.AddSingleton<HelperStore>();
-        services.AddSingleton<HelperHistory>();
-        services.AddSingleton<HelperAlerts>();
-        services.AddSingleton<HelperService>();
-        services.AddSingleton<HelperCheck>();
-        services.AddSingleton<CheckScheduler>();
-        services.AddSingleton<IQueueFunction, CheckHelpersFunction>();
-        services.AddSingleton<ITimerFunction, ScheduleChecksFunction>();
+        services.AddSingleton<IHostResolver, DnsClientResolver>().AddSingleton<ScheduleIndex>().AddSingleton<HelperStore>()
+            .AddSingleton<HelperHistory>().AddSingleton<HelperAlerts>().AddSingleton<HelperService>()
+            .AddSingleton<HelperCheck>().AddSingleton<CheckScheduler>().AddSingleton<IQueueFunction, CheckHelpersFunction>()
+            .AddSingleton<ITimerFunction, ScheduleChecksFunction>();
         return services;
     }
 }

@@ -8,13 +8,9 @@ public static class OutboundServices
 {
     public static IServiceCollection AddOutbound(this IServiceCollection services)
     {
-        services.AddSingleton<OutboundStore>();
-        services.AddSingleton<OutboundUsage>();
-        services.AddSingleton<FilterIndex>();
-        services.AddSingleton<FilterScheduler>();
-        services.AddSingleton<FilterLookup>();
-        services.AddSingleton<IQueueFunction, ResolveFiltersFunction>();
-        services.AddSingleton<IQueueFunction, BccBouncesFunction>();
+        services.AddSingleton<OutboundStore>().AddSingleton<OutboundUsage>().AddSingleton<FilterIndex>()
+            .AddSingleton<FilterScheduler>().AddSingleton<FilterLookup>().AddSingleton<IQueueFunction, ResolveFiltersFunction>()
+            .AddSingleton<IQueueFunction, BccBouncesFunction>();
         return services;
     }
 }

@@ -8,12 +8,8 @@ public static class RelayMapServices
     public static IServiceCollection AddRelayMap(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddCheckedOptions<RelayMapOptions>(configuration, RelayMapOptions.Section, RelayMapOptions.Check);
-        services.AddSingleton<MapChanges>();
-        services.AddSingleton<RelayMapBuilder>();
-        services.AddSingleton<RelayMapPublisher>();
-        services.AddSingleton<RelayMapPublication>();
-        services.AddSingleton<ITimerFunction, PublishRelayMapFunction>();
-        services.AddSingleton<IQueueFunction, RelayMapChangedFunction>();
+        services.AddSingleton<MapChanges>().AddSingleton<RelayMapBuilder>().AddSingleton<RelayMapPublisher>()
+            .AddSingleton<RelayMapPublication>().AddSingleton<ITimerFunction, PublishRelayMapFunction>().AddSingleton<IQueueFunction, RelayMapChangedFunction>();
         return services;
     }
 }
