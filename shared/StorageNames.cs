@@ -6,7 +6,7 @@ namespace RelayShared;
 /// </summary>
 public static class StorageNames
 {
-    /// <summary>The queue of BCC copies that bounced.</summary>
+    /// <summary>The queue of BCC copies that bounced (<see cref="BccBounce"/>).</summary>
     public const string BccBouncesQueue = "bcc-bounces";
 
     /// <summary>Each relay's report: the generation it applied, when, its last error, when it last wrote.</summary>
