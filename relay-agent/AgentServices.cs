@@ -6,6 +6,7 @@ using Azure.Storage.Queues;
 using DnsClient;
 using Microsoft.Extensions.Options;
 using RelayAgent.Submission;
+using RelayShared;
 
 namespace RelayAgent;
 
@@ -23,23 +24,23 @@ public static class AgentServices
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<AgentOptions>();
-            var name = (o.Prefix.Length > 0 ? o.Prefix + "-" : "") + "relay-map";
+            var name = (o.Prefix.Length > 0 ? o.Prefix + "-" : "") + RelayMapBlobs.Container;
             return !string.IsNullOrEmpty(o.ConnectionString)
                 ? new BlobContainerClient(o.ConnectionString, name)
                 : new BlobServiceClient(o.BlobServiceUri ?? throw new InvalidOperationException("Set Agent__ConnectionString or Agent__BlobServiceUri."), Credential(o))
                     .GetBlobContainerClient(name);
         });
-        services.AddSingleton(sp => Table(sp.GetRequiredService<AgentOptions>(), "RelayReports"));
+        services.AddSingleton(sp => Table(sp.GetRequiredService<AgentOptions>(), StorageNames.RelayReportsTable));
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<AgentOptions>();
-            return new UsageCounter(Table(o, "OutboundUsage"), o.RelayId, sp.GetRequiredService<TimeProvider>());
+            return new UsageCounter(Table(o, StorageNames.OutboundUsageTable), o.RelayId, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<AgentOptions>();
             // As the function app names its queues: prefix, hyphen, name.
-            var name = (o.Prefix.Length > 0 ? o.Prefix + "-" : "") + "bcc-bounces";
+            var name = (o.Prefix.Length > 0 ? o.Prefix + "-" : "") + StorageNames.BccBouncesQueue;
             var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
             return !string.IsNullOrEmpty(o.ConnectionString)
                 ? new QueueClient(o.ConnectionString, name, queueOptions)
@@ -60,7 +61,7 @@ public static class AgentServices
         services.AddSingleton<RelayReporter>();
         services.AddSingleton<AgentWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentWorker>());
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<BlockReports>(sp, Table(sp.GetRequiredService<AgentOptions>(), "RelayBlocks")));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<BlockReports>(sp, Table(sp.GetRequiredService<AgentOptions>(), StorageNames.RelayBlocksTable)));
         services.AddSingleton<BlockedMap>();
         services.AddHostedService<AuthGuard>();
         return services;

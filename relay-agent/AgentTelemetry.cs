@@ -4,7 +4,7 @@ using System.Diagnostics.Metrics;
 namespace RelayAgent;
 
 /// <summary>
-/// The agent's own spans and instruments, under the service name <see cref="Name"/>: Telemetry.cs exports an
+/// The agent's own spans and instruments, under the service name <see cref="Name"/>: <see cref="RelayShared.Telemetry"/> exports an
 /// ActivitySource and a Meter of that name when OTLP or Azure Monitor is configured, and they cost nothing otherwise.
 /// </summary>
 public sealed class AgentTelemetry

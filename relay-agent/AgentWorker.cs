@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RelayShared;
 
 namespace RelayAgent;
 

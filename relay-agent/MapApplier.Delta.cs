@@ -1,3 +1,5 @@
+using RelayShared;
+
 namespace RelayAgent;
 
 /// <summary>The delta apply: a delta's lines into the live lmdb tables, in place.</summary>
@@ -28,7 +30,7 @@ public sealed partial class MapApplier
         var released = (await RelayedAfterAsync(delta, candidates, ct)).Order(StringComparer.Ordinal).ToList();
         await WriteReleaseAsync(released, ct);
 
-        foreach (var table in MapDelta.DomainTables)
+        foreach (var table in MapTables.DomainTables)
         {
             var puts = delta.Changes.Where(c => c.Table == table && c.Value is not null).Select(c => $"{c.Key} {c.Value}").ToList();
             if (puts.Count > 0)
@@ -36,7 +38,7 @@ public sealed partial class MapApplier
                 await commands.PutAsync(Table(table), puts, ct);
             }
         }
-        foreach (var table in MapDelta.DomainTables.Reverse())
+        foreach (var table in MapTables.DomainTables.Reverse())
         {
             var deletes = delta.Changes.Where(c => c.Table == table && c.Value is null).Select(c => c.Key).ToList();
             if (deletes.Count > 0)

@@ -1,4 +1,5 @@
 using System.Text;
+using RelayShared;
 
 namespace RelayAgent;
 
@@ -12,31 +13,20 @@ public sealed record MapChange(string Table, string Key, string? Value);
 /// </summary>
 public sealed record MapDelta(long Generation, long Base, IReadOnlyList<MapChange> Changes, IReadOnlyDictionary<string, byte[]> Tables)
 {
-    /// <summary>The tables a delta changes line by line, in the order their puts are applied (deletes: the reverse).</summary>
-    public static readonly IReadOnlyList<string> DomainTables = ["transport", "message_size_limits", "relay_recipients", "relay_domains"];
-
-    /// <summary>The tables a delta may carry whole.</summary>
-    public static readonly IReadOnlySet<string> WholeTables = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "passwd", "sender_logins", "sender_logins_sub.pcre", "sasl_access", "outbound_accounts",
-    };
-
-    public const string FileName = "delta";
-
     /// <summary>
     /// <paramref name="files"/>: the manifest's verified files, <c>delta</c> (UTF-8 lines <c>+ table key value…</c> or
     /// <c>- table key</c>; empty: no change) and whole outbound tables.
     /// </summary>
     public static MapDelta Parse(long generation, long baseGeneration, IReadOnlyDictionary<string, byte[]> files)
     {
-        if (!files.TryGetValue(FileName, out var delta))
+        if (!files.TryGetValue(RelayMapBlobs.Delta, out var delta))
         {
-            throw new InvalidDataException($"Delta {generation} has no '{FileName}' file.");
+            throw new InvalidDataException($"Delta {generation} has no '{RelayMapBlobs.Delta}' file.");
         }
         var tables = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var (name, content) in files.Where(f => f.Key != FileName))
+        foreach (var (name, content) in files.Where(f => f.Key != RelayMapBlobs.Delta))
         {
-            if (!WholeTables.Contains(name))
+            if (!MapTables.OutboundTables.Contains(name))
             {
                 throw new InvalidDataException($"Delta {generation} carries '{name}', which is not a table a delta may replace.");
             }
@@ -62,7 +52,7 @@ public sealed record MapDelta(long Generation, long Base, IReadOnlyList<MapChang
                 continue;
             }
             var parts = line.Split(' ', 4);
-            var valid = parts.Length >= 3 && DomainTables.Contains(parts[1]) && parts[2].Length > 0 && !parts[2].Any(char.IsWhiteSpace)
+            var valid = parts.Length >= 3 && MapTables.DomainTables.Contains(parts[1]) && parts[2].Length > 0 && !parts[2].Any(char.IsWhiteSpace)
                 && (parts[0] == "+" ? parts.Length == 4 && parts[3].Trim().Length > 0 && !parts[3].Contains('\r') : parts[0] == "-" && parts.Length == 3);
             if (!valid || !seen.Add((parts[1], parts[2])))
             {

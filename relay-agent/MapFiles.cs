@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using RelayShared;
 
 namespace RelayAgent;
 
@@ -17,15 +18,15 @@ public static partial class MapFiles
 
     private static readonly (string Name, MapFileKind Kind)[] Known =
     [
-        ("transport", MapFileKind.Table),
-        ("message_size_limits", MapFileKind.Table),
-        ("relay_recipients", MapFileKind.Table),
-        ("relay_domains", MapFileKind.Table),
-        ("sender_logins_sub.pcre", MapFileKind.Plain),
-        ("sender_logins", MapFileKind.Table),
-        ("sasl_access", MapFileKind.Table),
-        ("outbound_accounts", MapFileKind.Plain),
-        ("passwd", MapFileKind.Secret),
+        (MapTables.Transport, MapFileKind.Table),
+        (MapTables.SizeLimits, MapFileKind.Table),
+        (MapTables.RelayRecipients, MapFileKind.Table),
+        (MapTables.RelayDomains, MapFileKind.Table),
+        (MapTables.SenderLoginsPcre, MapFileKind.Plain),
+        (MapTables.SenderLogins, MapFileKind.Table),
+        (MapTables.SaslAccess, MapFileKind.Table),
+        (MapTables.OutboundAccounts, MapFileKind.Plain),
+        (MapTables.Passwd, MapFileKind.Secret),
     ];
 
     /// <summary>Every file to write for <paramref name="files"/>, in rename order: unknown names first (as lmdb tables), then the known ones, empty when absent.</summary>

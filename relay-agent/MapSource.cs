@@ -3,22 +3,9 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using RelayShared;
 
 namespace RelayAgent;
-
-/// <param name="Snapshot">The generation of the latest full snapshot; null from a publisher without deltas (then <paramref name="Manifest"/> is one).</param>
-/// <param name="SnapshotManifest">The blob path of that snapshot's manifest.</param>
-public sealed record MapPointer(
-    long Generation, string Manifest, DateTimeOffset PublishedAt, int Domains, string? SourceVersion, long? Snapshot = null, string? SnapshotManifest = null);
-
-public sealed record ManifestFile(string Name, string Path, string Sha256, long Size);
-
-/// <param name="Kind"><c>snapshot</c> or <c>delta</c>; absent is a snapshot.</param>
-/// <param name="Base">For a delta: the generation it applies on top of.</param>
-public sealed record Manifest(long Generation, DateTimeOffset CreatedAt, int Domains, IReadOnlyList<ManifestFile> Files, string? Kind = null, long? Base = null)
-{
-    public bool IsDelta => Kind == "delta";
-}
 
 /// <summary>A generation downloaded and verified: every file matched its manifest's size and SHA-256.</summary>
 public sealed record MapGeneration(long Generation, IReadOnlyDictionary<string, byte[]> Files);
@@ -39,7 +26,6 @@ public sealed record MapUpdate(MapGeneration? Snapshot, IReadOnlyList<MapDelta> 
 /// </summary>
 public sealed partial class MapSource(BlobContainerClient container, ILogger<MapSource>? logger = null)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ILogger _logger = (ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private ETag? _pointerTag;
 
@@ -49,13 +35,13 @@ public sealed partial class MapSource(BlobContainerClient container, ILogger<Map
         try
         {
             var options = new BlobDownloadOptions { Conditions = _pointerTag is { } tag ? new BlobRequestConditions { IfNoneMatch = tag } : null };
-            var response = await container.GetBlobClient("current.json").DownloadContentAsync(options, cancellationToken);
+            var response = await container.GetBlobClient(RelayMapBlobs.Pointer).DownloadContentAsync(options, cancellationToken);
             // The SDK answers a 304 without throwing, with a response that has no value: reading it would throw.
             if (response.GetRawResponse().Status == 304)
             {
                 return null;
             }
-            var pointer = response.Value.Content.ToObjectFromJson<MapPointer>(Json);
+            var pointer = MapPointer.FromJson(response.Value.Content);
             _pointerTag = response.Value.Details.ETag;
             return pointer;
         }
@@ -147,7 +133,7 @@ public sealed partial class MapSource(BlobContainerClient container, ILogger<Map
                 return chain;
             }
             expected = baseGeneration;
-            path = $"generations/{baseGeneration:D12}/manifest.json";
+            path = RelayMapBlobs.ManifestPath(baseGeneration);
         }
     }
 
@@ -166,7 +152,7 @@ public sealed partial class MapSource(BlobContainerClient container, ILogger<Map
         Manifest? manifest;
         try
         {
-            manifest = (await container.GetBlobClient(path).DownloadContentAsync(ct)).Value.Content.ToObjectFromJson<Manifest>(Json);
+            manifest = Manifest.FromJson((await container.GetBlobClient(path).DownloadContentAsync(ct)).Value.Content);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

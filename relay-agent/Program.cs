@@ -1,5 +1,5 @@
 using RelayAgent.Submission;
-using RelayFunctions.Hosting;
+using RelayShared;
 
 namespace RelayAgent;
 

@@ -107,8 +107,8 @@ fi
 
 # The build, unless the last one is newer than every source of the app (a no-op build still costs seconds).
 dll=functions/bin/Debug/net10.0/RelayFunctions.dll
-if [ -f "$dll" ] && [ -z "$(find functions Directory.Build.props Directory.Packages.props global.json host.json \
-    \( -path functions/bin -o -path functions/obj \) -prune -o -type f -newer "$dll" -print -quit)" ]; then
+if [ -f "$dll" ] && [ -z "$(find functions shared Directory.Build.props Directory.Packages.props global.json host.json \
+    \( -path functions/bin -o -path functions/obj -o -path shared/bin -o -path shared/obj \) -prune -o -type f -newer "$dll" -print -quit)" ]; then
   log "the app is up to date (built $(date -r "$dll" '+%F %T'))"
 else
   log "building the app"

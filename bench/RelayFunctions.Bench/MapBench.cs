@@ -11,8 +11,7 @@ using RelayFunctions.Domains;
 using RelayFunctions.Domains.Verification;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Storage;
-using Manifest = RelayFunctions.RelayMap.Manifest;
-using ManifestFile = RelayFunctions.RelayMap.ManifestFile;
+using RelayShared;
 
 namespace RelayFunctions.Bench;
 
@@ -133,7 +132,7 @@ public sealed class MapBench(StorageClients storage, IServiceProvider services, 
     private async Task SeedSnapshotAsync(int to)
     {
         var builder = services.GetRequiredService<RelayMapBuilder>();
-        var container = storage.Container(RelayMapPublisher.ContainerName);
+        var container = storage.Container(RelayMapBlobs.Container);
         await container.CreateIfNotExistsAsync();
         var counter = storage.Table("RelayMapState");
         await counter.CreateIfNotExistsAsync();
@@ -167,8 +166,8 @@ public sealed class MapBench(StorageClients storage, IServiceProvider services, 
         var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
         var manifest = $"{folder}/manifest.json";
         await container.GetBlobClient(manifest).UploadAsync(BinaryData.FromObjectAsJson(new Manifest(generation, now, to, files), json), overwrite: true);
-        await container.GetBlobClient(RelayMapPublisher.PointerName).UploadAsync(
-            BinaryData.FromObjectAsJson(new RelayFunctions.RelayMap.MapPointer(generation, manifest, now, to, "bench", generation, manifest, now), json), overwrite: true);
+        await container.GetBlobClient(RelayMapBlobs.Pointer).UploadAsync(
+            BinaryData.FromObjectAsJson(new MapPointer(generation, manifest, now, to, "bench", generation, manifest, now), json), overwrite: true);
     }
 
     /// <summary>The agent as on a relay, without a running Postfix: reload and flush are no-ops, postmap is real.</summary>

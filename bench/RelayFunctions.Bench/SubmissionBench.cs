@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using MimeKit;
 using RelayAgent;
 using RelayAgent.Submission;
+using RelayShared;
 
 namespace RelayFunctions.Bench;
 
@@ -116,7 +117,7 @@ public sealed class SubmissionBench(string relayDir, string storageConnection, s
             }
         }
         await File.WriteAllTextAsync(Path.Combine(maps, "sender_logins_sub.pcre"), "");
-        await File.WriteAllLinesAsync(Path.Combine(maps, SubmissionAccounts.FileName), logins.Select(l => JsonSerializer.Serialize(
+        await File.WriteAllLinesAsync(Path.Combine(maps, MapTables.OutboundAccounts), logins.Select(l => JsonSerializer.Serialize(
             new SubmissionAccount(l, "benchkey" + l[0], "bench", $"postmaster@{Domain}", [Domain],
                 l.StartsWith("copies", StringComparison.Ordinal) ? [new SubmissionBcc("bcc1", $"archive@{Domain}")] : [],
                 l.StartsWith("copies", StringComparison.Ordinal) ? [$"sent@{Domain}"] : [], "token", "automatic", 1_000_000),

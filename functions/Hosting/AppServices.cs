@@ -14,6 +14,7 @@ using RelayFunctions.IpHelpers;
 using RelayFunctions.Outbound;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Storage;
+using RelayShared;
 
 namespace RelayFunctions.Hosting;
 

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using RelayFunctions.Domains;
+using RelayShared;
 
 namespace RelayFunctions.Outbound;
 
@@ -158,13 +159,6 @@ public static class OutboundTables
         return nets.Distinct().ToList();
     }
 
-    /// <summary>What the relay's submission filter and policy need of one login; one JSON object a line in <c>outbound_accounts</c>.</summary>
-    public sealed record SubmissionAccount(
-        string Login, string Key, string Account, string Postmaster, IReadOnlyList<string> Domains, IReadOnlyList<SubmissionBcc> Bcc,
-        IReadOnlyList<string> Mirrors, string MirrorToken, string SubmissionErrors, int DailyQuota);
-
-    public sealed record SubmissionBcc(string Id, string Address);
-
     /// <summary>
     /// The <c>outbound_accounts</c> file: per login its key (named in BCC copies' envelope senders), its account, the
     /// account's postmaster address (see <see cref="Postmaster"/>: it replaces a null sender), the account's verified
@@ -186,9 +180,9 @@ public static class OutboundTables
             var line = new SubmissionAccount(
                 a.Login, a.Key, a.AccountId, Postmaster(owner, a, verified), verified,
                 a.Settings.BccRecipients.Select(b => new SubmissionBcc(b.Id, b.Address.ToString())).ToList(), a.Settings.Mirrors.Where(m => verified.Contains(m.Domain.Value, StringComparer.OrdinalIgnoreCase)).Select(m => m.ToString()).ToList(),
-                a.MirrorToken, a.Settings.SubmissionErrors == SubmissionErrors.Always5xx ? "always-5xx" : "automatic",
+                a.MirrorToken, a.Settings.SubmissionErrors == SubmissionErrors.Always5xx ? SubmissionAccount.Always5xxErrors : SubmissionAccount.Automatic,
                 Accounts.ServiceLimits.For(owner.ServiceLevel).DailyMessages);
-            text.Append(System.Text.Json.JsonSerializer.Serialize(line, System.Text.Json.JsonSerializerOptions.Web)).Append('\n');
+            text.Append(line.ToJsonLine()).Append('\n');
         }
         return text.ToString();
     }

@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using RelayFunctions.Accounts;
 using RelayFunctions.Api;
 using RelayFunctions.Storage;
+using RelayShared;
 
 namespace RelayFunctions.Outbound;
 
@@ -13,7 +14,7 @@ namespace RelayFunctions.Outbound;
 /// </summary>
 public sealed class OutboundUsage(StorageClients storage, StorageInitializer initializer, TimeProvider time)
 {
-    public const string Table = "OutboundUsage";
+    public const string Table = StorageNames.OutboundUsageTable;
 
     public async Task<UsageView> ReadAsync(Account account, int days, CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs.Specialized;
+using RelayShared;
 
 namespace RelayFunctions.RelayMap;
 

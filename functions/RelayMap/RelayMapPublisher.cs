@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
@@ -6,30 +5,9 @@ using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using Microsoft.Extensions.Options;
 using RelayFunctions.Storage;
+using RelayShared;
 
 namespace RelayFunctions.RelayMap;
-
-/// <summary>
-/// The <c>current.json</c> pointer the relays poll: the current generation's manifest (a delta, or a snapshot), and the
-/// latest snapshot (a relay that starts fresh, falls behind it or cannot follow the deltas applies it, then the deltas after it).
-/// </summary>
-public sealed record MapPointer(
-    long Generation, string Manifest, DateTimeOffset PublishedAt, int Domains, string? SourceVersion,
-    long? Snapshot = null, string? SnapshotManifest = null, DateTimeOffset? SnapshotAt = null);
-
-public sealed record ManifestFile(string Name, string Path, string Sha256, long Size);
-
-/// <summary>
-/// One generation's manifest: a <c>snapshot</c> lists every table whole; a <c>delta</c> lists the <c>delta</c> file
-/// (entries put and deleted) and the outbound tables when they changed, and applies on top of <see cref="Base"/>.
-/// </summary>
-public sealed record Manifest(
-    long Generation, DateTimeOffset CreatedAt, int Domains, IReadOnlyList<ManifestFile> Files, string Kind = Manifest.SnapshotKind,
-    long? Base = null, string? BaseManifest = null)
-{
-    public const string SnapshotKind = "snapshot";
-    public const string DeltaKind = "delta";
-}
 
 /// <summary>What a publication did: its generation, whether it became current, how many domains, and whether it wrote a snapshot.</summary>
 public sealed record PublishResult(long Generation, bool BecameCurrent, int Domains, bool Snapshot = false, int Changes = 0);
@@ -48,11 +26,7 @@ public sealed partial class RelayMapPublisher(
     StorageClients storage, StorageInitializer initializer, RelayMapBuilder builder, MapChanges changes, TimeProvider time,
     IOptions<RelayMapOptions> options, ILogger<RelayMapPublisher> logger)
 {
-    public const string ContainerName = "relay-map";
-    public const string PointerName = "current.json";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    private BlobContainerClient Container => storage.Container(ContainerName);
+    private BlobContainerClient Container => storage.Container(RelayMapBlobs.Container);
 
     public async Task<MapPointer?> CurrentAsync(CancellationToken cancellationToken) => (await ReadPointerAsync(cancellationToken)).Pointer;
 
@@ -97,7 +71,7 @@ public sealed partial class RelayMapPublisher(
                 await changes.AcknowledgeAsync(pending, published, cancellationToken);
                 await changes.CollectAsync(log, cancellationToken);
                 var wroteSnapshot = next.Snapshot == generation;
-                Log.Published(logger, generation, wroteSnapshot ? "snapshot" : "delta", pending.Count, next.Domains);
+                Log.Published(logger, generation, wroteSnapshot ? Manifest.SnapshotKind : Manifest.DeltaKind, pending.Count, next.Domains);
                 await PruneAsync(next.Snapshot!.Value, cancellationToken);
                 return new PublishResult(generation, true, next.Domains, wroteSnapshot, pending.Count);
             }
@@ -115,22 +89,22 @@ public sealed partial class RelayMapPublisher(
     private async Task<(string Manifest, int Domains)> WriteTableSnapshotAsync(
         long generation, DateTimeOffset now, Dictionary<string, bool> seen, CancellationToken cancellationToken)
     {
-        var folder = Folder(generation);
+        var folder = RelayMapBlobs.GenerationFolder(generation);
         var writers = new Dictionary<string, MapTextWriter>(StringComparer.Ordinal);
         try
         {
-            foreach (var table in RelayMapBuilder.DomainTables)
+            foreach (var table in MapTables.DomainTables)
             {
                 writers[table] = await MapTextWriter.OpenAsync(Container.GetBlockBlobClient($"{folder}/{table}"), table, cancellationToken);
             }
             var domains = await builder.WriteDomainTablesAsync(writers, cancellationToken, seen);
             var listed = new List<ManifestFile>();
-            foreach (var table in RelayMapBuilder.DomainTables)
+            foreach (var table in MapTables.DomainTables)
             {
                 listed.Add(await writers[table].CompleteAsync(cancellationToken));
             }
             listed.AddRange(await UploadAsync(folder, await builder.OutboundFilesAsync(cancellationToken), cancellationToken));
-            var manifest = $"{folder}/manifest.json";
+            var manifest = $"{folder}/{RelayMapBlobs.ManifestName}";
             await UploadJsonAsync(manifest, new Manifest(generation, now, domains, listed), cancellationToken);
             return (manifest, domains);
         }
@@ -150,10 +124,10 @@ public sealed partial class RelayMapPublisher(
     {
         var delta = await builder.DeltaAsync(pending, cancellationToken);
         var outbound = delta.Outbound ? await builder.OutboundFilesAsync(cancellationToken) : [];
-        var folder = Folder(generation);
+        var folder = RelayMapBlobs.GenerationFolder(generation);
         var domains = Math.Max(pointer.Domains + delta.Added, 0);
         var listed = await UploadAsync(folder, [delta.File, .. outbound], cancellationToken);
-        var manifest = $"{folder}/manifest.json";
+        var manifest = $"{folder}/{RelayMapBlobs.ManifestName}";
         var due = snapshot || generation - pointer.Snapshot >= options.Value.SnapshotAfter
             || now - (pointer.SnapshotAt ?? pointer.PublishedAt) >= options.Value.SnapshotInterval;
         await UploadJsonAsync(manifest, new Manifest(generation, now, domains, listed, Manifest.DeltaKind, pointer.Generation, pointer.Manifest), cancellationToken);
@@ -185,11 +159,11 @@ public sealed partial class RelayMapPublisher(
             {
                 break;
             }
-            if (outboundFrom == old && manifest.Files.Any(f => f.Name == RelayMapBuilder.Passwd))
+            if (outboundFrom == old && manifest.Files.Any(f => f.Name == MapTables.Passwd))
             {
                 outboundFrom = manifest;
             }
-            deltas.Add(await DownloadTextAsync(manifest.Files.Single(f => f.Name == "delta").Path, cancellationToken));
+            deltas.Add(await DownloadTextAsync(manifest.Files.Single(f => f.Name == RelayMapBlobs.Delta).Path, cancellationToken));
             path = manifest.BaseManifest ?? throw new InvalidDataException($"Delta {manifest.Generation} names no base manifest.");
         }
         var overlay = new Dictionary<(string Table, string Key), string?>();
@@ -201,10 +175,10 @@ public sealed partial class RelayMapPublisher(
             }
         }
 
-        var folder = $"{Folder(generation)}/snapshot";
+        var folder = $"{RelayMapBlobs.GenerationFolder(generation)}/{RelayMapBlobs.SnapshotFolder}";
         var listed = new List<ManifestFile>();
         var domains = 0;
-        foreach (var table in RelayMapBuilder.DomainTables)
+        foreach (var table in MapTables.DomainTables)
         {
             await using var writer = await MapTextWriter.OpenAsync(Container.GetBlockBlobClient($"{folder}/{table}"), table, cancellationToken);
             var source = old.Files.Single(f => f.Name == table);
@@ -216,14 +190,14 @@ public sealed partial class RelayMapPublisher(
                     if (space > 0 && !overlay.ContainsKey((table, line[..space])))
                     {
                         await writer.WriteLineAsync(line);
-                        domains += table == RelayMapBuilder.RelayDomains ? 1 : 0;
+                        domains += table == MapTables.RelayDomains ? 1 : 0;
                     }
                 }
             }
             foreach (var ((_, key), value) in overlay.Where(o => o.Key.Table == table && o.Value is not null))
             {
                 await writer.WriteLineAsync(key, value!);
-                domains += table == RelayMapBuilder.RelayDomains ? 1 : 0;
+                domains += table == MapTables.RelayDomains ? 1 : 0;
             }
             listed.Add(await writer.CompleteAsync(cancellationToken));
         }
@@ -233,7 +207,7 @@ public sealed partial class RelayMapPublisher(
         }
         else
         {
-            foreach (var file in outboundFrom.Files.Where(f => f.Name is not "delta" && !RelayMapBuilder.DomainTables.Contains(f.Name)))
+            foreach (var file in outboundFrom.Files.Where(f => f.Name is not RelayMapBlobs.Delta && !MapTables.DomainTables.Contains(f.Name)))
             {
                 var content = (await Container.GetBlobClient(file.Path).DownloadContentAsync(cancellationToken)).Value.Content;
                 var copy = $"{folder}/{file.Name}";
@@ -241,7 +215,7 @@ public sealed partial class RelayMapPublisher(
                 listed.Add(file with { Path = copy });
             }
         }
-        var manifestPath = $"{folder}/manifest.json";
+        var manifestPath = $"{folder}/{RelayMapBlobs.ManifestName}";
         await UploadJsonAsync(manifestPath, new Manifest(generation, now, domains, listed), cancellationToken);
         return (manifestPath, domains);
     }
@@ -252,15 +226,13 @@ public sealed partial class RelayMapPublisher(
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = line.Split(' ', 4);
-            if (parts.Length < 3 || parts[0] is not ("+" or "-") || !RelayMapBuilder.DomainTables.Contains(parts[1]))
+            if (parts.Length < 3 || parts[0] is not ("+" or "-") || !MapTables.DomainTables.Contains(parts[1]))
             {
                 throw new InvalidDataException($"A delta line is malformed: '{line}'.");
             }
             yield return (parts[0] == "+", parts[1], parts[2], parts.Length == 4 ? parts[3] : "");
         }
     }
-
-    private static string Folder(long generation) => $"generations/{generation:D12}";
 
     private async Task<List<ManifestFile>> UploadAsync(string folder, IEnumerable<MapFile> files, CancellationToken cancellationToken)
     {
@@ -275,10 +247,10 @@ public sealed partial class RelayMapPublisher(
     }
 
     private Task UploadJsonAsync(string path, Manifest manifest, CancellationToken cancellationToken) =>
-        Container.GetBlobClient(path).UploadAsync(BinaryData.FromObjectAsJson(manifest, Json), overwrite: true, cancellationToken);
+        Container.GetBlobClient(path).UploadAsync(manifest.ToJson(), overwrite: true, cancellationToken);
 
     private async Task<Manifest> ReadManifestAsync(string path, CancellationToken cancellationToken) =>
-        (await Container.GetBlobClient(path).DownloadContentAsync(cancellationToken)).Value.Content.ToObjectFromJson<Manifest>(Json)
+        Manifest.FromJson((await Container.GetBlobClient(path).DownloadContentAsync(cancellationToken)).Value.Content)
         ?? throw new InvalidDataException($"The manifest {path} is empty.");
 
     private async Task<string> DownloadTextAsync(string path, CancellationToken cancellationToken) =>
@@ -290,7 +262,7 @@ public sealed partial class RelayMapPublisher(
         var conditions = read is { } tag ? new BlobRequestConditions { IfMatch = tag } : new BlobRequestConditions { IfNoneMatch = ETag.All };
         try
         {
-            await Container.GetBlobClient(PointerName).UploadAsync(BinaryData.FromObjectAsJson(next, Json), new BlobUploadOptions { Conditions = conditions }, cancellationToken);
+            await Container.GetBlobClient(RelayMapBlobs.Pointer).UploadAsync(next.ToJson(), new BlobUploadOptions { Conditions = conditions }, cancellationToken);
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)
@@ -303,8 +275,8 @@ public sealed partial class RelayMapPublisher(
     {
         try
         {
-            var content = await Container.GetBlobClient(PointerName).DownloadContentAsync(cancellationToken);
-            return (content.Value.Content.ToObjectFromJson<MapPointer>(Json), content.Value.Details.ETag);
+            var content = await Container.GetBlobClient(RelayMapBlobs.Pointer).DownloadContentAsync(cancellationToken);
+            return (MapPointer.FromJson(content.Value.Content), content.Value.Details.ETag);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -342,7 +314,7 @@ public sealed partial class RelayMapPublisher(
     /// </summary>
     private async Task PruneAsync(long snapshot, CancellationToken cancellationToken)
     {
-        await foreach (var blob in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, "generations/", cancellationToken))
+        await foreach (var blob in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, RelayMapBlobs.Generations, cancellationToken))
         {
             var parts = blob.Name.Split('/');
             if (parts.Length >= 3 && long.TryParse(parts[1], out var generation) && generation < snapshot)

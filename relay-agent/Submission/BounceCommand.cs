@@ -1,6 +1,6 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using MimeKit;
+using RelayShared;
 
 namespace RelayAgent.Submission;
 
@@ -40,11 +40,11 @@ public static partial class BounceCommand
             await log.WriteLineAsync($"relaybounce: <{recipient}>: no failed delivery in it, dropped");
             return 0;
         }
-        var report = new SpooledBounce(address.Groups["key"].Value, address.Groups["id"].Value, failure.Recipient, failure.Status, failure.Diagnostic);
+        var report = new BccBounce(address.Groups["key"].Value, address.Groups["id"].Value, failure.Recipient, failure.Status, failure.Diagnostic);
         var name = Path.Combine(spool, $"{TimeProvider.System.GetUtcNow():yyyyMMddHHmmssfff}-{Guid.NewGuid():N}.json");
         try
         {
-            await File.WriteAllTextAsync(name + ".tmp", JsonSerializer.Serialize(report), ct);
+            await File.WriteAllTextAsync(name + ".tmp", report.ToJson(), ct);
             File.Move(name + ".tmp", name);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -77,11 +77,3 @@ public static partial class BounceCommand
     [GeneratedRegex(@"^bcc-bounce\+(?<key>[a-z0-9]{1,64})\.(?<id>[a-z0-9]{1,64})@", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex BounceAddress();
 }
-
-/// <summary>A BCC bounce in the agent's spool, in the shape the control plane's bcc-bounces queue reads.</summary>
-public sealed record SpooledBounce(
-    [property: System.Text.Json.Serialization.JsonPropertyName("k")] string Key,
-    [property: System.Text.Json.Serialization.JsonPropertyName("b")] string BccId,
-    [property: System.Text.Json.Serialization.JsonPropertyName("r")] string? Recipient,
-    [property: System.Text.Json.Serialization.JsonPropertyName("s")] string? Status,
-    [property: System.Text.Json.Serialization.JsonPropertyName("d")] string? Diagnostic);

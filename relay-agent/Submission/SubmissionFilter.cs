@@ -1,3 +1,5 @@
+using RelayShared;
+
 namespace RelayAgent.Submission;
 
 /// <summary>
@@ -36,11 +38,11 @@ public static class SubmissionFilter
         SubmissionAccount? account;
         try
         {
-            account = SubmissionAccounts.Load(Path.Combine(maps, SubmissionAccounts.FileName)).GetValueOrDefault(login);
+            account = SubmissionAccounts.Load(Path.Combine(maps, MapTables.OutboundAccounts)).GetValueOrDefault(login);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
-            await log.WriteLineAsync($"relayfilter: {SubmissionAccounts.FileName} unreadable, message deferred: {e.Message}");
+            await log.WriteLineAsync($"relayfilter: {MapTables.OutboundAccounts} unreadable, message deferred: {e.Message}");
             return TempFail;
         }
         var plan = Plan(account, bounceDomain, sender, recipients);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using DnsClient;
+using RelayShared;
 
 namespace RelayAgent.Submission;
 
@@ -164,7 +165,7 @@ public sealed partial class SubmissionPolicy(
 
     private SubmissionAccount? Account(string login)
     {
-        var path = Path.Combine(options.MapDirectory, SubmissionAccounts.FileName);
+        var path = Path.Combine(options.MapDirectory, MapTables.OutboundAccounts);
         var written = File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
         if (written != _accounts.Written)
         {

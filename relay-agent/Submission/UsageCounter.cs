@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
+using RelayShared;
 
 namespace RelayAgent.Submission;
 

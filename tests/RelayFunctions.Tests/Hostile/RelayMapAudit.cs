@@ -4,6 +4,7 @@ using System.Text.Json;
 using Azure;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Storage;
+using RelayShared;
 
 namespace RelayFunctions.Tests.Hostile;
 
@@ -18,11 +19,11 @@ internal static class RelayMapAudit
 
     public static async Task RunAsync(StorageClients storage, List<string> invalid)
     {
-        var container = storage.Container(RelayMapPublisher.ContainerName);
+        var container = storage.Container(RelayMapBlobs.Container);
         MapPointer? pointer;
         try
         {
-            pointer = (await container.GetBlobClient(RelayMapPublisher.PointerName).DownloadContentAsync()).Value.Content.ToObjectFromJson<MapPointer>(Json);
+            pointer = (await container.GetBlobClient(RelayMapBlobs.Pointer).DownloadContentAsync()).Value.Content.ToObjectFromJson<MapPointer>(Json);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

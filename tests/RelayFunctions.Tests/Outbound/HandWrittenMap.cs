@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
-using RelayAgent;
 using RelayFunctions.Tests.Infrastructure;
+using RelayShared;
 
 namespace RelayFunctions.Tests.Outbound;
 

@@ -5,12 +5,10 @@ using System.Text.Json;
 using Azure.Storage.Blobs;
 using MailKit.Security;
 using RelayAgent;
-using RelayFunctions.RelayMap;
 using RelayFunctions.Tests.Infrastructure;
 using RelayFunctions.Tests.RelayMap;
+using RelayShared;
 using Xunit.Abstractions;
-using Manifest = RelayFunctions.RelayMap.Manifest;
-using MapPointer = RelayFunctions.RelayMap.MapPointer;
 
 namespace RelayFunctions.Tests.Outbound;
 
@@ -164,7 +162,7 @@ public sealed class LoginLatencyTests(ITestOutputHelper output)
     }
 
     private static async Task<MapPointer> PointerAsync(BlobContainerClient map) =>
-        (await map.GetBlobClient(RelayMapPublisher.PointerName).DownloadContentAsync()).Value.Content.ToObjectFromJson<MapPointer>(new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        (await map.GetBlobClient(RelayMapBlobs.Pointer).DownloadContentAsync()).Value.Content.ToObjectFromJson<MapPointer>(new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
 
     /// <summary>The outbound tables of the generation the pointer names (a delta that carries them, or a snapshot).</summary>
     private static async Task<IReadOnlyDictionary<string, string>> FilesAsync(BlobContainerClient map, MapPointer pointer)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using MimeKit;
 using RelayAgent.Submission;
+using RelayShared;
 
 namespace RelayFunctions.Tests.Outbound;
 

@@ -7,6 +7,7 @@ using RelayFunctions.Outbound;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Storage;
 using RelayFunctions.Tests.Infrastructure;
+using RelayShared;
 
 namespace RelayFunctions.Tests.Outbound;
 

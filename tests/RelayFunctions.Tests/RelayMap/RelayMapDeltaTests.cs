@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Storage;
 using RelayFunctions.Tests.Infrastructure;
+using RelayShared;
 
 namespace RelayFunctions.Tests.RelayMap;
 
@@ -19,7 +20,7 @@ public sealed class RelayMapDeltaTests
     /// <summary>A blob of the app's relay-map container, as text.</summary>
     internal static async Task<string> ReadAsync(AppFactory app, string path)
     {
-        var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapPublisher.ContainerName);
+        var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapBlobs.Container);
         return (await container.GetBlobClient(path).DownloadContentAsync()).Value.Content.ToString();
     }
 

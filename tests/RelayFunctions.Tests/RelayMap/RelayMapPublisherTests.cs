@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Storage;
 using RelayFunctions.Tests.Infrastructure;
+using RelayShared;
 
 namespace RelayFunctions.Tests.RelayMap;
 
@@ -37,7 +38,7 @@ public sealed class RelayMapPublisherTests
         Assert.True(result.BecameCurrent);
         Assert.Equal(5, result.Domains);
 
-        var pointer = JsonDocument.Parse(await ReadAsync(app, RelayMapPublisher.PointerName)).RootElement;
+        var pointer = JsonDocument.Parse(await ReadAsync(app, RelayMapBlobs.Pointer)).RootElement;
         Assert.Equal(result.Generation, pointer.GetProperty("generation").GetInt64());
         var manifest = JsonDocument.Parse(await ReadAsync(app, pointer.GetProperty("manifest").GetString()!)).RootElement;
         Assert.Equal(result.Generation, manifest.GetProperty("generation").GetInt64());
@@ -106,7 +107,7 @@ public sealed class RelayMapPublisherTests
         await using var app = NoTimers();
         var publisher = app.Services.GetRequiredService<RelayMapPublisher>();
         await publisher.PublishAsync("first", default);
-        var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapPublisher.ContainerName);
+        var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapBlobs.Container);
         long? fast = null;
 
         // While the slow one stalls before moving the pointer, its lease is lost (broken here, as a lapse would) and
@@ -169,7 +170,7 @@ public sealed class RelayMapPublisherTests
         var current = (await publisher.CurrentAsync(default))!;
         Assert.Equal((last, last), (current.Generation, current.Snapshot));
         Assert.Equal($"generations/{last:D12}/snapshot/manifest.json", current.SnapshotManifest);
-        var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapPublisher.ContainerName);
+        var container = app.Services.GetRequiredService<StorageClients>().Container(RelayMapBlobs.Container);
         var generations = new HashSet<string>();
         await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "generations/", default))
         {

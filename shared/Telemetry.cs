@@ -3,15 +3,17 @@ using System.Diagnostics.Metrics;
 using Azure.Core;
 using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace RelayFunctions.Hosting;
+namespace RelayShared;
 
 /// <summary>
-/// OpenTelemetry traces, metrics and logs for the app and the relay agent (this file is compiled into both).
+/// OpenTelemetry traces, metrics and logs for the app and the relay agent (both call <see cref="AddRelayTelemetry"/>).
 /// Exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the standard <c>OTEL_*</c> variables apply),
 /// and to Azure Monitor when <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set (with Entra ID when
 /// <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> is <c>Authorization=AAD[;ClientId=…]</c>). Neither set: nothing is
