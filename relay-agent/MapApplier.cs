@@ -197,8 +197,8 @@ public sealed partial class MapApplier(AgentOptions options, Commands commands, 
     }
 
     /// <summary>
-    /// The last generation whose release completed, and when. (It used to list the held domains too: a million-domain
-    /// map made that a file rewritten, and read, at every apply. The live transport table says which are held.)
+    /// The last generation whose release completed, and when. It lists no held domains: the live transport table says
+    /// which are held, and a list of a third of a million domains would be rewritten and read at every apply.
     /// </summary>
     private sealed record State(long Generation, DateTimeOffset? AppliedAt = null);
 
