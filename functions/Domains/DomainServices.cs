@@ -13,7 +13,6 @@ public static class DomainServices
         services.AddSingleton<DomainStore>();
         services.AddSingleton<DomainClaims>();
         services.AddSingleton<DomainViews>();
-        services.AddSingleton<DomainRequest>();
         services.AddSingleton<VerificationIndex>();
         services.AddSingleton<VerificationScheduler>();
         services.AddSingleton<VerificationAlerts>();
