@@ -1,3 +1,5 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Http.HttpResults;
 using RelayFunctions.Api;
 
 namespace RelayFunctions.Accounts;
@@ -7,89 +9,93 @@ public static class AccountEndpoints
 {
     public static void MapAccountEndpoints(this RouteGroupBuilder scoped)
     {
-        var account = scoped.MapGroup("/account").WithTags("Account");
-        account.MapGet("", (HttpContext http, Caller caller) =>
-            new Outcome<Account>.Ok(caller.Account).ToHttp(http, "The account", AccountView.From, a => a.ETag))
-            .WithName("GetAccount").WithSummary("The caller's account.").Produces<AccountView>().WithETag();
+        var account = scoped.MapGroup("/account").WithTags("Account").AddEndpointFilter<ValidationFilter>();
+        account.MapGet("", (HttpContext http, Caller caller) => caller.Account.ToFound(http, "The account", AccountView.From, a => a.ETag))
+            .WithName("GetAccount").WithSummary("The caller's account.").WithETag();
 
         account.MapPatch("", PatchAsync)
             .WithName("UpdateAccountPreferences").WithSummary("Changes the caller's preferences: alert and postmaster addresses.")
-            .Accepts<AccountPreferencesRequest>("application/merge-patch+json", "application/json")
-            .Produces<AccountView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict).WithETag().WithIfMatch();
+            .Accepts<AccountPreferencesRequest>("application/merge-patch+json", "application/json").WithETag().WithIfMatch();
     }
 
-    private static async Task<IResult> PatchAsync(
-        HttpContext http, Caller caller, AccountStore accounts, Domains.DomainStore domains, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<AccountView>, NotFoundProblem, ConflictProblem, PreconditionFailedProblem, ValidationProblem>> PatchAsync(
+        AccountPreferencesRequest request, HttpContext http, Caller caller, AccountStore accounts, Domains.DomainStore domains, CancellationToken cancellationToken)
     {
-        var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
-        var alert = AccountFields.OptionalEmail(body, "alertEmail");
-        var postmaster = AccountFields.OptionalEmail(body, "postmasterEmail");
-        foreach (var field in new[] { "serviceLevel", "primaryEmail" })
+        var errors = new FieldErrors();
+        var alert = AccountFields.Email(request.AlertEmail, "alertEmail", errors);
+        var postmaster = AccountFields.Email(request.PostmasterEmail, "postmasterEmail", errors);
+        if (postmaster is not null)
         {
-            if (body.Has(field))
-            {
-                body.String(field);
-                body.Errors.Add(field, "Only an operator can change this.");
-            }
+            await AccountFields.RequireVerifiedDomainAsync(errors, "postmasterEmail", postmaster, caller.AccountId, domains, cancellationToken);
         }
-        body.RejectUnknownFields();
-        if (!body.Errors.Any && postmaster.Value is { } address)
+        if (errors.Any)
         {
-            await AccountFields.RequireVerifiedDomainAsync(body, "postmasterEmail", address, caller.AccountId, domains, cancellationToken);
-        }
-        if (body.Errors.Any)
-        {
-            return OutcomeResults.Invalid(body.Errors);
+            return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
         var outcome = await accounts.UpdatePreferencesAsync(caller.AccountId, EntityTags.IfMatch(http.Request), current =>
             new AccountSettings(
                 current.ServiceLevel, current.PrimaryEmail,
-                alert.Present ? alert.Value : current.AlertEmail,
-                postmaster.Present ? postmaster.Value : current.PostmasterEmail),
+                request.AlertEmail.IsPresent ? alert : current.AlertEmail,
+                request.PostmasterEmail.IsPresent ? postmaster : current.PostmasterEmail),
             cancellationToken);
-        return outcome.ToHttp(http, "The account", AccountView.From, a => a.ETag);
+        return outcome.ToChanged(http, "The account", AccountView.From, a => a.ETag);
     }
 }
 
 /// <summary>Body of <c>PATCH /api/account</c> (merge patch: absent keeps, null clears).</summary>
-public sealed record AccountPreferencesRequest
+public sealed record AccountPreferencesRequest : IValidatable, IBindableFromHttpContext<AccountPreferencesRequest>
 {
+    private static readonly Dictionary<string, string> Refused = new()
+    {
+        ["serviceLevel"] = "Only an operator can change this.",
+        ["primaryEmail"] = "Only an operator can change this.",
+    };
+
     /// <summary>Where IP helper alerts go; null: no alerts.</summary>
-    public string? AlertEmail { get; init; }
+    public Optional<string?> AlertEmail { get; init; }
 
     /// <summary>
     /// Rewrites the null sender of outbound mail (and a mail server's sender outside the account's domains). Must be at one
     /// of the account's verified domains; null: the primary address where it is at one, otherwise postmaster@ the login's
     /// own domain.
     /// </summary>
-    public string? PostmasterEmail { get; init; }
+    public Optional<string?> PostmasterEmail { get; init; }
+
+    public static ValueTask<AccountPreferencesRequest?> BindAsync(HttpContext context, ParameterInfo parameter) =>
+        JsonBody.ReadAsync<AccountPreferencesRequest>(context, Refused);
+
+    public void Validate(FieldErrors errors, HttpContext http)
+    {
+        AccountFields.Email(AlertEmail, "alertEmail", errors);
+        AccountFields.Email(PostmasterEmail, "postmasterEmail", errors);
+    }
 }
 
 public sealed record AccountView(
     string Id, ServiceLevel ServiceLevel, string PrimaryEmail, string? AlertEmail, string? PostmasterEmail,
     DateTimeOffset Created, DateTimeOffset Updated)
 {
-    public static object From(Account a) => new AccountView(
+    public static AccountView From(Account a) => new(
         a.Id, a.ServiceLevel, a.PrimaryEmail.ToString(), a.AlertEmail?.ToString(),
         a.PostmasterEmail?.ToString(), a.Created, a.Updated);
 }
 
 internal static class AccountFields
 {
-    public static (bool Present, EmailAddress? Value) OptionalEmail(JsonBody body, string field)
+    /// <summary>The address a field holds; null when it is absent, null or blank, or not an address (error added).</summary>
+    public static EmailAddress? Email(Optional<string?> field, string name, FieldErrors errors)
     {
-        var (present, text) = body.String(field);
-        if (!present || string.IsNullOrWhiteSpace(text))
+        if (string.IsNullOrWhiteSpace(field.Value))
         {
-            return (present, null);
+            return null;
         }
-        if (EmailAddress.TryParse(text, out var address, out var error))
+        if (EmailAddress.TryParse(field.Value, out var address, out var error))
         {
-            return (true, address);
+            return address;
         }
-        body.Errors.Add(field, error!);
-        return (true, null);
+        errors.Add(name, error!);
+        return null;
     }
 
     /// <summary>
@@ -97,7 +103,7 @@ internal static class AccountFields
     /// verified domains or under one: an account never sends as a domain it has not proven.
     /// </summary>
     public static async Task RequireVerifiedDomainAsync(
-        JsonBody body, string field, EmailAddress address, string accountId, Domains.DomainStore domains, CancellationToken cancellationToken)
+        FieldErrors errors, string field, EmailAddress address, string accountId, Domains.DomainStore domains, CancellationToken cancellationToken)
     {
         // The account holds a verified name with everything under it: bounces@mail.example.com is as much its own. One
         // point read per label of the address's domain, however many domains the account has.
@@ -108,6 +114,6 @@ internal static class AccountFields
                 return;
             }
         }
-        body.Errors.Add(field, $"{address.Domain.Unicode} is not one of this account's verified domains, nor under one: the postmaster address must be.");
+        errors.Add(field, $"{address.Domain.Unicode} is not one of this account's verified domains, nor under one: the postmaster address must be.");
     }
 }

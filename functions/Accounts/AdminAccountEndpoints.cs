@@ -1,3 +1,5 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Http.HttpResults;
 using RelayFunctions.Api;
 
 namespace RelayFunctions.Accounts;
@@ -7,75 +9,87 @@ public static class AdminAccountEndpoints
 {
     public static void MapAdminAccountEndpoints(this RouteGroupBuilder admin)
     {
-        var accounts = admin.MapGroup("/accounts").WithTags("Operators");
+        var accounts = admin.MapGroup("/accounts").WithTags("Operators").AddEndpointFilter<ValidationFilter>();
         accounts.MapPut("/{accountId}", PutAsync)
             .WithName("PutAccount").WithSummary("Creates an account, or replaces its settings.").Accepts<AccountSettingsRequest>("application/json")
-            .Produces<AccountView>().Produces<AccountView>(StatusCodes.Status201Created).ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status409Conflict).WithETag().WithIfMatch();
+            .WithETag().WithIfMatch();
 
-        accounts.MapGet("/{accountId}", async (string accountId, HttpContext http, AccountStore accounts, CancellationToken cancellationToken) =>
+        accounts.MapGet("/{accountId}", async Task<Results<Ok<AccountView>, NotFoundProblem>> (
+            string accountId, HttpContext http, AccountStore accounts, CancellationToken cancellationToken) =>
         {
             if (!AccountId.TryParse(accountId, out var id))
             {
-                return OutcomeResults.NotFound($"Account '{accountId}'");
+                return NotFoundProblem.InAccount($"Account '{accountId}'");
             }
-            var account = await accounts.FindAsync(id.Value, cancellationToken);
-            return account is null
-                ? TypedResults.Problem(title: "Not found.", detail: $"Account '{id}' does not exist.", statusCode: StatusCodes.Status404NotFound)
-                : new Outcome<Account>.Ok(account).ToHttp(http, "The account", AccountView.From, a => a.ETag);
-        }).WithName("GetAnyAccount").WithSummary("Any account.").Produces<AccountView>().ProducesProblem(StatusCodes.Status404NotFound).WithETag();
+            return await accounts.FindAsync(id.Value, cancellationToken) is { } account
+                ? account.ToFound(http, "The account", AccountView.From, a => a.ETag)
+                : new NotFoundProblem($"Account '{id}' does not exist.");
+        }).WithName("GetAnyAccount").WithSummary("Any account.").WithETag();
     }
 
-    private static async Task<IResult> PutAsync(
-        string accountId, HttpContext http, AccountStore accounts, Domains.DomainStore domains, CancellationToken cancellationToken)
+    private static async Task<Results<Created<AccountView>, Ok<AccountView>, NotFoundProblem, ConflictProblem, PreconditionFailedProblem, ValidationProblem>> PutAsync(
+        string accountId, AccountSettingsRequest request, HttpContext http, AccountStore accounts, Domains.DomainStore domains, CancellationToken cancellationToken)
     {
-        var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
-        if (!AccountId.TryParse(accountId, out var id))
-        {
-            body.Errors.Add("accountId", "1–64 of lowercase letters, digits, '.', '_' and '-', starting with a letter or digit.");
-        }
-        var (_, levelText) = body.String("serviceLevel");
-        if (!ServiceLevels.TryParse(levelText, out var level))
-        {
-            body.Errors.Add("serviceLevel", $"Required: one of {string.Join(", ", ServiceLevels.Names)}.");
-        }
-        var (_, primaryText) = body.String("primaryEmail");
-        EmailAddress? primary = null;
-        if (primaryText is null)
-        {
-            body.Errors.Add("primaryEmail", "Required.");
-        }
-        else if (!EmailAddress.TryParse(primaryText, out primary, out var error))
-        {
-            body.Errors.Add("primaryEmail", error!);
-        }
-        var alert = AccountFields.OptionalEmail(body, "alertEmail");
-        var postmaster = AccountFields.OptionalEmail(body, "postmasterEmail");
-        body.RejectUnknownFields();
-        if (!body.Errors.Any && postmaster.Value is { } address)
+        AccountId.TryParse(accountId, out var parsed);
+        var id = parsed!.Value;
+        var errors = new FieldErrors();
+        var settings = request.ToSettings(errors)!;
+        if (settings.PostmasterEmail is { } address)
         {
             // Operators too: the postmaster address becomes an envelope sender on the relays.
-            await AccountFields.RequireVerifiedDomainAsync(body, "postmasterEmail", address, id!.Value, domains, cancellationToken);
+            await AccountFields.RequireVerifiedDomainAsync(errors, "postmasterEmail", address, id, domains, cancellationToken);
         }
-        if (body.Errors.Any)
+        if (errors.Any)
         {
-            return OutcomeResults.Invalid(body.Errors);
+            return TypedResults.ValidationProblem(errors.ToDictionary());
         }
-
-        var settings = new AccountSettings(level, primary!, alert.Value, postmaster.Value);
-        var outcome = await accounts.PutAsync(id!.Value, settings, EntityTags.IfMatch(http.Request), cancellationToken);
-        return outcome.ToHttp(http, $"Account '{id}'", AccountView.From, a => a.ETag, a => $"/api/admin/accounts/{a.Id}");
+        var outcome = await accounts.PutAsync(id, settings, EntityTags.IfMatch(http.Request), cancellationToken);
+        return outcome.ToPut(http, $"Account '{id}'", AccountView.From, a => a.ETag, a => $"/api/admin/accounts/{a.Id}");
     }
 }
 
 /// <summary>Body of <c>PUT /api/admin/accounts/{accountId}</c>.</summary>
-public sealed record AccountSettingsRequest
+public sealed record AccountSettingsRequest : IValidatable, IBindableFromHttpContext<AccountSettingsRequest>
 {
-    public required ServiceLevel ServiceLevel { get; init; }
+    public required Optional<ServiceLevel?> ServiceLevel { get; init; }
 
-    public required string PrimaryEmail { get; init; }
+    public required Optional<string?> PrimaryEmail { get; init; }
 
-    public string? AlertEmail { get; init; }
+    public Optional<string?> AlertEmail { get; init; }
 
-    public string? PostmasterEmail { get; init; }
+    public Optional<string?> PostmasterEmail { get; init; }
+
+    public static ValueTask<AccountSettingsRequest?> BindAsync(HttpContext context, ParameterInfo parameter) =>
+        JsonBody.ReadAsync<AccountSettingsRequest>(context);
+
+    /// <summary>The body, and the account's id in the path.</summary>
+    public void Validate(FieldErrors errors, HttpContext http)
+    {
+        if (!AccountId.TryParse(http.GetRouteValue("accountId") as string, out _))
+        {
+            errors.Add("accountId", "1–64 of lowercase letters, digits, '.', '_' and '-', starting with a letter or digit.");
+        }
+        ToSettings(errors);
+    }
+
+    /// <summary>The account's settings; null with errors added.</summary>
+    public AccountSettings? ToSettings(FieldErrors errors)
+    {
+        if (ServiceLevel is { HasValue: true, Value: null } or { IsPresent: false })
+        {
+            errors.Add("serviceLevel", $"Required: one of {string.Join(", ", ServiceLevels.Names)}.");
+        }
+        EmailAddress? primary = null;
+        if (PrimaryEmail.Value is null)
+        {
+            errors.Add("primaryEmail", "Required.");
+        }
+        else if (!EmailAddress.TryParse(PrimaryEmail.Value, out primary, out var error))
+        {
+            errors.Add("primaryEmail", error!);
+        }
+        var alert = AccountFields.Email(AlertEmail, "alertEmail", errors);
+        var postmaster = AccountFields.Email(PostmasterEmail, "postmasterEmail", errors);
+        return errors.Any ? null : new AccountSettings(ServiceLevel.Value!.Value, primary!, alert, postmaster);
+    }
 }

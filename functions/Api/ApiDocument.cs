@@ -30,6 +30,8 @@ public static class ApiDocument
         services.AddHttpContextAccessor().AddOpenApi("v1", o =>
         {
             o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
+            // A request field's schema is its value's, in place: no component of its own.
+            o.CreateSchemaReferenceId = t => OptionalValue(t.Type) is null ? Microsoft.AspNetCore.OpenApi.OpenApiOptions.CreateDefaultSchemaReferenceId(t) : null;
             o.AddDocumentTransformer((document, context, _) =>
             {
                 document.Info = new OpenApiInfo
@@ -64,14 +66,24 @@ public static class ApiDocument
                 }
                 return Task.CompletedTask;
             });
-            o.AddSchemaTransformer((schema, _, _) =>
+            o.AddSchemaTransformer(async (schema, context, cancellationToken) =>
             {
+                // A request field is described by its value: Optional<T> only tells an absent field from a null one.
+                if (OptionalValue(context.JsonTypeInfo.Type) is { } valueType)
+                {
+                    var value = await context.GetOrCreateSchemaAsync(Nullable.GetUnderlyingType(valueType) ?? valueType, null, cancellationToken);
+                    schema.Type = value.Type;
+                    schema.Format = value.Format;
+                    schema.Enum = value.Enum;
+                    schema.Items = value.Items;
+                    schema.Pattern = value.Pattern;
+                }
+
                 // Our enums are strings in JSON (JsonStringEnumConverter); say so, for generators that need the type.
                 if (schema.Enum is { Count: > 0 } && schema.Type is null)
                 {
                     schema.Type = JsonSchemaType.String;
                 }
-                return Task.CompletedTask;
             });
             o.AddOperationTransformer((operation, context, _) =>
             {
@@ -129,6 +141,10 @@ public static class ApiDocument
             .HideDeveloperTools()
             .AddPreferredSecuritySchemes(Bearer)).AllowAnonymous();
     }
+
+    /// <summary>The T of <see cref="Optional{T}"/>; null for any other type.</summary>
+    private static Type? OptionalValue(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Optional<>) ? type.GetGenericArguments()[0] : null;
 
     /// <summary>The first scheme of <c>X-Forwarded-Proto</c>, when it is http or https.</summary>
     private static string? ForwardedScheme(HttpContext? http)

@@ -1,44 +1,108 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using RelayFunctions.Accounts;
+using RelayFunctions.Domains;
+using RelayFunctions.Outbound;
 
 namespace RelayFunctions.Api;
 
 /// <summary>
-/// Reads a JSON object body field by field, so that every error names its field (a wrong type, an unknown
-/// field, bad JSON) instead of failing the whole request with one opaque message. An absent field and an
-/// explicit <c>null</c> are told apart, as JSON merge patch (RFC 7396) needs.
+/// Reads a request body into its record, strictly, so that every error names its field: bad JSON, a body that is not
+/// an object, too deep or too large is a problem of <c>body</c>; an unknown field or a value of the wrong kind is a
+/// problem of that field, all of them at once. The errors wait for <see cref="ValidationFilter"/>, which adds the
+/// record's own (<see cref="IValidatable"/>).
 /// </summary>
-public sealed class JsonBody
+public static class JsonBody
 {
-    private readonly JsonObject _object;
-    private readonly HashSet<string> _read = new(StringComparer.Ordinal);
-
-    private JsonBody(JsonObject obj, FieldErrors errors)
-    {
-        _object = obj;
-        Errors = errors;
-    }
-
-    public FieldErrors Errors { get; }
-
     /// <summary>Largest body the API reads: a domain with 5,000 recipients fits with room to spare.</summary>
     public const int MaxBytes = 2 * 1024 * 1024;
 
-    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 32 };
+    private const int MaxDepth = 32;
 
-    public static async Task<JsonBody> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = MaxDepth };
+
+    /// <summary>
+    /// The serializer's settings for request records: names as the API spells them and no other, no duplicate, numbers as
+    /// numbers, and the named values (modes, levels) as people write them. Required fields are the records' to check, so
+    /// that a missing one is a field error like any other.
+    /// </summary>
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNameCaseInsensitive = false,
+        AllowDuplicateProperties = false,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.Strict,
+        MaxDepth = MaxDepth,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { NothingRequired } },
+        Converters =
+        {
+            new NamedValueConverter<DomainMode>(DomainModes.TryParse, DomainModes.Names),
+            new NamedValueConverter<ServiceLevel>(ServiceLevels.TryParse, ServiceLevels.Names),
+            new NamedValueConverter<OutboundType>(OutboundTypes.TryParse, OutboundTypes.Names),
+            new NamedValueConverter<SubmissionErrors>(SubmissionErrorNames.TryParse, SubmissionErrorNames.Names,
+                "One of automatic (4xx for temporary errors, 5xx for permanent ones) or always-5xx."),
+        },
+    };
+
+    /// <summary>
+    /// The body as <typeparamref name="T"/>; never null. An unreadable body gives a record with no field set, and its
+    /// errors, like those of the fields, are kept for <see cref="ValidationFilter"/> (<see cref="ErrorsOf"/>).
+    /// <paramref name="refused"/> says why a field that is not the record's is refused, where there is more to say than
+    /// that it is unknown.
+    /// </summary>
+    public static async ValueTask<T?> ReadAsync<T>(HttpContext http, IReadOnlyDictionary<string, string>? refused = null)
+        where T : class
     {
         var errors = new FieldErrors();
+        http.Items[typeof(JsonBody)] = errors;
+        var body = await ReadObjectAsync(http.Request, errors, http.RequestAborted) ?? [];
+        var typeInfo = Options.GetTypeInfo(typeof(T));
+        var known = typeInfo.Properties.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        // Every unknown field is named, not only the first (where the serializer would stop); the rest is still read.
+        foreach (var name in body.Select(p => p.Key).Where(n => !known.Contains(n)).ToList())
+        {
+            errors.Add(name, refused?.GetValueOrDefault(name) ?? "Unknown field.");
+            body.Remove(name);
+        }
+        T request;
+        try
+        {
+            request = body.Deserialize<T>(Options)!;
+        }
+        catch (JsonException e)
+        {
+            // A field that is not an Optional<T> and holds a value of the wrong kind.
+            errors.Add(e.Path is ['$', '.', .. var field] ? field : "body", "Not a value of this field.");
+            return JsonSerializer.Deserialize<T>("{}", Options);
+        }
+        foreach (var property in typeInfo.Properties)
+        {
+            if (property.Get?.Invoke(request) is IOptional { Error: var (path, message) })
+            {
+                errors.Add(property.Name + path, message);
+            }
+        }
+        return request;
+    }
+
+    /// <summary>The errors of reading this request's body: of the body as a whole (<c>body</c>) or of its fields.</summary>
+    public static FieldErrors ErrorsOf(HttpContext http) => http.Items[typeof(JsonBody)] as FieldErrors ?? new FieldErrors();
+
+    /// <summary>The body as a JSON object, or null (with an error of <c>body</c>) when it is not one.</summary>
+    private static async Task<JsonObject?> ReadObjectAsync(HttpRequest request, FieldErrors errors, CancellationToken cancellationToken)
+    {
         var bytes = await ReadBytesAsync(request, cancellationToken);
         if (bytes is null)
         {
             errors.Add("body", $"The body is larger than {MaxBytes} bytes.");
-            return new JsonBody([], errors);
+            return null;
         }
         if (bytes.Length == 0)
         {
             errors.Add("body", "A JSON object is required.");
-            return new JsonBody([], errors);
+            return null;
         }
         try
         {
@@ -48,7 +112,7 @@ public sealed class JsonBody
             Validate(document.RootElement);
             if (document.RootElement.ValueKind == JsonValueKind.Object)
             {
-                return new JsonBody(JsonObject.Create(document.RootElement.Clone())!, errors);
+                return JsonObject.Create(document.RootElement.Clone());
             }
             errors.Add("body", "The body must be a JSON object.");
         }
@@ -60,7 +124,7 @@ public sealed class JsonBody
         {
             errors.Add("body", "The body holds text that is not valid Unicode (invalid UTF-8, or an unpaired surrogate escape).");
         }
-        return new JsonBody([], errors);
+        return null;
     }
 
     /// <summary>The body, or null when it is longer than <see cref="MaxBytes"/>.</summary>
@@ -108,120 +172,11 @@ public sealed class JsonBody
         }
     }
 
-    public bool Has(string field) => _object.ContainsKey(field);
-
-    /// <summary>Absent: (false, null). Present: (true, value) with null for JSON null or a wrong type (error added).</summary>
-    public (bool Present, string? Value) String(string field)
+    private static void NothingRequired(JsonTypeInfo typeInfo)
     {
-        if (!Take(field, out var node))
+        foreach (var property in typeInfo.Properties)
         {
-            return (false, null);
+            property.IsRequired = false;
         }
-        if (node is null)
-        {
-            return (true, null);
-        }
-        if (node is JsonValue v && v.TryGetValue<string>(out var s))
-        {
-            return (true, s);
-        }
-        Errors.Add(field, "Must be a string.");
-        return (true, null);
-    }
-
-    public (bool Present, long? Value) Integer(string field)
-    {
-        if (!Take(field, out var node))
-        {
-            return (false, null);
-        }
-        if (node is null)
-        {
-            return (true, null);
-        }
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var n))
-        {
-            return (true, n);
-        }
-        Errors.Add(field, "Must be a whole number.");
-        return (true, null);
-    }
-
-    public (bool Present, bool? Value) Boolean(string field)
-    {
-        if (!Take(field, out var node))
-        {
-            return (false, null);
-        }
-        if (node is null)
-        {
-            return (true, null);
-        }
-        if (node is JsonValue v && v.TryGetValue<bool>(out var b))
-        {
-            return (true, b);
-        }
-        Errors.Add(field, "Must be true or false.");
-        return (true, null);
-    }
-
-    /// <summary>
-    /// An array of strings of at most <paramref name="maxCount"/> entries. A longer one is refused whole before any
-    /// entry is read, so that no caller does work (let alone storage reads) per entry of a list it will refuse anyway.
-    /// </summary>
-    public (bool Present, IReadOnlyList<string>? Value) StringList(string field, int maxCount)
-    {
-        if (!Take(field, out var node))
-        {
-            return (false, null);
-        }
-        if (node is null)
-        {
-            return (true, null);
-        }
-        if (node is not JsonArray array)
-        {
-            Errors.Add(field, "Must be an array of strings.");
-            return (true, null);
-        }
-        if (array.Count > maxCount)
-        {
-            if (!Errors.Has(field))
-            {
-                Errors.Add(field, $"At most {maxCount} entries (this list has {array.Count}).");
-            }
-            return (true, null);
-        }
-        var list = new List<string>(array.Count);
-        for (var i = 0; i < array.Count; i++)
-        {
-            if (array[i] is JsonValue item && item.TryGetValue<string>(out var s))
-            {
-                list.Add(s);
-            }
-            else
-            {
-                Errors.Add($"{field}[{i}]", "Must be a string.");
-            }
-        }
-        return (true, list);
-    }
-
-    /// <summary>Adds an error for every field that no reader asked for: typos must not pass silently.</summary>
-    public void RejectUnknownFields()
-    {
-        foreach (var (name, _) in _object)
-        {
-            if (!_read.Contains(name))
-            {
-                Errors.Add(name, "Unknown field.");
-            }
-        }
-    }
-
-    private bool Take(string field, out JsonNode? node)
-    {
-        _read.Add(field);
-        return _object.TryGetPropertyValue(field, out node);
     }
 }

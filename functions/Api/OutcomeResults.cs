@@ -1,4 +1,5 @@
 using Azure;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace RelayFunctions.Api;
 
@@ -12,22 +13,82 @@ public static class OutcomeResults
             Outcome<T>.Ok { Created: true } ok when location is not null => WithTag(http, etag(ok.Value), TypedResults.Created(location(ok.Value), view(ok.Value))),
             Outcome<T>.Ok ok => WithTag(http, etag(ok.Value), TypedResults.Ok(view(ok.Value))),
             Outcome<T>.NotFound => NotFound(what),
-            Outcome<T>.Conflict c => TypedResults.Problem(title: "Conflict.", detail: c.Reason, statusCode: StatusCodes.Status409Conflict),
+            Outcome<T>.Conflict c => new ConflictProblem(c.Reason),
             Outcome<T>.Stale => PreconditionFailed(what),
             Outcome<T>.Invalid invalid => TypedResults.ValidationProblem(invalid.Errors),
             _ => throw new InvalidOperationException($"Unmapped outcome {outcome}."),
         };
 
-    public static IResult NotFound(string what) =>
-        TypedResults.Problem(title: "Not found.", detail: $"{what} does not exist in your account.", statusCode: StatusCodes.Status404NotFound);
+    /// <summary>A change of an existing resource: its view, or why not.</summary>
+    public static Results<Ok<TView>, NotFoundProblem, ConflictProblem, PreconditionFailedProblem, ValidationProblem> ToChanged<T, TView>(
+        this Outcome<T> outcome, HttpContext http, string what, Func<T, TView> view, Func<T, ETag> etag) =>
+        outcome switch
+        {
+            Outcome<T>.Ok ok => Tagged(http, etag(ok.Value), TypedResults.Ok(view(ok.Value))),
+            Outcome<T>.NotFound => NotFoundProblem.InAccount(what),
+            Outcome<T>.Conflict c => new ConflictProblem(c.Reason),
+            Outcome<T>.Stale => new PreconditionFailedProblem(what),
+            Outcome<T>.Invalid invalid => TypedResults.ValidationProblem(invalid.Errors),
+            _ => throw new InvalidOperationException($"Unmapped outcome {outcome}."),
+        };
 
-    public static IResult PreconditionFailed(string what) =>
-        TypedResults.Problem(
-            title: "The resource has changed.",
-            detail: $"{what} was changed since you read it (If-Match no longer matches its ETag). Read it again and reapply your change.",
-            statusCode: StatusCodes.Status412PreconditionFailed);
+    /// <summary>A create-or-replace (PUT): 201 with its address when it was created, 200 when it was replaced.</summary>
+    public static Results<Created<TView>, Ok<TView>, NotFoundProblem, ConflictProblem, PreconditionFailedProblem, ValidationProblem> ToPut<T, TView>(
+        this Outcome<T> outcome, HttpContext http, string what, Func<T, TView> view, Func<T, ETag> etag, Func<T, string> location) =>
+        outcome is Outcome<T>.Ok { Created: true } created
+            ? Tagged(http, etag(created.Value), TypedResults.Created(location(created.Value), view(created.Value)))
+            : outcome.ToChanged(http, what, view, etag).Result switch
+            {
+                Ok<TView> ok => ok,
+                NotFoundProblem notFound => notFound,
+                ConflictProblem conflict => conflict,
+                PreconditionFailedProblem stale => stale,
+                var invalid => (ValidationProblem)invalid,
+            };
+
+    /// <summary>A creation (POST): 201 with its address, or why not.</summary>
+    public static Results<Created<TView>, ConflictProblem, ValidationProblem> ToCreated<T, TView>(
+        this Outcome<T> outcome, HttpContext http, Func<T, TView> view, Func<T, ETag> etag, Func<T, string> location) =>
+        outcome switch
+        {
+            Outcome<T>.Ok ok => Tagged(http, etag(ok.Value), TypedResults.Created(location(ok.Value), view(ok.Value))),
+            Outcome<T>.Conflict c => new ConflictProblem(c.Reason),
+            Outcome<T>.Invalid invalid => TypedResults.ValidationProblem(invalid.Errors),
+            _ => throw new InvalidOperationException($"Unmapped outcome {outcome}."),
+        };
+
+    /// <summary>A read of one resource: its view with its ETag, or 404.</summary>
+    public static Results<Ok<TView>, NotFoundProblem> ToFound<T, TView>(this T? value, HttpContext http, string what, Func<T, TView> view, Func<T, ETag> etag)
+        where T : class =>
+        value is null ? NotFoundProblem.InAccount(what) : Tagged(http, etag(value), TypedResults.Ok(view(value)));
+
+    /// <summary>A read through a verb that finds the resource or not.</summary>
+    public static Results<Ok<TView>, NotFoundProblem> ToRead<T, TView>(this Outcome<T> outcome, HttpContext http, string what, Func<T, TView> view, Func<T, ETag> etag)
+        where T : class =>
+        (outcome as Outcome<T>.Ok)?.Value.ToFound(http, what, view, etag) ?? NotFoundProblem.InAccount(what);
+
+    /// <summary>A delete: 204, or why not.</summary>
+    public static Results<NoContent, NotFoundProblem, ConflictProblem, PreconditionFailedProblem> ToDeleted<T>(this Outcome<T> outcome, string what) =>
+        outcome switch
+        {
+            Outcome<T>.Ok => TypedResults.NoContent(),
+            Outcome<T>.NotFound => NotFoundProblem.InAccount(what),
+            Outcome<T>.Conflict c => new ConflictProblem(c.Reason),
+            Outcome<T>.Stale => new PreconditionFailedProblem(what),
+            _ => throw new InvalidOperationException($"Unmapped outcome {outcome}."),
+        };
+
+    public static IResult NotFound(string what) => NotFoundProblem.InAccount(what);
+
+    public static IResult PreconditionFailed(string what) => new PreconditionFailedProblem(what);
 
     public static IResult Invalid(FieldErrors errors) => TypedResults.ValidationProblem(errors.ToDictionary());
+
+    private static TResult Tagged<TResult>(HttpContext http, ETag tag, TResult result)
+    {
+        EntityTags.Set(http.Response, tag);
+        return result;
+    }
 
     private static IResult WithTag(HttpContext http, ETag tag, IResult result)
     {

@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using RelayFunctions.Api;
+using RelayFunctions.Destinations;
 using RelayFunctions.Domains.Verification;
 using RelayFunctions.IpHelpers;
 
@@ -9,7 +11,7 @@ public static class DomainEndpoints
 {
     public static void MapDomainEndpoints(this RouteGroupBuilder scoped)
     {
-        var domains = scoped.MapGroup("/domains").WithTags("Domains");
+        var domains = scoped.MapGroup("/domains").WithTags("Domains").AddEndpointFilter<ValidationFilter>();
         domains.MapGet("", async (Caller caller, DomainStore store, DomainViews views, CancellationToken cancellationToken) =>
         {
             var list = await store.ListAsync(caller.AccountId, cancellationToken);
@@ -17,66 +19,46 @@ public static class DomainEndpoints
         }).WithName("ListDomains").WithSummary("The caller's mail domains.");
 
         domains.MapPost("", CreateAsync)
-            .WithName("CreateDomain").WithSummary("Registers a mail domain.").Accepts<DomainCreateRequest>("application/json")
-            .Produces<DomainView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict)
-            .WithETag();
+            .WithName("CreateDomain").WithSummary("Registers a mail domain.").Accepts<DomainCreateRequest>("application/json").WithETag();
 
         domains.MapGet("/{name}", async (string name, HttpContext http, Caller caller, DomainStore store, DomainViews views, CancellationToken cancellationToken) =>
         {
             var domain = DomainName.TryParse(name, out var parsed, out _) ? await store.FindAsync(caller.AccountId, parsed, cancellationToken) : null;
-            return domain is null
-                ? OutcomeResults.NotFound($"Domain '{name}'")
-                : new Outcome<MailDomain>.Ok(domain).ToHttp(http, name, views.From, d => d.ETag);
-        }).WithName("GetDomain").WithSummary("One of the caller's mail domains.")
-            .Produces<DomainView>().ProducesProblem(StatusCodes.Status404NotFound).WithETag();
+            return domain.ToFound(http, $"Domain '{name}'", views.From, d => d.ETag);
+        }).WithName("GetDomain").WithSummary("One of the caller's mail domains.").WithETag();
 
         domains.MapPatch("/{name}", PatchAsync)
             .WithName("UpdateDomain").WithSummary("Changes a mail domain (JSON merge patch: absent keeps, null clears).")
-            .Accepts<DomainPatchRequest>("application/merge-patch+json", "application/json")
-            .Produces<DomainView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).WithETag().WithIfMatch();
+            .Accepts<DomainPatchRequest>("application/merge-patch+json", "application/json").WithETag().WithIfMatch();
 
         domains.MapDelete("/{name}", DeleteAsync)
-            .WithName("DeleteDomain").WithSummary("Deletes a mail domain and its IP helper.")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).WithIfMatch();
+            .WithName("DeleteDomain").WithSummary("Deletes a mail domain and its IP helper.").WithIfMatch();
     }
 
-    private static async Task<IResult> CreateAsync(
-        HttpContext http, Caller caller, DomainStore domains, DomainRequest request, DomainViews views, HelperService helpers, CancellationToken cancellationToken)
+    private static async Task<Results<Created<DomainView>, ConflictProblem, ValidationProblem>> CreateAsync(
+        DomainCreateRequest request, HttpContext http, Caller caller, DomainStore domains, DestinationPolicy destinations, DomainViews views,
+        HelperService helpers, CancellationToken cancellationToken)
     {
-        var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
-        if (body.Errors.Any)
-        {
-            return OutcomeResults.Invalid(body.Errors);
-        }
-        var (name, settings) = request.ReadCreate(body);
-        if (body.Errors.Any)
-        {
-            return OutcomeResults.Invalid(body.Errors);
-        }
-        var outcome = await domains.CreateAsync(caller.AccountId, name!, settings!, cancellationToken);
+        var (name, settings) = request.ToDomain(destinations, new FieldErrors())!.Value;
+        var outcome = await domains.CreateAsync(caller.AccountId, name, settings, cancellationToken);
         await FollowHostNameAsync(outcome, helpers, cancellationToken);
-        return outcome.ToHttp(http, $"Domain '{name}'", views.From, d => d.ETag, d => $"/api/domains/{d.Name}");
+        return outcome.ToCreated(http, views.From, d => d.ETag, d => $"/api/domains/{d.Name}");
     }
 
-    private static async Task<IResult> PatchAsync(
-        string name, HttpContext http, Caller caller, DomainStore domains, DomainRequest request, HelperStore helpers,
+    private static async Task<Results<Ok<DomainView>, NotFoundProblem, ConflictProblem, PreconditionFailedProblem, ValidationProblem>> PatchAsync(
+        string name, DomainPatchRequest request, HttpContext http, Caller caller, DomainStore domains, DestinationPolicy destinations, HelperStore helpers,
         HelperService helperService, DomainViews views, CancellationToken cancellationToken)
     {
         if (!DomainName.TryParse(name, out var parsed, out _))
         {
-            return OutcomeResults.NotFound($"Domain '{name}'");
-        }
-        var body = await JsonBody.ReadAsync(http.Request, cancellationToken);
-        if (body.Errors.Any)
-        {
-            return OutcomeResults.Invalid(body.Errors);
+            return NotFoundProblem.InAccount($"Domain '{name}'");
         }
         var outcome = await domains.UpdateAsync(caller.AccountId, parsed, EntityTags.IfMatch(http.Request), current =>
         {
-            var settings = request.ReadPatch(body, current);
+            var errors = new FieldErrors();
+            var settings = request.Apply(current.Name, current.Settings, destinations, errors);
             return settings is null
-                ? new Outcome<DomainSettings>.Invalid(body.Errors.ToDictionary())
+                ? new Outcome<DomainSettings>.Invalid(errors.ToDictionary())
                 : new Outcome<DomainSettings>.Ok(settings);
         }, cancellationToken);
         // An IP helper serves only redirect and hold domains: any other mode removes it.
@@ -84,31 +66,28 @@ public static class DomainEndpoints
         {
             await helpers.RemoveForDomainAsync(caller.AccountId, parsed, cancellationToken);
         }
-        else if (outcome is Outcome<MailDomain>.Ok && RoutingFields.Any(body.Has))
+        else if (outcome is Outcome<MailDomain>.Ok && request.ChangesRouting())
         {
             // The helper's next check must see the routing as it is now, not as its last check left it.
             await helpers.TouchAsync(caller.AccountId, parsed, cancellationToken);
         }
         await FollowHostNameAsync(outcome, helperService, cancellationToken);
-        return outcome.ToHttp(http, $"Domain '{name}'", views.From, d => d.ETag);
+        return outcome.ToChanged(http, $"Domain '{name}'", views.From, d => d.ETag);
     }
 
-    private static readonly string[] RoutingFields = ["mode", "destinationHost", "destinationPort"];
-
-    private static async Task<IResult> DeleteAsync(
+    private static async Task<Results<NoContent, NotFoundProblem, ConflictProblem, PreconditionFailedProblem>> DeleteAsync(
         string name, HttpContext http, Caller caller, DomainStore domains, HelperStore helpers, CancellationToken cancellationToken)
     {
         if (!DomainName.TryParse(name, out var parsed, out _))
         {
-            return OutcomeResults.NotFound($"Domain '{name}'");
+            return NotFoundProblem.InAccount($"Domain '{name}'");
         }
         var outcome = await domains.DeleteAsync(caller.AccountId, parsed, EntityTags.IfMatch(http.Request), cancellationToken);
-        if (outcome is not Outcome<MailDomain>.Ok)
+        if (outcome is Outcome<MailDomain>.Ok)
         {
-            return outcome.ToHttp(http, $"Domain '{name}'", d => d, d => d.ETag);
+            await helpers.RemoveForDomainAsync(caller.AccountId, parsed, cancellationToken);
         }
-        await helpers.RemoveForDomainAsync(caller.AccountId, parsed, cancellationToken);
-        return TypedResults.NoContent();
+        return outcome.ToDeleted($"Domain '{name}'");
     }
 
     /// <summary>
@@ -131,38 +110,3 @@ public sealed record DomainList(IReadOnlyList<DomainView> Domains);
 public sealed record DomainView(
     string Name, string DisplayName, DomainMode Mode, string? DestinationHost, int? DestinationPort,
     IReadOnlyList<string> Recipients, long MessageSizeLimit, VerificationView Verification, DateTimeOffset Created, DateTimeOffset Updated);
-
-/// <summary>Body of <c>POST /api/domains</c> (read field by field by <see cref="DomainRequest"/>; this type describes it).</summary>
-public sealed record DomainCreateRequest
-{
-    /// <summary>The domain, e.g. <c>example.com</c>; internationalized names are accepted.</summary>
-    public required string Name { get; init; }
-
-    public required DomainMode Mode { get; init; }
-
-    /// <summary>A host name or public IP address; required in redirect mode.</summary>
-    public string? DestinationHost { get; init; }
-
-    /// <summary>1–65535; required in redirect mode.</summary>
-    public int? DestinationPort { get; init; }
-
-    /// <summary>Valid recipients (<c>user@domain</c> or the catch-all <c>@domain</c>); empty accepts every recipient.</summary>
-    public IReadOnlyList<string>? Recipients { get; init; }
-
-    /// <summary>Bytes, from 1 MiB to 100 MiB; default 10 MB.</summary>
-    public long? MessageSizeLimit { get; init; }
-}
-
-/// <summary>Body of <c>PATCH /api/domains/{name}</c> (merge patch: absent keeps, null clears).</summary>
-public sealed record DomainPatchRequest
-{
-    public DomainMode? Mode { get; init; }
-
-    public string? DestinationHost { get; init; }
-
-    public int? DestinationPort { get; init; }
-
-    public IReadOnlyList<string>? Recipients { get; init; }
-
-    public long? MessageSizeLimit { get; init; }
-}

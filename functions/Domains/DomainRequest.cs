@@ -1,73 +1,49 @@
 using System.Net;
+using System.Reflection;
 using RelayFunctions.Accounts;
 using RelayFunctions.Api;
 using RelayFunctions.Destinations;
 
 namespace RelayFunctions.Domains;
 
-/// <summary>
-/// Turns a create body or a merge-patch body into valid <see cref="DomainSettings"/>, or per-field errors.
-/// Fields: <c>mode</c>, <c>destinationHost</c>, <c>destinationPort</c>, <c>recipients</c>, <c>messageSizeLimit</c>.
-/// </summary>
-public sealed class DomainRequest(DestinationPolicy destinations)
+/// <summary>The settings a domain body carries, read into valid <see cref="DomainSettings"/> or per-field errors.</summary>
+public abstract record DomainSettingsRequest
 {
-    public (DomainName? Name, DomainSettings? Settings) ReadCreate(JsonBody body)
-    {
-        var (_, nameText) = body.String("name");
-        DomainName? name = null;
-        if (nameText is null)
-        {
-            body.Errors.Add("name", "A domain name is required.");
-        }
-        else if (!DomainName.TryParse(nameText, out name, out var error))
-        {
-            body.Errors.Add("name", error!);
-        }
-        else if (PublicSuffixList.Embedded.IsPublicSuffix(name))
-        {
-            body.Errors.Add("name", $"{name.Unicode} is a public suffix, under which anyone registers their own domains: register yours, such as example.{name.Unicode}.");
-            name = null;
-        }
-        if (!body.Has("mode"))
-        {
-            body.Errors.Add("mode", $"Required: one of {string.Join(", ", DomainModes.Names)}.");
-        }
-        var settings = Merge(body, name, current: null);
-        return (name, settings);
-    }
+    /// <summary>How the relay handles the domain's mail.</summary>
+    public abstract Optional<DomainMode?> Mode { get; init; }
 
-    public DomainSettings? ReadPatch(JsonBody body, MailDomain current)
-    {
-        var (namePresent, nameText) = body.String("name");
-        if (namePresent && (!DomainName.TryParse(nameText, out var renamed, out _) || renamed != current.Name))
-        {
-            body.Errors.Add("name", "A domain cannot be renamed; create the new name and delete the old one.");
-        }
-        return Merge(body, current.Name, current.Settings);
-    }
+    /// <summary>A host name or public IP address; required in redirect mode.</summary>
+    public Optional<string?> DestinationHost { get; init; }
 
-    private DomainSettings? Merge(JsonBody body, DomainName? name, DomainSettings? current)
-    {
-        var errors = body.Errors;
-        var (modePresent, modeText) = body.String("mode");
-        var mode = current?.Mode ?? DomainMode.Hold;
-        if (modePresent && !DomainModes.TryParse(modeText, out mode))
-        {
-            errors.Add("mode", $"Must be one of {string.Join(", ", DomainModes.Names)}.");
-            mode = current?.Mode ?? DomainMode.Hold;
-        }
+    /// <summary>1–65535; required in redirect mode.</summary>
+    public Optional<int?> DestinationPort { get; init; }
 
-        var (hostPresent, hostText) = body.String("destinationHost");
-        var (portPresent, portValue) = body.Integer("destinationPort");
-        var host = hostPresent ? ParseHost(hostText, errors) : current?.Destination?.Host;
-        var port = portPresent ? ParsePort(portValue, errors) : current?.Destination?.Port;
+    /// <summary>Valid recipients (<c>user@domain</c> or the catch-all <c>@domain</c>); empty accepts every recipient.</summary>
+    public Optional<IReadOnlyList<string>?> Recipients { get; init; }
+
+    /// <summary>Bytes, from 1 MiB to 100 MiB; default 10 MB.</summary>
+    public Optional<long?> MessageSizeLimit { get; init; }
+
+    /// <summary>Does the body change where the mail goes?</summary>
+    public bool ChangesRouting() => Mode.IsPresent || DestinationHost.IsPresent || DestinationPort.IsPresent;
+
+    /// <summary>
+    /// The fields sent over <paramref name="current"/> (merge patch: absent keeps, null clears; none for a new domain),
+    /// checked together; null with errors added. Recipients must be in <paramref name="name"/> or under it.
+    /// </summary>
+    public DomainSettings? Apply(DomainName? name, DomainSettings? current, DestinationPolicy destinations, FieldErrors errors)
+    {
+        var read = Read(name, destinations, errors);
+        var mode = read.Mode ?? current?.Mode ?? DomainMode.Hold;
+        var host = DestinationHost.IsPresent ? read.Host : current?.Destination?.Host;
+        var port = DestinationPort.IsPresent ? read.Port : current?.Destination?.Port;
 
         Destination? destination = null;
         if (mode == DomainMode.BackupMx)
         {
-            if ((hostPresent && hostText is not null) || (portPresent && portValue is not null))
+            if (DestinationHost.Value is not null || DestinationPort.Value is not null)
             {
-                errors.Add(hostPresent ? "destinationHost" : "destinationPort", "Not used in backup-mx mode: mail goes to the domain's own MX hosts.");
+                errors.Add(DestinationHost.IsPresent ? "destinationHost" : "destinationPort", "Not used in backup-mx mode: mail goes to the domain's own MX hosts.");
             }
         }
         else if (host is not null && port is not null)
@@ -90,27 +66,29 @@ public sealed class DomainRequest(DestinationPolicy destinations)
             errors.Add(host is null ? "destinationHost" : "destinationPort", "Give both destinationHost and destinationPort, or neither.");
         }
 
-        var (recipientsPresent, recipientsValue) = body.StringList("recipients", DomainSettings.MaxRecipients);
-        var recipients = recipientsPresent
-            ? ParseRecipients(recipientsValue ?? [], name, errors)
-            : current?.Recipients ?? [];
-
-        var (sizePresent, sizeValue) = body.Integer("messageSizeLimit");
-        var size = current?.MessageSizeLimit ?? DomainSettings.DefaultMessageSizeLimit;
-        if (sizePresent)
-        {
-            size = sizeValue ?? DomainSettings.DefaultMessageSizeLimit;
-            if (size is < DomainSettings.MinMessageSizeLimit or > DomainSettings.MaxMessageSizeLimit)
-            {
-                errors.Add("messageSizeLimit", $"Must be between {DomainSettings.MinMessageSizeLimit} and {DomainSettings.MaxMessageSizeLimit} bytes.");
-            }
-        }
-
-        body.RejectUnknownFields();
+        var recipients = Recipients.IsPresent ? read.Recipients : current?.Recipients ?? [];
+        var size = MessageSizeLimit.IsPresent ? read.Size : current?.MessageSizeLimit ?? DomainSettings.DefaultMessageSizeLimit;
         return errors.Any ? null : new DomainSettings(mode, destination, recipients, size);
     }
 
-    private string? ParseHost(string? text, FieldErrors errors)
+    /// <summary>Each field sent, on its own: what it says, with an error for each that is not valid.</summary>
+    protected (DomainMode? Mode, string? Host, int? Port, IReadOnlyList<string> Recipients, long Size) Read(
+        DomainName? name, DestinationPolicy destinations, FieldErrors errors)
+    {
+        if (Mode is { HasValue: true, Value: null })
+        {
+            errors.Add("mode", $"Must be one of {string.Join(", ", DomainModes.Names)}.");
+        }
+        var size = MessageSizeLimit.Value ?? DomainSettings.DefaultMessageSizeLimit;
+        if (size is < DomainSettings.MinMessageSizeLimit or > DomainSettings.MaxMessageSizeLimit)
+        {
+            errors.Add("messageSizeLimit", $"Must be between {DomainSettings.MinMessageSizeLimit} and {DomainSettings.MaxMessageSizeLimit} bytes.");
+        }
+        return (Mode.Value, ParseHost(DestinationHost.Value, destinations, errors), ParsePort(DestinationPort.Value, errors),
+            ParseRecipients(Recipients.Value ?? [], name, errors), size);
+    }
+
+    private static string? ParseHost(string? text, DestinationPolicy destinations, FieldErrors errors)
     {
         if (text is null)
         {
@@ -148,18 +126,14 @@ public sealed class DomainRequest(DestinationPolicy destinations)
         return name.Value;
     }
 
-    private static int? ParsePort(long? value, FieldErrors errors)
+    private static int? ParsePort(int? value, FieldErrors errors)
     {
-        if (value is null)
-        {
-            return null;
-        }
         if (value is < 1 or > 65535)
         {
             errors.Add("destinationPort", "Must be a port from 1 to 65535.");
             return null;
         }
-        return (int)value.Value;
+        return value;
     }
 
     /// <summary>
@@ -168,7 +142,12 @@ public sealed class DomainRequest(DestinationPolicy destinations)
     /// </summary>
     private static IReadOnlyList<string> ParseRecipients(IReadOnlyList<string> entries, DomainName? domain, FieldErrors errors)
     {
-        // The count is bounded as the list is read (JsonBody.StringList); the size the list takes in storage is checked where it is stored (DomainStore).
+        // A longer list is refused whole, before any entry is read; the size the list takes in storage is checked where it is stored (DomainStore).
+        if (entries.Count > DomainSettings.MaxRecipients)
+        {
+            errors.Add("recipients", $"At most {DomainSettings.MaxRecipients} entries (this list has {entries.Count}).");
+            return [];
+        }
         var result = new SortedSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < entries.Count; i++)
         {
@@ -205,4 +184,64 @@ public sealed class DomainRequest(DestinationPolicy destinations)
         }
         return [.. result];
     }
+}
+
+/// <summary>Body of <c>POST /api/domains</c>.</summary>
+public sealed record DomainCreateRequest : DomainSettingsRequest, IValidatable, IBindableFromHttpContext<DomainCreateRequest>
+{
+    /// <summary>The domain, e.g. <c>example.com</c>; internationalized names are accepted.</summary>
+    public required Optional<string?> Name { get; init; }
+
+    /// <summary>How the relay handles the domain's mail.</summary>
+    public required override Optional<DomainMode?> Mode { get; init; }
+
+    public static ValueTask<DomainCreateRequest?> BindAsync(HttpContext context, ParameterInfo parameter) =>
+        JsonBody.ReadAsync<DomainCreateRequest>(context);
+
+    public void Validate(FieldErrors errors, HttpContext http) =>
+        ToDomain(http.RequestServices.GetRequiredService<DestinationPolicy>(), errors);
+
+    /// <summary>The domain's name and settings; null with errors added.</summary>
+    public (DomainName Name, DomainSettings Settings)? ToDomain(DestinationPolicy destinations, FieldErrors errors)
+    {
+        DomainName? name = null;
+        if (Name.Value is not { } text)
+        {
+            errors.Add("name", "A domain name is required.");
+        }
+        else if (!DomainName.TryParse(text, out name, out var error))
+        {
+            errors.Add("name", error!);
+        }
+        else if (PublicSuffixList.Embedded.IsPublicSuffix(name))
+        {
+            errors.Add("name", $"{name.Unicode} is a public suffix, under which anyone registers their own domains: register yours, such as example.{name.Unicode}.");
+            name = null;
+        }
+        if (!Mode.IsPresent)
+        {
+            errors.Add("mode", $"Required: one of {string.Join(", ", DomainModes.Names)}.");
+        }
+        var settings = Apply(name, current: null, destinations, errors);
+        return name is null || settings is null ? null : (name, settings);
+    }
+}
+
+/// <summary>Body of <c>PATCH /api/domains/{name}</c> (merge patch: absent keeps, null clears).</summary>
+public sealed record DomainPatchRequest : DomainSettingsRequest, IValidatable, IBindableFromHttpContext<DomainPatchRequest>
+{
+    private static readonly Dictionary<string, string> Refused = new()
+    {
+        ["name"] = "A domain cannot be renamed; create the new name and delete the old one.",
+    };
+
+    /// <summary>How the relay handles the domain's mail.</summary>
+    public override Optional<DomainMode?> Mode { get; init; }
+
+    public static ValueTask<DomainPatchRequest?> BindAsync(HttpContext context, ParameterInfo parameter) =>
+        JsonBody.ReadAsync<DomainPatchRequest>(context, Refused);
+
+    /// <summary>Each field on its own; how they go together with the stored domain is <see cref="DomainSettingsRequest.Apply"/>'s to check.</summary>
+    public void Validate(FieldErrors errors, HttpContext http) =>
+        Read(name: null, http.RequestServices.GetRequiredService<DestinationPolicy>(), errors);
 }

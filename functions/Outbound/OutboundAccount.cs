@@ -1,7 +1,10 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using Azure;
 using RelayFunctions.Accounts;
+using RelayFunctions.Destinations;
 using RelayFunctions.Domains;
 
 namespace RelayFunctions.Outbound;
@@ -54,6 +57,44 @@ public enum FilterSlot
 public sealed record SourceFilter(string Text, IPNetwork? Network, DomainName? Host, bool Disables)
 {
     public bool IsHost => Host is not null;
+
+    /// <summary>An address or CIDR network of the slot's family, a host name, or the family's loopback address (disables it); null with an error.</summary>
+    public static SourceFilter? Parse(string text, FilterSlot slot, out string? error)
+    {
+        error = null;
+        var family = slot is FilterSlot.Ipv4 or FilterSlot.AlternateIpv4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
+        var trimmed = text.Trim();
+        if (Networks.TryParse(trimmed, out var network))
+        {
+            if (network.Value.BaseAddress.AddressFamily != family)
+            {
+                error = $"'{trimmed}' is not an {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address or network.";
+                return null;
+            }
+            var loopback = family == AddressFamily.InterNetwork ? IPAddress.Loopback : IPAddress.IPv6Loopback;
+            if (network.Value.PrefixLength == (family == AddressFamily.InterNetwork ? 32 : 128) && network.Value.BaseAddress.Equals(loopback))
+            {
+                if (slot is FilterSlot.AlternateIpv4 or FilterSlot.AlternateIpv6)
+                {
+                    error = "The loopback address disables a protocol; it has no meaning as an alternate filter.";
+                    return null;
+                }
+                return new SourceFilter(loopback.ToString(), null, null, Disables: true);
+            }
+            return new SourceFilter(network.Value.ToString(), network, null, Disables: false);
+        }
+        if (Networks.IsLenientOnly(trimmed))
+        {
+            error = $"'{trimmed}' is not an address in a form read the same everywhere: {IpAddresses.Forms}.";
+            return null;
+        }
+        if (DomainName.TryParse(trimmed, out var host, out var hostError))
+        {
+            return new SourceFilter(host.Value, null, host, Disables: false);
+        }
+        error = $"'{trimmed}' is not an address, a CIDR network or a host name: {hostError}";
+        return null;
+    }
 }
 
 public sealed record OutboundFilters(SourceFilter? Ipv4, SourceFilter? Ipv6, SourceFilter? AlternateIpv4, SourceFilter? AlternateIpv6)
@@ -82,11 +123,27 @@ public enum SubmissionErrors
     Always5xx,
 }
 
+public static class SubmissionErrorNames
+{
+    public static readonly string[] Names = ["automatic", "always-5xx"];
+
+    public static bool TryParse(string? text, out SubmissionErrors value)
+    {
+        var i = Array.IndexOf(Names, text?.Trim().ToLowerInvariant());
+        value = i < 0 ? default : (SubmissionErrors)i;
+        return i >= 0;
+    }
+}
+
 /// <summary>
 /// A BCC recipient: every submission is also sent to it as a separate copy. <see cref="Id"/> names it in the copy's
 /// envelope sender, so that a bounce identifies it.
 /// </summary>
-public sealed record BccRecipient(EmailAddress Address, string Id);
+public sealed record BccRecipient(EmailAddress Address, string Id)
+{
+    /// <summary>A short random id: 8 characters of base32 (lowercase), fit for a local part.</summary>
+    public static string NewId() => RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz234567", 8);
+}
 
 /// <summary>A BCC recipient the service removed because its copies bounced, and why.</summary>
 public sealed record RemovedBcc(string Address, DateTimeOffset At, string Reason);
@@ -122,6 +179,9 @@ public sealed record FilterResolution(
 
     public IReadOnlyList<IPAddress> For(FilterSlot slot) => Addresses.TryGetValue(slot, out var a) ? a : [];
 }
+
+/// <summary>A new outbound account: its login, of which type and domain, and its settings.</summary>
+public sealed record NewOutboundAccount(OutboundType Type, string Login, DomainName Domain, EmailAddress? Address, OutboundSettings Settings);
 
 /// <summary>
 /// An outbound account, as stored. The password is only ever its hash, as Dovecot verifies it (<c>{BLF-CRYPT}</c>).

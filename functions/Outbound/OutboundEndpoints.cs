@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using RelayFunctions.Accounts;
 using RelayFunctions.Api;
 using RelayFunctions.Domains;
 using RelayFunctions.Domains.Verification;
@@ -13,7 +15,7 @@ public static class OutboundEndpoints
 
     public static void MapOutboundEndpoints(this RouteGroupBuilder scoped)
     {
-        var accounts = scoped.MapGroup("/outbound-accounts").WithTags("Outbound accounts");
+        var accounts = scoped.MapGroup("/outbound-accounts").WithTags("Outbound accounts").AddEndpointFilter<ValidationFilter>();
         accounts.MapGet("", async (Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct) =>
         {
             var held = (await domains.ListAsync(caller.AccountId, ct)).ToDictionary(d => d.Name);
@@ -24,93 +26,73 @@ public static class OutboundEndpoints
 
         accounts.MapPost("", CreateAsync)
             .WithName("CreateOutboundAccount").WithSummary("Creates an outbound account on one of the caller's verified domains.")
-            .Accepts<OutboundAccountCreateRequest>("application/json")
-            .Produces<OutboundAccountView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict).WithETag();
+            .Accepts<OutboundAccountCreateRequest>("application/json").WithETag();
 
         accounts.MapGet("/{login}", async (string login, HttpContext http, Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct) =>
-            await store.FindAsync(caller.AccountId, login.ToLowerInvariant(), ct) is { } account
-                ? await ViewAsync(new Outcome<OutboundAccount>.Ok(account), http, login, caller, domains, null, ct)
-                : OutcomeResults.NotFound($"Outbound account '{login}'"))
-            .WithName("GetOutboundAccount").WithSummary("One outbound account.").Produces<OutboundAccountView>().ProducesProblem(StatusCodes.Status404NotFound).WithETag();
+        {
+            var account = await store.FindAsync(caller.AccountId, login.ToLowerInvariant(), ct);
+            var domain = account is null ? null : await domains.FindAsync(caller.AccountId, account.Domain, ct);
+            return account.ToFound(http, $"Outbound account '{login}'", a => OutboundAccountView.From(a, domain), a => a.ETag);
+        }).WithName("GetOutboundAccount").WithSummary("One outbound account.").WithETag();
 
         accounts.MapPatch("/{login}", PatchAsync)
             .WithName("UpdateOutboundAccount").WithSummary("Changes an outbound account's settings (JSON merge patch: absent keeps, null clears).")
-            .Accepts<OutboundAccountPatchRequest>("application/merge-patch+json", "application/json")
-            .Produces<OutboundAccountView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).WithETag().WithIfMatch();
+            .Accepts<OutboundAccountPatchRequest>("application/merge-patch+json", "application/json").WithETag().WithIfMatch();
 
         accounts.MapPut("/{login}/password", PasswordAsync)
             .WithName("ChangeOutboundPassword").WithSummary("Sets a new password, given or generated (a generated one is shown once, in this answer).")
-            .Accepts<PasswordRequest>("application/json")
-            .Produces<OutboundAccountView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).WithETag().WithIfMatch();
+            .Accepts<PasswordRequest>("application/json").WithETag().WithIfMatch();
 
         accounts.MapDelete("/{login}", async (string login, HttpContext http, Caller caller, OutboundStore store, CancellationToken ct) =>
-        {
-            var outcome = await store.DeleteAsync(caller.AccountId, login.ToLowerInvariant(), EntityTags.IfMatch(http.Request), ct);
-            return outcome is Outcome<OutboundAccount>.Ok ? TypedResults.NoContent() : outcome.ToHttp(http, $"Outbound account '{login}'", a => a, a => a.ETag);
-        }).WithName("DeleteOutboundAccount").WithSummary("Deletes an outbound account; its login stops working at once on every relay.")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).WithIfMatch();
+            (await store.DeleteAsync(caller.AccountId, login.ToLowerInvariant(), EntityTags.IfMatch(http.Request), ct)).ToDeleted($"Outbound account '{login}'"))
+            .WithName("DeleteOutboundAccount").WithSummary("Deletes an outbound account; its login stops working at once on every relay.").WithIfMatch();
     }
 
-    private static async Task<IResult> CreateAsync(
-        HttpContext http, Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct)
+    private static async Task<Results<Created<OutboundAccountView>, ConflictProblem, ValidationProblem>> CreateAsync(
+        OutboundAccountCreateRequest request, HttpContext http, Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct)
     {
-        var body = await JsonBody.ReadAsync(http.Request, ct);
-        if (body.Errors.Any)
-        {
-            return OutcomeResults.Invalid(body.Errors);
-        }
-        var request = OutboundRequest.ReadCreate(body, caller.Account.ServiceLevel);
-        if (request is null)
-        {
-            return OutcomeResults.Invalid(body.Errors);
-        }
-        var field = request.Type == OutboundType.SingleAddress ? "address" : "domain";
-        var domain = await domains.FindAsync(caller.AccountId, request.Domain, ct);
+        var (account, password, generated) = request.ToAccount(caller.Account.ServiceLevel, new FieldErrors())!.Value;
+        var errors = new FieldErrors();
+        var domain = await domains.FindAsync(caller.AccountId, account.Domain, ct);
         if (domain is not { Verification.IsPublished: true })
         {
-            body.Errors.Add(field, $"{request.Domain.Unicode} is not one of your verified mail domains: add it and prove that you control it first.");
-            return OutcomeResults.Invalid(body.Errors);
+            errors.Add(account.Type == OutboundType.SingleAddress ? "address" : "domain",
+                $"{account.Domain.Unicode} is not one of your verified mail domains: add it and prove that you control it first.");
+            return TypedResults.ValidationProblem(errors.ToDictionary());
         }
-        if (await MirrorErrorsAsync(body, caller.AccountId, domains, ct))
+        if (await MirrorErrorsAsync(request, errors, caller.AccountId, domains, ct))
         {
-            return OutcomeResults.Invalid(body.Errors);
+            return TypedResults.ValidationProblem(errors.ToDictionary());
         }
-        var outcome = await store.CreateAsync(caller.AccountId, request, Hash(request.Password), ct);
-        return outcome.ToHttp(http, $"Outbound account '{request.Login}'",
-            a => OutboundAccountView.From(a, domain, request.Generated ? request.Password : null), a => a.ETag,
+        var outcome = await store.CreateAsync(caller.AccountId, account, Hash(password), ct);
+        return outcome.ToCreated(http, a => OutboundAccountView.From(a, domain, generated ? password : null), a => a.ETag,
             a => $"/api/outbound-accounts/{Uri.EscapeDataString(a.Login)}");
     }
 
-    private static async Task<IResult> PatchAsync(string login, HttpContext http, Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct)
+    private static async Task<Results<Ok<OutboundAccountView>, NotFoundProblem, ConflictProblem, PreconditionFailedProblem, ValidationProblem>> PatchAsync(
+        string login, OutboundAccountPatchRequest request, HttpContext http, Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct)
     {
-        var body = await JsonBody.ReadAsync(http.Request, ct);
-        if (body.Errors.Any || await MirrorErrorsAsync(body, caller.AccountId, domains, ct))
+        var errors = new FieldErrors();
+        if (await MirrorErrorsAsync(request, errors, caller.AccountId, domains, ct))
         {
-            return OutcomeResults.Invalid(body.Errors);
+            return TypedResults.ValidationProblem(errors.ToDictionary());
         }
         var outcome = await store.UpdateAsync(caller.AccountId, login.ToLowerInvariant(), EntityTags.IfMatch(http.Request), current =>
-            OutboundRequest.ReadPatch(body, current, caller.Account.ServiceLevel) is { } settings
+            request.Apply(current.Type, caller.Account.ServiceLevel, current.Settings, errors) is { } settings
                 ? new Outcome<OutboundAccount>.Ok(current with
                 {
                     Settings = settings,
                     // New filters are looked up at once.
                     Resolution = settings.Filters == current.Settings.Filters ? current.Resolution : current.Resolution with { NextLookup = null },
                 })
-                : new Outcome<OutboundAccount>.Invalid(body.Errors.ToDictionary()), ct);
+                : new Outcome<OutboundAccount>.Invalid(errors.ToDictionary()), ct);
         return await ViewAsync(outcome, http, $"Outbound account '{login}'", caller, domains, null, ct);
     }
 
-    private static async Task<IResult> PasswordAsync(
-        string login, HttpContext http, Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct)
+    private static async Task<Results<Ok<OutboundAccountView>, NotFoundProblem, ConflictProblem, PreconditionFailedProblem, ValidationProblem>> PasswordAsync(
+        string login, PasswordRequest request, HttpContext http, Caller caller, OutboundStore store, DomainStore domains, CancellationToken ct)
     {
-        var body = await JsonBody.ReadAsync(http.Request, ct);
-        var (password, generated) = body.Errors.Any ? (null, false) : OutboundRequest.ReadPasswordChange(body);
-        if (password is null)
-        {
-            return OutcomeResults.Invalid(body.Errors);
-        }
+        var (password, generated) = NewPassword.Read(request.Password, request.Generate, new FieldErrors())!.Value;
         var hash = Hash(password);
         var outcome = await store.UpdateAsync(caller.AccountId, login.ToLowerInvariant(), EntityTags.IfMatch(http.Request),
             current => new Outcome<OutboundAccount>.Ok(current with { PasswordHash = hash }), ct);
@@ -118,31 +100,27 @@ public static class OutboundEndpoints
     }
 
     /// <summary>The answer for one login, with whether it is on the relays (which depends on its domain).</summary>
-    private static async Task<IResult> ViewAsync(
+    private static async Task<Results<Ok<OutboundAccountView>, NotFoundProblem, ConflictProblem, PreconditionFailedProblem, ValidationProblem>> ViewAsync(
         Outcome<OutboundAccount> outcome, HttpContext http, string what, Caller caller, DomainStore domains, string? generatedPassword, CancellationToken ct)
     {
         var domain = outcome is Outcome<OutboundAccount>.Ok ok ? await domains.FindAsync(caller.AccountId, ok.Value.Domain, ct) : null;
-        return outcome.ToHttp(http, what, a => OutboundAccountView.From(a, domain, generatedPassword), a => a.ETag);
+        return outcome.ToChanged(http, what, a => OutboundAccountView.From(a, domain, generatedPassword), a => a.ETag);
     }
 
     private static string Hash(string password) => HashScheme + BCrypt.Net.BCrypt.HashPassword(password, WorkFactor);
 
     /// <summary>
     /// A mirror is a mailbox of the caller's own: its domain must be one of the caller's verified domains. True when one
-    /// is not, or the list is longer than any level allows (refused before any domain is read). Each domain is read once.
+    /// is not (errors added). Each domain is read once.
     /// </summary>
-    private static async Task<bool> MirrorErrorsAsync(JsonBody body, string accountId, DomainStore domains, CancellationToken ct)
+    private static async Task<bool> MirrorErrorsAsync(OutboundSettingsRequest request, FieldErrors errors, string accountId, DomainStore domains, CancellationToken ct)
     {
-        var (_, mirrors) = body.StringList("mirrors", OutboundRequest.MaxListEntries(l => l.Mirrors));
-        if (body.Errors.Any)
-        {
-            return true;
-        }
+        var mirrors = request.Mirrors.Value ?? [];
         var verified = new Dictionary<DomainName, bool>();
         var refused = false;
-        for (var i = 0; i < (mirrors?.Count ?? 0); i++)
+        for (var i = 0; i < mirrors.Count; i++)
         {
-            if (!Accounts.EmailAddress.TryParse(mirrors![i], out var address, out _))
+            if (!EmailAddress.TryParse(mirrors[i], out var address, out _))
             {
                 continue;
             }
@@ -152,7 +130,7 @@ public static class OutboundEndpoints
             }
             if (!ok)
             {
-                body.Errors.Add($"mirrors[{i}]", $"{address.Domain.Unicode} is not one of your verified mail domains: a mirror is a mailbox of your own.");
+                errors.Add($"mirrors[{i}]", $"{address.Domain.Unicode} is not one of your verified mail domains: a mirror is a mailbox of your own.");
                 refused = true;
             }
         }
@@ -205,7 +183,7 @@ public sealed record OutboundAccountView(
         return new OutboundAccountView(
             a.Login, a.Type, a.Domain.Value, a.Address?.ToString(), a.Settings.Enabled, offReason is null, offReason,
             f.Ipv4?.Text, f.Ipv6?.Text, f.AlternateIpv4?.Text, f.AlternateIpv6?.Text,
-            a.Resolution.Addresses.ToDictionary(kv => OutboundRequest.FilterFields.Single(x => x.Slot == kv.Key).Field, kv => (IReadOnlyList<string>)kv.Value.Select(ip => ip.ToString()).ToList()),
+            a.Resolution.Addresses.ToDictionary(kv => OutboundSettingsRequest.FieldOf(kv.Key), kv => (IReadOnlyList<string>)kv.Value.Select(ip => ip.ToString()).ToList()),
             a.Resolution.LastLookup, a.Resolution.NextLookup, a.Resolution.Reason,
             a.Settings.AllowIdentities, a.Settings.AllowSubdomains,
             a.Settings.BccRecipients.Select(b => b.Address.ToString()).ToList(), a.Settings.Mirrors.Select(m => m.ToString()).ToList(),
@@ -231,84 +209,4 @@ public static class OutboundHeaders
 {
     public const string Bcc = "X-Relay-BCC";
     public const string Mirror = "X-Relay-AuthMirror";
-}
-
-/// <summary>Body of <c>POST /api/outbound-accounts</c>.</summary>
-public sealed record OutboundAccountCreateRequest
-{
-    public required OutboundType Type { get; init; }
-
-    /// <summary>Single-address accounts: the address; it is also the login.</summary>
-    public string? Address { get; init; }
-
-    /// <summary>Any-address and mail-server accounts: one of the caller's verified domains.</summary>
-    public string? Domain { get; init; }
-
-    /// <summary>Mail-server accounts: the login's part before '@' (default <c>mailserver</c>).</summary>
-    public string? Name { get; init; }
-
-    /// <summary>At least 5 characters, at most 72 bytes; or leave it out and send <c>generate: true</c>.</summary>
-    public string? Password { get; init; }
-
-    /// <summary>Generate a strong password, shown once in the answer.</summary>
-    public bool? Generate { get; init; }
-
-    public bool? Enabled { get; init; }
-
-    public string? Ipv4Filter { get; init; }
-
-    public string? Ipv6Filter { get; init; }
-
-    /// <summary>Service level Standard and higher.</summary>
-    public string? AlternateIpv4Filter { get; init; }
-
-    /// <summary>Service level Standard and higher.</summary>
-    public string? AlternateIpv6Filter { get; init; }
-
-    /// <summary>Single-address accounts: any local part of the domain.</summary>
-    public bool? AllowIdentities { get; init; }
-
-    /// <summary>Single- and any-address accounts: any subdomain of the domain too.</summary>
-    public bool? AllowSubdomains { get; init; }
-
-    /// <summary>Addresses that get a separate copy of every submission (Personal and Personal Plus: one).</summary>
-    public IReadOnlyList<string>? BccRecipients { get; init; }
-
-    /// <summary>Mailboxes in the caller's own verified domains that get a copy marked with the mirror header (Personal and Personal Plus: one).</summary>
-    public IReadOnlyList<string>? Mirrors { get; init; }
-
-    /// <summary><c>automatic</c> (4xx for temporary errors such as DNS, 5xx for permanent ones) or <c>always-5xx</c>.</summary>
-    public string? SubmissionErrors { get; init; }
-}
-
-/// <summary>Body of <c>PATCH /api/outbound-accounts/{login}</c> (merge patch: absent keeps, null clears).</summary>
-public sealed record OutboundAccountPatchRequest
-{
-    public bool? Enabled { get; init; }
-
-    public string? Ipv4Filter { get; init; }
-
-    public string? Ipv6Filter { get; init; }
-
-    public string? AlternateIpv4Filter { get; init; }
-
-    public string? AlternateIpv6Filter { get; init; }
-
-    public bool? AllowIdentities { get; init; }
-
-    public bool? AllowSubdomains { get; init; }
-
-    public IReadOnlyList<string>? BccRecipients { get; init; }
-
-    public IReadOnlyList<string>? Mirrors { get; init; }
-
-    public string? SubmissionErrors { get; init; }
-}
-
-/// <summary>Body of <c>PUT /api/outbound-accounts/{login}/password</c>: a password, or <c>generate: true</c>.</summary>
-public sealed record PasswordRequest
-{
-    public string? Password { get; init; }
-
-    public bool? Generate { get; init; }
 }

@@ -78,7 +78,7 @@ public sealed partial class OutboundStore(
 
     /// <summary>Creates the account, its login taken for good; Conflict when any account has that login.</summary>
     public async Task<Outcome<OutboundAccount>> CreateAsync(
-        string accountId, OutboundRequest.Create request, string passwordHash, CancellationToken cancellationToken)
+        string accountId, NewOutboundAccount request, string passwordHash, CancellationToken cancellationToken)
     {
         await initializer.EnsureCreatedAsync();
         if (!await ClaimAsync(accountId, request.Login, cancellationToken))
@@ -87,7 +87,7 @@ public sealed partial class OutboundStore(
         }
         var now = time.GetUtcNow();
         var account = new OutboundAccount(accountId, request.Login, request.Type, request.Domain, request.Address, passwordHash,
-            request.Settings, FilterResolution.None, OutboundRequest.NewId() + OutboundRequest.NewId()[..4],
+            request.Settings, FilterResolution.None, BccRecipient.NewId() + BccRecipient.NewId()[..4],
             RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz234567", 20), [], now, now, default);
         account = account with { Resolution = await ScheduleAsync(account, FilterResolution.None with { NextLookup = now }, null, cancellationToken) };
         ETag etag;
@@ -358,8 +358,7 @@ public sealed partial class OutboundStore(
 
         public OutboundFilters ToFilters()
         {
-            var errors = new FieldErrors();
-            SourceFilter? Parse(string? text, FilterSlot slot) => text is null ? null : OutboundRequest.ParseFilter(text, slot, slot.ToString(), errors);
+            SourceFilter? Parse(string? text, FilterSlot slot) => text is null ? null : SourceFilter.Parse(text, slot, out _);
             return new OutboundFilters(Parse(Ipv4, FilterSlot.Ipv4), Parse(Ipv6, FilterSlot.Ipv6), Parse(AlternateIpv4, FilterSlot.AlternateIpv4), Parse(AlternateIpv6, FilterSlot.AlternateIpv6));
         }
     }

@@ -1,4 +1,3 @@
-using RelayFunctions.Api;
 using RelayFunctions.Destinations;
 using RelayFunctions.Outbound;
 
@@ -78,9 +77,8 @@ public sealed class IpAddressesTests
     [InlineData("010.2.3.4/32")]
     public void AFilterInALenientFormIsRefusedNotReadAsAnotherAddress(string text)
     {
-        var errors = new FieldErrors();
-        Assert.Null(OutboundRequest.ParseFilter(text, FilterSlot.Ipv4, "ipv4Filter", errors));
-        Assert.True(errors.Has("ipv4Filter"));
+        Assert.Null(SourceFilter.Parse(text, FilterSlot.Ipv4, out var error));
+        Assert.NotNull(error);
     }
 
     [Theory]

@@ -1,0 +1,36 @@
+namespace RelayFunctions.Api;
+
+/// <summary>A request body that checks itself: every error under the name of its field as the JSON spells it.</summary>
+public interface IValidatable
+{
+    /// <summary>
+    /// Adds an error for each field that is not valid on its own or beside the others. What needs stored state (a
+    /// merge patch over the current resource) is checked where that state is read.
+    /// </summary>
+    void Validate(FieldErrors errors, HttpContext http);
+}
+
+/// <summary>
+/// Runs before every handler of a route group: a body argument that could not be read, or that is not valid, is
+/// answered with a validation problem naming each field, and the handler never sees it.
+/// </summary>
+public sealed class ValidationFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        foreach (var request in context.Arguments.OfType<IValidatable>())
+        {
+            var errors = JsonBody.ErrorsOf(context.HttpContext);
+            // A body that is not an object has no fields to check.
+            if (!errors.Has("body"))
+            {
+                request.Validate(errors, context.HttpContext);
+            }
+            if (errors.Any)
+            {
+                return TypedResults.ValidationProblem(errors.ToDictionary());
+            }
+        }
+        return await next(context);
+    }
+}
