@@ -11,8 +11,8 @@ public static class DomainServices
     {
         services.AddCheckedOptions<VerificationOptions>(configuration, VerificationOptions.Section, VerificationOptions.Check);
         services.AddSingleton<DomainStore>().AddSingleton<DomainClaims>().AddSingleton<DomainViews>()
-                    .AddSingleton<VerificationIndex>().AddSingleton<VerificationScheduler>().AddSingleton<VerificationAlerts>()
-                    .AddSingleton<VerificationCheck>().AddSingleton<IQueueFunction, VerifyDomainsFunction>();
+            .AddSingleton<VerificationIndex>().AddSingleton<VerificationScheduler>().AddSingleton<VerificationAlerts>()
+            .AddSingleton<VerificationCheck>().AddSingleton<IQueueFunction, VerifyDomainsFunction>();
         return services;
     }
 }
