@@ -2,7 +2,29 @@
 # Installs what the tests need, starts it on loopback, runs every test, and stops what it started.
 #   scripts/test.sh                 all tests
 #   scripts/test.sh --filter X      passes extra arguments to dotnet test
+#   scripts/test.sh --fast          only the tests marked [Trait("Category", "Fast")], which need none of the parts:
+#                                   nothing installed, nothing started (extra arguments go to dotnet test as well)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# dotnet test with the arguments, its output kept, then one closing line any CI reads: "N passed, N failed".
+run_tests() {
+  log "dotnet test $*"
+  cd "$ROOT"
+  set +e
+  dotnet test RelayFunctions.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$STATE/test-output.log"
+  local status=${PIPESTATUS[0]}
+  set -e
+  count() { sed -n "s/^ *$1: *\([0-9][0-9]*\) *\r\{0,1\}$/\1/p" "$STATE/test-output.log" | awk '{s+=$1} END {print s+0}'; }
+  echo "$(count Passed) passed, $(count Failed) failed"
+  return "$status"
+}
+
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  status=0
+  run_tests --filter "Category=Fast" "$@" || status=$?
+  exit "$status"
+fi
 
 cleanup() { stop_pidfile "$STATE/azurite-test.pid"; stop_pidfile "$STATE/knot-test.pid"; stop_dovecot test; stop_postfix test; }
 trap cleanup EXIT
@@ -27,13 +49,6 @@ start_dovecot test
 export RELAY_TEST_POSTFIX_PORT=10125 RELAY_TEST_POSTFIX_SUBMISSION_PORT=10130 RELAY_TEST_POSTFIX_SMTPS_PORT=10131
 export RELAY_TEST_POSTFIX_OTHER_PORTS="2525=10126,11923=10127,61235=10128,80=10129"
 
-log "dotnet test"
-cd "$ROOT"
-set +e
-dotnet test RelayFunctions.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$STATE/test-output.log"
-status=${PIPESTATUS[0]}
-set -e
-# One closing line any CI reads: "N passed, N failed".
-count() { sed -n "s/^ *$1: *\([0-9][0-9]*\) *\r\{0,1\}$/\1/p" "$STATE/test-output.log" | awk '{s+=$1} END {print s+0}'; }
-echo "$(count Passed) passed, $(count Failed) failed"
+status=0
+run_tests "$@" || status=$?
 exit "$status"

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using RelayFunctions.Accounts;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.Accounts;
@@ -16,9 +17,9 @@ public sealed class AccountApiTests : IClassFixture<AppFactory>
         var ops = _app.Operator();
         var created = await ops.PutAsJsonAsync("/api/admin/accounts/Globex", new { serviceLevel = "Personal Plus", primaryEmail = "boss@globex.example" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var body = await created.ReadJsonAsync();
-        Assert.Equal("globex", body.GetProperty("id").GetString());
-        Assert.Equal("personal-plus", body.GetProperty("serviceLevel").GetString());
+        var body = await created.ReadViewAsync<AccountView>();
+        Assert.Equal("globex", body.Id);
+        Assert.Equal(ServiceLevel.PersonalPlus, body.ServiceLevel);
 
         // The postmaster address becomes an envelope sender on the relays: only at one of the account's verified domains.
         await (await ops.SendAsync(HttpMethod.Put, "/api/admin/accounts/globex",
@@ -30,15 +31,15 @@ public sealed class AccountApiTests : IClassFixture<AppFactory>
             new { serviceLevel = "enterprise", primaryEmail = "boss@globex.example", postmasterEmail = "postmaster@globex.example" },
             ifMatch: created.Headers.ETag!.ToString());
         Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
-        Assert.Equal("enterprise", (await updated.ReadJsonAsync()).GetProperty("serviceLevel").GetString());
+        Assert.Equal(ServiceLevel.Enterprise, (await updated.ReadViewAsync<AccountView>()).ServiceLevel);
 
         await (await ops.SendAsync(HttpMethod.Put, "/api/admin/accounts/globex",
             new { serviceLevel = "personal", primaryEmail = "boss@globex.example" }, ifMatch: created.Headers.ETag!.ToString()))
             .AssertProblemAsync(HttpStatusCode.PreconditionFailed);
 
-        var read = await (await ops.GetAsync("/api/admin/accounts/globex")).ReadJsonAsync();
-        Assert.Equal("enterprise", read.GetProperty("serviceLevel").GetString());
-        Assert.Equal("postmaster@globex.example", read.GetProperty("postmasterEmail").GetString());
+        var read = await (await ops.GetAsync("/api/admin/accounts/globex")).ReadViewAsync<AccountView>();
+        Assert.Equal(ServiceLevel.Enterprise, read.ServiceLevel);
+        Assert.Equal("postmaster@globex.example", read.PostmasterEmail);
     }
 
     [Fact]
@@ -63,18 +64,18 @@ public sealed class AccountApiTests : IClassFixture<AppFactory>
         var changed = await owner.SendAsync(HttpMethod.Patch, "/api/account",
             new { postmasterEmail = "pm@prefs.example" }, ifMatch: read.Headers.ETag!.ToString());
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
-        var body = await changed.ReadJsonAsync();
-        Assert.Equal("pm@prefs.example", body.GetProperty("postmasterEmail").GetString());
-        Assert.Equal("old@prefs.example", body.GetProperty("alertEmail").GetString());
+        var body = await changed.ReadViewAsync<AccountView>();
+        Assert.Equal("pm@prefs.example", body.PostmasterEmail);
+        Assert.Equal("old@prefs.example", body.AlertEmail);
 
-        var cleared = await (await owner.SendAsync(HttpMethod.Patch, "/api/account", new { alertEmail = (string?)null })).ReadJsonAsync();
-        Assert.Equal(System.Text.Json.JsonValueKind.Null, cleared.GetProperty("alertEmail").ValueKind);
+        var cleared = await (await owner.SendAsync(HttpMethod.Patch, "/api/account", new { alertEmail = (string?)null })).ReadViewAsync<AccountView>();
+        Assert.Null(cleared.AlertEmail);
 
         await (await owner.SendAsync(HttpMethod.Patch, "/api/account", new { serviceLevel = "enterprise", alertEmail = "not-an-address" }))
             .AssertFieldErrorsAsync("serviceLevel", "alertEmail");
         await (await owner.SendAsync(HttpMethod.Patch, "/api/account", new { alertEmail = "x@prefs.example" }, ifMatch: read.Headers.ETag!.ToString()))
             .AssertProblemAsync(HttpStatusCode.PreconditionFailed);
-        Assert.Equal("standard", (await (await owner.GetAsync("/api/account")).ReadJsonAsync()).GetProperty("serviceLevel").GetString());
+        Assert.Equal(ServiceLevel.Standard, (await (await owner.GetAsync("/api/account")).ReadViewAsync<AccountView>()).ServiceLevel);
     }
 
     [Fact]
@@ -96,12 +97,12 @@ public sealed class AccountApiTests : IClassFixture<AppFactory>
             await (await _app.Operator().PutAsJsonAsync("/api/admin/accounts/pm-mallory", new { serviceLevel = "standard", primaryEmail = "owner@pm-mallory.example", postmasterEmail = address }))
                 .AssertFieldErrorsAsync("postmasterEmail");
         }
-        Assert.Equal(System.Text.Json.JsonValueKind.Null, (await (await mallory.GetAsync("/api/account")).ReadJsonAsync()).GetProperty("postmasterEmail").ValueKind);
+        Assert.Null((await (await mallory.GetAsync("/api/account")).ReadViewAsync<AccountView>()).PostmasterEmail);
 
-        var own = await (await mallory.PatchAsJsonAsync("/api/account", new { postmasterEmail = "PM@pm-mallory.example" })).ReadJsonAsync();
-        Assert.Equal("PM@pm-mallory.example", own.GetProperty("postmasterEmail").GetString());
+        var own = await (await mallory.PatchAsJsonAsync("/api/account", new { postmasterEmail = "PM@pm-mallory.example" })).ReadViewAsync<AccountView>();
+        Assert.Equal("PM@pm-mallory.example", own.PostmasterEmail);
         // Under a verified domain is the account's own too.
-        var under = await (await mallory.PatchAsJsonAsync("/api/account", new { postmasterEmail = "bounces@mail.pm-mallory.example" })).ReadJsonAsync();
-        Assert.Equal("bounces@mail.pm-mallory.example", under.GetProperty("postmasterEmail").GetString());
+        var under = await (await mallory.PatchAsJsonAsync("/api/account", new { postmasterEmail = "bounces@mail.pm-mallory.example" })).ReadViewAsync<AccountView>();
+        Assert.Equal("bounces@mail.pm-mallory.example", under.PostmasterEmail);
     }
 }

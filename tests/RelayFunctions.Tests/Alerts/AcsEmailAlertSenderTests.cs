@@ -10,6 +10,7 @@ using RelayFunctions.Tests.Infrastructure;
 namespace RelayFunctions.Tests.Alerts;
 
 /// <summary>The Azure Communication Services transport against a local HTTP endpoint that records what it receives.</summary>
+[Trait("Category", "Fast")]
 public sealed class AcsEmailAlertSenderTests
 {
     // Any 32 bytes; the test signs with them independently of the policy under test.

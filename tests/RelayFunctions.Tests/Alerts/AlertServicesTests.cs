@@ -5,6 +5,7 @@ using RelayFunctions.Hosting;
 
 namespace RelayFunctions.Tests.Alerts;
 
+[Trait("Category", "Fast")]
 public sealed class AlertServicesTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace RelayFunctions.Tests.Api;
 /// The README is a front page of at most 200 lines, and every relative link of it and of docs/**/*.md leads somewhere:
 /// to a file that exists and, for <c>file.md#anchor</c> (or <c>#anchor</c>), to a heading of that file.
 /// </summary>
+[Trait("Category", "Fast")]
 public sealed partial class DocumentationLinksTests
 {
     private static IEnumerable<string> Documents() =>

@@ -4,6 +4,7 @@ using RelayFunctions.Api;
 
 namespace RelayFunctions.Tests.Api;
 
+[Trait("Category", "Fast")]
 public sealed class EntityTagsTests
 {
     private static ETag? IfMatch(string? header)

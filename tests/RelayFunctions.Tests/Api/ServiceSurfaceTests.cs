@@ -1,4 +1,5 @@
 using System.Net;
+using RelayFunctions.Health;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.Api;
@@ -14,11 +15,11 @@ public sealed class ServiceSurfaceTests : IClassFixture<AppFactory>
     {
         var response = await _app.CreateClient().GetAsync("/api/health");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var report = await response.ReadJsonAsync();
-        Assert.Equal("healthy", report.GetProperty("status").GetString());
+        var report = await response.ReadViewAsync<HealthEndpoints.HealthView>();
+        Assert.Equal("healthy", report.Status);
         foreach (var service in new[] { "tables", "queues", "blobs" })
         {
-            Assert.Equal("healthy", report.GetProperty("checks").GetProperty(service).GetProperty("status").GetString());
+            Assert.Equal("healthy", report.Checks[service].Status);
         }
     }
 
@@ -30,9 +31,9 @@ public sealed class ServiceSurfaceTests : IClassFixture<AppFactory>
         await using var app = new AppFactory([new("AzureWebJobsStorage", dead)]);
         var response = await app.CreateClient().GetAsync("/api/health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        var report = await response.ReadJsonAsync();
-        Assert.Equal("unhealthy", report.GetProperty("status").GetString());
-        Assert.Equal("unhealthy", report.GetProperty("checks").GetProperty("tables").GetProperty("status").GetString());
+        var report = await response.ReadViewAsync<HealthEndpoints.HealthView>();
+        Assert.Equal("unhealthy", report.Status);
+        Assert.Equal("unhealthy", report.Checks["tables"].Status);
     }
 
     [Fact]

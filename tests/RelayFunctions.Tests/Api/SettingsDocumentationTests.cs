@@ -5,6 +5,7 @@ using RelayFunctions.Tests.Infrastructure;
 namespace RelayFunctions.Tests.Api;
 
 /// <summary>One place lists every setting: the table of docs/settings.md and local.settings.sample.json must agree.</summary>
+[Trait("Category", "Fast")]
 public sealed partial class SettingsDocumentationTests
 {
     // Set by the process environment, not by app settings.

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using RelayFunctions.Accounts;
+using RelayFunctions.Domains;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.Api;
@@ -33,13 +35,13 @@ public sealed class TenancyTests : IClassFixture<AppFactory>
         // Even with the owner's valid ETag in hand.
         await (await intruder.SendAsync(new HttpMethod(method), uri, body, ifMatch: etag)).AssertProblemAsync(HttpStatusCode.NotFound);
 
-        var list = await (await intruder.GetAsync("/api/domains")).ReadJsonAsync();
-        Assert.DoesNotContain(list.GetProperty("domains").EnumerateArray(), d => d.GetProperty("name").GetString() == name);
+        var list = await (await intruder.GetAsync("/api/domains")).ReadViewAsync<DomainList>();
+        Assert.DoesNotContain(list.Domains, d => d.Name == name);
 
         var after = await owner.GetAsync($"/api/domains/{name}");
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Equal(etag, after.Headers.ETag!.ToString());
-        Assert.Equal("redirect", (await after.ReadJsonAsync()).GetProperty("mode").GetString());
+        Assert.Equal(DomainMode.Redirect, (await after.ReadViewAsync<DomainView>()).Mode);
     }
 
     [Fact]
@@ -47,12 +49,12 @@ public sealed class TenancyTests : IClassFixture<AppFactory>
     {
         await _app.NewAccountAsync("self-a", alertEmail: "alerts@self-a.example");
         var b = await _app.NewAccountAsync("self-b");
-        var me = await (await b.GetAsync("/api/account")).ReadJsonAsync();
-        Assert.Equal("self-b", me.GetProperty("id").GetString());
+        var me = await (await b.GetAsync("/api/account")).ReadViewAsync<AccountView>();
+        Assert.Equal("self-b", me.Id);
 
         await b.SendAsync(HttpMethod.Patch, "/api/account", new { alertEmail = "b@self-b.example" });
-        var a = await (await _app.Operator().GetAsync("/api/admin/accounts/self-a")).ReadJsonAsync();
-        Assert.Equal("alerts@self-a.example", a.GetProperty("alertEmail").GetString());
+        var a = await (await _app.Operator().GetAsync("/api/admin/accounts/self-a")).ReadViewAsync<AccountView>();
+        Assert.Equal("alerts@self-a.example", a.AlertEmail);
     }
 
     [Fact]
@@ -81,7 +83,7 @@ public sealed class TenancyTests : IClassFixture<AppFactory>
         await (await customer.PutAsJsonAsync("/api/admin/accounts/not-an-operator", new { serviceLevel = "enterprise", primaryEmail = "x@example.com" }))
             .AssertProblemAsync(HttpStatusCode.Forbidden);
         await (await customer.GetAsync("/api/admin/accounts/not-an-operator")).AssertProblemAsync(HttpStatusCode.Forbidden);
-        var account = await (await customer.GetAsync("/api/account")).ReadJsonAsync();
-        Assert.Equal("standard", account.GetProperty("serviceLevel").GetString());
+        var account = await (await customer.GetAsync("/api/account")).ReadViewAsync<AccountView>();
+        Assert.Equal(ServiceLevel.Standard, account.ServiceLevel);
     }
 }

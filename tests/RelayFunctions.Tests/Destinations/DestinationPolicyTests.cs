@@ -4,6 +4,7 @@ using RelayFunctions.Destinations;
 
 namespace RelayFunctions.Tests.Destinations;
 
+[Trait("Category", "Fast")]
 public sealed class DestinationPolicyTests
 {
     private static DestinationPolicy Policy(params string[] allowed) =>

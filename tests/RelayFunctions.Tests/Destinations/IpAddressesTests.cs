@@ -4,6 +4,7 @@ using RelayFunctions.Outbound;
 namespace RelayFunctions.Tests.Destinations;
 
 /// <summary>Addresses from input are read in one form only: never octal, hex, short or packed IPv4.</summary>
+[Trait("Category", "Fast")]
 public sealed class IpAddressesTests
 {
     [Theory]

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using RelayFunctions.Domains;
+using RelayFunctions.Domains.Verification;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.Domains;
@@ -22,15 +24,15 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal($"/api/domains/{name}", created.Headers.Location?.OriginalString);
         Assert.NotNull(created.Headers.ETag);
-        var body = await created.ReadJsonAsync();
-        Assert.Equal(name, body.GetProperty("name").GetString());
-        Assert.Equal("redirect", body.GetProperty("mode").GetString());
-        Assert.Equal("mx.customer.example", body.GetProperty("destinationHost").GetString());
-        Assert.Equal(2525, body.GetProperty("destinationPort").GetInt32());
-        Assert.Equal(10485760, body.GetProperty("messageSizeLimit").GetInt64());
+        var body = await created.ReadViewAsync<DomainView>();
+        Assert.Equal(name, body.Name);
+        Assert.Equal(DomainMode.Redirect, body.Mode);
+        Assert.Equal("mx.customer.example", body.DestinationHost);
+        Assert.Equal(2525, body.DestinationPort);
+        Assert.Equal(10485760, body.MessageSizeLimit);
 
-        var list = await (await acme.GetAsync("/api/domains")).ReadJsonAsync();
-        Assert.Contains(list.GetProperty("domains").EnumerateArray(), d => d.GetProperty("name").GetString() == name);
+        var list = await (await acme.GetAsync("/api/domains")).ReadViewAsync<DomainList>();
+        Assert.Contains(list.Domains, d => d.Name == name);
 
         var read = await acme.GetAsync($"/api/domains/{name}");
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
@@ -39,11 +41,11 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
         var patched = await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}",
             new { mode = "hold", recipients = new[] { "Alice@" + name, "@" + name }, messageSizeLimit = 20971520 }, ifMatch: etag);
         Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
-        var after = await patched.ReadJsonAsync();
-        Assert.Equal("hold", after.GetProperty("mode").GetString());
-        Assert.Equal("mx.customer.example", after.GetProperty("destinationHost").GetString());
-        Assert.Equal(new[] { "@" + name, "alice@" + name }, after.GetProperty("recipients").EnumerateArray().Select(r => r.GetString()).ToArray());
-        Assert.Equal(20971520, after.GetProperty("messageSizeLimit").GetInt64());
+        var after = await patched.ReadViewAsync<DomainView>();
+        Assert.Equal(DomainMode.Hold, after.Mode);
+        Assert.Equal("mx.customer.example", after.DestinationHost);
+        Assert.Equal(new[] { "@" + name, "alice@" + name }, after.Recipients);
+        Assert.Equal(20971520, after.MessageSizeLimit);
         Assert.NotEqual(etag, patched.Headers.ETag!.ToString());
 
         var deleted = await acme.SendAsync(HttpMethod.Delete, $"/api/domains/{name}", ifMatch: patched.Headers.ETag!.ToString());
@@ -68,9 +70,9 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
         await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { mode = "backup-mx" }, ifMatch: "\"not-a-tag-we-issued\""))
             .AssertProblemAsync(HttpStatusCode.PreconditionFailed);
 
-        var now = await (await acme.GetAsync($"/api/domains/{name}")).ReadJsonAsync();
-        Assert.Equal("hold", now.GetProperty("mode").GetString());
-        Assert.Equal(2097152, now.GetProperty("messageSizeLimit").GetInt64());
+        var now = await (await acme.GetAsync($"/api/domains/{name}")).ReadViewAsync<DomainView>();
+        Assert.Equal(DomainMode.Hold, now.Mode);
+        Assert.Equal(2097152, now.MessageSizeLimit);
     }
 
     [Fact]
@@ -87,7 +89,7 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
             while (true)
             {
                 var read = await acme.GetAsync($"/api/domains/{name}");
-                var current = (await read.ReadJsonAsync()).GetProperty("recipients").EnumerateArray().Select(r => r.GetString()!).ToList();
+                var current = (await read.ReadViewAsync<DomainView>()).Recipients.ToList();
                 current.Add($"user{i}@{name}");
                 var write = await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { recipients = current }, ifMatch: read.Headers.ETag!.ToString());
                 if (write.StatusCode == HttpStatusCode.OK)
@@ -108,10 +110,10 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
             Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         }
 
-        var final = await (await acme.GetAsync($"/api/domains/{name}")).ReadJsonAsync();
-        Assert.Equal(8, final.GetProperty("recipients").GetArrayLength());
-        Assert.Equal(3145728, final.GetProperty("messageSizeLimit").GetInt64());
-        Assert.Equal("redirect", final.GetProperty("mode").GetString());
+        var final = await (await acme.GetAsync($"/api/domains/{name}")).ReadViewAsync<DomainView>();
+        Assert.Equal(8, final.Recipients.Count);
+        Assert.Equal(3145728, final.MessageSizeLimit);
+        Assert.Equal(DomainMode.Redirect, final.Mode);
     }
 
     [Fact]
@@ -121,11 +123,11 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var created = await acme.PostAsJsonAsync("/api/domains", new { name = $"Bücher-{suffix}.Example.", mode = "hold" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var body = await created.ReadJsonAsync();
-        var ascii = body.GetProperty("name").GetString()!;
+        var body = await created.ReadViewAsync<DomainView>();
+        var ascii = body.Name;
         Assert.StartsWith("xn--", ascii);
         Assert.EndsWith(".example", ascii);
-        Assert.Equal($"bücher-{suffix}.example", body.GetProperty("displayName").GetString());
+        Assert.Equal($"bücher-{suffix}.example", body.DisplayName);
 
         Assert.Equal(HttpStatusCode.OK, (await acme.GetAsync($"/api/domains/{Uri.EscapeDataString($"BÜCHER-{suffix}.example")}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await acme.GetAsync($"/api/domains/{ascii.ToUpperInvariant()}")).StatusCode);
@@ -164,8 +166,8 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
 
         var refused = await _app.Operator().PostAsync($"/api/admin/accounts/squatter/domains/{name}/verify", null);
         await refused.AssertProblemAsync(HttpStatusCode.Conflict);
-        var squatted = await (await squatter.GetAsync($"/api/domains/{name}")).ReadJsonAsync();
-        Assert.Equal("pending", squatted.GetProperty("verification").GetProperty("state").GetString());
+        var squatted = await (await squatter.GetAsync($"/api/domains/{name}")).ReadViewAsync<DomainView>();
+        Assert.Equal(VerificationState.Pending, squatted.Verification.State);
     }
 
     [Fact]
@@ -184,8 +186,8 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
         var verified = 0;
         foreach (var client in new[] { a, b })
         {
-            var domain = await (await client.GetAsync($"/api/domains/{name}")).ReadJsonAsync();
-            verified += domain.GetProperty("verification").GetProperty("state").GetString() == "verified" ? 1 : 0;
+            var domain = await (await client.GetAsync($"/api/domains/{name}")).ReadViewAsync<DomainView>();
+            verified += domain.Verification.State == VerificationState.Verified ? 1 : 0;
         }
         Assert.Equal(1, verified);
     }
@@ -257,8 +259,8 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
             .AssertFieldErrorsAsync("name");
         await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { mode = "redirect" }))
             .AssertFieldErrorsAsync("destinationHost", "destinationPort");
-        var unchanged = await (await acme.GetAsync($"/api/domains/{name}")).ReadJsonAsync();
-        Assert.Equal("hold", unchanged.GetProperty("mode").GetString());
+        var unchanged = await (await acme.GetAsync($"/api/domains/{name}")).ReadViewAsync<DomainView>();
+        Assert.Equal(DomainMode.Hold, unchanged.Mode);
     }
 
     [Fact]
@@ -267,9 +269,9 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
         var acme = await _app.NewAccountAsync("literals");
         var v6 = await acme.PostAsJsonAsync("/api/domains", new { name = Unique("v6"), mode = "redirect", destinationHost = "[ipv6:2606:4700::6810:85e5]", destinationPort = 25 });
         Assert.True(v6.StatusCode == HttpStatusCode.Created, await v6.Content.ReadAsStringAsync());
-        Assert.Equal("2606:4700::6810:85e5", (await v6.ReadJsonAsync()).GetProperty("destinationHost").GetString());
+        Assert.Equal("2606:4700::6810:85e5", (await v6.ReadViewAsync<DomainView>()).DestinationHost);
         var v4 = await acme.PostAsJsonAsync("/api/domains", new { name = Unique("v4"), mode = "redirect", destinationHost = "[192.0.32.10]", destinationPort = 2525 });
-        Assert.Equal("192.0.32.10", (await v4.ReadJsonAsync()).GetProperty("destinationHost").GetString());
+        Assert.Equal("192.0.32.10", (await v4.ReadViewAsync<DomainView>()).DestinationHost);
     }
 
     [Theory]
@@ -291,8 +293,8 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
         var acme = await _app.NewAccountAsync("to-backup");
         var name = Unique("backup");
         await acme.PostAsJsonAsync("/api/domains", new { name, mode = "redirect", destinationHost = "mx.example.net", destinationPort = 25 });
-        var patched = await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { mode = "backup-mx" })).ReadJsonAsync();
-        Assert.Equal("backup-mx", patched.GetProperty("mode").GetString());
-        Assert.Equal(System.Text.Json.JsonValueKind.Null, patched.GetProperty("destinationHost").ValueKind);
+        var patched = await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { mode = "backup-mx" })).ReadViewAsync<DomainView>();
+        Assert.Equal(DomainMode.BackupMx, patched.Mode);
+        Assert.Null(patched.DestinationHost);
     }
 }

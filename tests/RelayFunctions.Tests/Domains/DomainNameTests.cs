@@ -3,6 +3,7 @@ using RelayFunctions.Domains;
 
 namespace RelayFunctions.Tests.Domains;
 
+[Trait("Category", "Fast")]
 public sealed class DomainNameTests
 {
     [Theory]

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using RelayFunctions.Domains;
+using RelayFunctions.Domains.Verification;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Tests.Alerts;
 using RelayFunctions.Tests.Infrastructure;
@@ -27,11 +29,11 @@ public sealed class VerificationEngineTests
         .. extra,
     ]);
 
-    private static async Task<JsonElement> VerificationAsync(HttpClient client, string domain) =>
-        (await (await client.GetAsync($"/api/domains/{domain}")).ReadJsonAsync()).GetProperty("verification");
+    private static async Task<VerificationView> VerificationAsync(HttpClient client, string domain) =>
+        (await (await client.GetAsync($"/api/domains/{domain}")).ReadViewAsync<DomainView>()).Verification;
 
-    private static Task<JsonElement> StateAsync(HttpClient client, string domain, string state, int seconds = 20) =>
-        Eventually.WaitAsync(() => VerificationAsync(client, domain), v => v.GetProperty("state").GetString() == state,
+    private static Task<VerificationView> StateAsync(HttpClient client, string domain, VerificationState state, int seconds = 20) =>
+        Eventually.WaitAsync(() => VerificationAsync(client, domain), v => v.State == state,
             TimeSpan.FromSeconds(seconds), $"{domain} to be {state}");
 
     private static async Task<string> MapAsync(HelperApp app)
@@ -47,38 +49,38 @@ public sealed class VerificationEngineTests
         await using var app = App(sink.AlertSettings());
         var client = await app.NewAccountAsync("txt-owner", alertEmail: "alerts@txt-owner.example");
         var domain = Knot.NewName("txt");
-        var created = await (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "redirect", destinationHost = "192.0.32.10", destinationPort = 2525 })).ReadJsonAsync();
-        var verification = created.GetProperty("verification");
-        Assert.Equal("pending", verification.GetProperty("state").GetString());
-        Assert.Equal($"_relay-challenge.{domain}", verification.GetProperty("recordName").GetString());
-        var record = verification.GetProperty("recordValue").GetString()!;
+        var created = await (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "redirect", destinationHost = "192.0.32.10", destinationPort = 2525 })).ReadViewAsync<DomainView>();
+        var verification = created.Verification;
+        Assert.Equal(VerificationState.Pending, verification.State);
+        Assert.Equal($"_relay-challenge.{domain}", verification.RecordName);
+        var record = verification.RecordValue;
         Assert.StartsWith("relay-verification=", record);
 
         // The first check finds nothing, and says so.
-        var pending = await Eventually.WaitAsync(() => VerificationAsync(client, domain), v => v.GetProperty("lastCheck").ValueKind != JsonValueKind.Null,
+        var pending = await Eventually.WaitAsync(() => VerificationAsync(client, domain), v => v.LastCheck is not null,
             TimeSpan.FromSeconds(20), "the first check");
-        Assert.Equal("pending", pending.GetProperty("state").GetString());
-        Assert.Contains("No TXT record", pending.GetProperty("reason").GetString());
+        Assert.Equal(VerificationState.Pending, pending.State);
+        Assert.Contains("No TXT record", pending.Reason);
         Assert.DoesNotContain(domain, await MapAsync(app));
 
         await Knot.UpdateAsync([$"update add _relay-challenge.{domain}. 60 TXT \"{record}\""]);
         (await client.PostAsync($"/api/domains/{domain}/verify", null)).EnsureSuccessStatusCode();
-        var verified = await StateAsync(client, domain, "verified");
-        Assert.Equal("txt", verified.GetProperty("method").GetString());
+        var verified = await StateAsync(client, domain, VerificationState.Verified);
+        Assert.Equal("txt", verified.Method);
         Assert.Contains($"{domain} smtp:[192.0.32.10]:2525", await MapAsync(app));
 
         // The record goes: the domain lapses, stays in service through the grace period with an alert, then leaves it.
         await Knot.UpdateAsync([$"update delete _relay-challenge.{domain}. TXT"]);
         (await client.PostAsync($"/api/domains/{domain}/verify", null)).EnsureSuccessStatusCode();
-        var lapsing = await StateAsync(client, domain, "lapsing");
-        Assert.NotEqual(JsonValueKind.Null, lapsing.GetProperty("withdrawnAfter").ValueKind);
+        var lapsing = await StateAsync(client, domain, VerificationState.Lapsing);
+        Assert.NotNull(lapsing.WithdrawnAfter);
         Assert.Contains(domain, await MapAsync(app));
         var alerts = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count >= 1, TimeSpan.FromSeconds(10), "the lapse alert");
         Assert.Contains("proof of control lost", alerts[0].Message.Subject!);
         Assert.Contains(record, alerts[0].Message.TextBody);
 
-        var withdrawn = await StateAsync(client, domain, "pending");
-        Assert.StartsWith("Withdrawn from service", withdrawn.GetProperty("reason").GetString());
+        var withdrawn = await StateAsync(client, domain, VerificationState.Pending);
+        Assert.StartsWith("Withdrawn from service", withdrawn.Reason);
         Assert.DoesNotContain(domain, await MapAsync(app));
         await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Any(m => m.Message.Subject!.Contains("withdrawn", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(10), "the withdrawal alert");
@@ -94,8 +96,8 @@ public sealed class VerificationEngineTests
         (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "backup-mx" })).EnsureSuccessStatusCode();
         await Knot.UpdateAsync([$"update add {domain}. 60 MX 10 {RelayHost}."]);
         (await client.PostAsync($"/api/domains/{domain}/verify", null)).EnsureSuccessStatusCode();
-        var verified = await StateAsync(client, domain, "verified");
-        Assert.Equal("mx", verified.GetProperty("method").GetString());
+        var verified = await StateAsync(client, domain, VerificationState.Verified);
+        Assert.Equal("mx", verified.Method);
         Assert.Contains($"{domain} relay:", await MapAsync(app));
     }
 
@@ -106,16 +108,16 @@ public sealed class VerificationEngineTests
         var owner = await app.NewAccountAsync("token-owner");
         var other = await app.NewAccountAsync("token-copier");
         var domain = Knot.NewName("copied");
-        var ownerToken = (await (await owner.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold" })).ReadJsonAsync())
-            .GetProperty("verification").GetProperty("recordValue").GetString();
+        var ownerToken = (await (await owner.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold" })).ReadViewAsync<DomainView>())
+            .Verification.RecordValue;
         (await other.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold" })).EnsureSuccessStatusCode();
         await Knot.UpdateAsync([$"update add _relay-challenge.{domain}. 60 TXT \"{ownerToken}\""]);
 
-        await StateAsync(owner, domain, "verified");
+        await StateAsync(owner, domain, VerificationState.Verified);
         (await other.PostAsync($"/api/domains/{domain}/verify", null)).EnsureSuccessStatusCode();
         var refused = await Eventually.WaitAsync(() => VerificationAsync(other, domain),
-            v => v.GetProperty("reason").GetString()!.Contains("No TXT record", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the copier's check");
-        Assert.Equal("pending", refused.GetProperty("state").GetString());
+            v => v.Reason!.Contains("No TXT record", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the copier's check");
+        Assert.Equal(VerificationState.Pending, refused.State);
     }
 
     [Fact]
@@ -129,8 +131,8 @@ public sealed class VerificationEngineTests
         await app.VerifyAsync("by-name", domain);
 
         // Not resolvable yet: the helper made for it holds the domain; the map never names the host.
-        var helper = await (await client.GetAsync($"/api/domains/{domain}/ip-helper")).ReadJsonAsync();
-        Assert.Equal(host, helper.GetProperty("destinationHost").GetString());
+        var helper = await (await client.GetAsync($"/api/domains/{domain}/ip-helper")).ReadViewAsync<HelperView>();
+        Assert.Equal(host, helper.DestinationHost);
         await HelperApp.RoutingAsync(client, domain, "hold");
         Assert.Contains($"{domain} hold:[127.0.0.1]:9", await MapAsync(app));
         Assert.DoesNotContain(host, await MapAsync(app));
@@ -138,8 +140,7 @@ public sealed class VerificationEngineTests
         // A private address is refused as ever; a public one is where the mail goes.
         await Knot.SetAsync(host, 1, "127.0.0.1");
         (await client.PostAsync($"/api/domains/{domain}/ip-helper/check-now", null)).EnsureSuccessStatusCode();
-        await Eventually.WaitAsync(() => HelperApp.HelperAsync(client, domain), h => h.GetProperty("lastOutcome").ValueKind == JsonValueKind.Object
-            && h.GetProperty("lastOutcome").GetProperty("kind").GetString() == "invalid", TimeSpan.FromSeconds(20), "the private address refused");
+        await Eventually.WaitAsync(() => HelperApp.HelperAsync(client, domain), h => h.LastOutcome is { Kind: OutcomeKind.Invalid }, TimeSpan.FromSeconds(20), "the private address refused");
         Assert.DoesNotContain("127.0.0.1]:2525", await MapAsync(app));
 
         await Knot.SetAsync(host, 1, "62.0.0.7");

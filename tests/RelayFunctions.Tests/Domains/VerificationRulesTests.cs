@@ -3,6 +3,7 @@ using RelayFunctions.Domains.Verification;
 namespace RelayFunctions.Tests.Domains;
 
 /// <summary>The verification life cycle as pure rules: pending, verified, lapsing, withdrawn.</summary>
+[Trait("Category", "Fast")]
 public sealed class VerificationRulesTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);

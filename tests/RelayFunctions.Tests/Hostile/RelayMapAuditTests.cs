@@ -1,6 +1,7 @@
 namespace RelayFunctions.Tests.Hostile;
 
 /// <summary>The relay map checker of the hostile suite reads a delta as a delta: <c>+ table key value</c> and <c>- table key</c>.</summary>
+[Trait("Category", "Fast")]
 public sealed class RelayMapAuditTests
 {
     private static List<string> Audit(string file, string text)

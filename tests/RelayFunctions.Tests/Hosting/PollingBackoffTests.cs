@@ -2,6 +2,7 @@ using RelayFunctions.Hosting.Queues;
 
 namespace RelayFunctions.Tests.Hosting;
 
+[Trait("Category", "Fast")]
 public sealed class PollingBackoffTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using RelayFunctions.Hosting.Timers;
 
 namespace RelayFunctions.Tests.Hosting;
 
+[Trait("Category", "Fast")]
 public sealed class TimerScheduleTests
 {
     [Fact]

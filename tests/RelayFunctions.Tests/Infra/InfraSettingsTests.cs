@@ -6,6 +6,7 @@ namespace RelayFunctions.Tests.Infra;
 /// Every setting of the Settings table (docs/settings.md) is either set on the function app by the templates, or listed in
 /// docs/deploy.md ("Settings in Azure") as deliberately left unset (optional, or not for Azure); never both, never neither.
 /// </summary>
+[Trait("Category", "Fast")]
 public sealed partial class InfraSettingsTests
 {
     private static readonly string Settings = Templates.Read(Path.Combine("docs", "settings.md"));

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 namespace RelayFunctions.Tests.Infra;
 
 /// <summary>What the compiled templates declare, against what docs/deploy.md promises.</summary>
+[Trait("Category", "Fast")]
 public sealed partial class InfraTemplateTests
 {
     [Fact]

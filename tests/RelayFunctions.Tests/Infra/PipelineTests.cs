@@ -5,6 +5,7 @@ namespace RelayFunctions.Tests.Infra;
 
 /// <summary>azure.yaml and the CI workflow do what docs/deploy.md says they do.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Trait("Category", "Fast")]
 public sealed class PipelineTests
 {
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
-using System.Text.Json;
+using RelayFunctions.Domains;
+using RelayFunctions.IpHelpers;
 
 namespace RelayFunctions.Tests.Infrastructure;
 
@@ -52,17 +53,17 @@ public class HelperApp : AppFactory
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    public static async Task<JsonElement> DomainAsync(HttpClient client, string domain) =>
-        await (await client.GetAsync($"/api/domains/{domain}")).ReadJsonAsync();
+    public static async Task<DomainView> DomainAsync(HttpClient client, string domain) =>
+        await (await client.GetAsync($"/api/domains/{domain}")).ReadViewAsync<DomainView>();
 
-    public static async Task<JsonElement> HelperAsync(HttpClient client, string domain) =>
-        await (await client.GetAsync($"/api/domains/{domain}/ip-helper")).ReadJsonAsync();
+    public static async Task<HelperView> HelperAsync(HttpClient client, string domain) =>
+        await (await client.GetAsync($"/api/domains/{domain}/ip-helper")).ReadViewAsync<HelperView>();
 
     /// <summary>Waits until the domain's mode and destination are as given.</summary>
-    public static Task<JsonElement> RoutingAsync(HttpClient client, string domain, string mode, string? host = null, int? port = null, int seconds = 60) =>
+    public static Task<DomainView> RoutingAsync(HttpClient client, string domain, string mode, string? host = null, int? port = null, int seconds = 60) =>
         Eventually.WaitAsync(() => DomainAsync(client, domain), d =>
-                d.GetProperty("mode").GetString() == mode
-                && (host is null || d.GetProperty("destinationHost").GetString() == host)
-                && (port is null || d.GetProperty("destinationPort").GetInt32() == port),
+                DomainModes.ToName(d.Mode) == mode
+                && (host is null || d.DestinationHost == host)
+                && (port is null || d.DestinationPort == port),
             TimeSpan.FromSeconds(seconds), $"{domain} to be {mode} {host}:{port}");
 }

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using RelayFunctions.Domains;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.IpHelpers;
@@ -26,13 +28,13 @@ public sealed class HelperApiTests : IClassFixture<AppFactory>
         var (client, domain) = await DomainAsync("helper-crud");
         var created = await client.PutAsJsonAsync($"/api/domains/{domain}/ip-helper", new { destinationHost = "Home.DynDNS.example", destinationPort = 2525, alertOnChange = true });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var body = await created.ReadJsonAsync();
-        Assert.Equal("home.dyndns.example", body.GetProperty("destinationHost").GetString());
-        Assert.True(body.GetProperty("alertOnChange").GetBoolean());
-        Assert.False(body.GetProperty("allowIpv6").GetBoolean());
-        Assert.True(body.GetProperty("checkRequested").GetBoolean());
-        Assert.Equal(System.Text.Json.JsonValueKind.Null, body.GetProperty("lastOutcome").ValueKind);
-        Assert.Equal("hold", body.GetProperty("mode").GetString());
+        var body = await created.ReadViewAsync<HelperView>();
+        Assert.Equal("home.dyndns.example", body.DestinationHost);
+        Assert.True(body.AlertOnChange);
+        Assert.False(body.AllowIpv6);
+        Assert.True(body.CheckRequested);
+        Assert.Null(body.LastOutcome);
+        Assert.Equal(DomainMode.Hold, body.Mode);
 
         var replaced = await client.SendAsync(HttpMethod.Put, $"/api/domains/{domain}/ip-helper",
             new { destinationHost = "other.dyndns.example", destinationPort = 25 }, ifMatch: created.Headers.ETag!.ToString());
@@ -41,14 +43,14 @@ public sealed class HelperApiTests : IClassFixture<AppFactory>
             new { destinationHost = "third.dyndns.example", destinationPort = 25 }, ifMatch: created.Headers.ETag!.ToString()))
             .AssertProblemAsync(HttpStatusCode.PreconditionFailed);
 
-        var list = await (await client.GetAsync("/api/ip-helpers")).ReadJsonAsync();
-        var listed = Assert.Single(list.GetProperty("helpers").EnumerateArray());
-        Assert.Equal("other.dyndns.example", listed.GetProperty("destinationHost").GetString());
-        Assert.Equal(domain, listed.GetProperty("domain").GetString());
+        var list = await (await client.GetAsync("/api/ip-helpers")).ReadViewAsync<HelperList>();
+        var listed = Assert.Single(list.Helpers);
+        Assert.Equal("other.dyndns.example", listed.DestinationHost);
+        Assert.Equal(domain, listed.Domain);
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/domains/{domain}/ip-helper")).StatusCode);
         await (await client.GetAsync($"/api/domains/{domain}/ip-helper")).AssertProblemAsync(HttpStatusCode.NotFound);
-        Assert.Equal("hold", (await HelperApp.DomainAsync(client, domain)).GetProperty("mode").GetString());
+        Assert.Equal(DomainMode.Hold, (await HelperApp.DomainAsync(client, domain)).Mode);
     }
 
     [Fact]
@@ -83,7 +85,7 @@ public sealed class HelperApiTests : IClassFixture<AppFactory>
         (await client.DeleteAsync($"/api/domains/{domain}")).EnsureSuccessStatusCode();
         (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold" })).EnsureSuccessStatusCode();
         await (await client.GetAsync($"/api/domains/{domain}/ip-helper")).AssertProblemAsync(HttpStatusCode.NotFound);
-        Assert.Empty((await (await client.GetAsync("/api/ip-helpers")).ReadJsonAsync()).GetProperty("helpers").EnumerateArray());
+        Assert.Empty((await (await client.GetAsync("/api/ip-helpers")).ReadViewAsync<HelperList>()).Helpers);
     }
 
     [Fact]
@@ -115,10 +117,10 @@ public sealed class HelperApiTests : IClassFixture<AppFactory>
         await (await intruder.SendAsync(HttpMethod.Delete, uri, ifMatch: etag)).AssertProblemAsync(HttpStatusCode.NotFound);
         await (await intruder.PostAsync($"{uri}/check-now", null)).AssertProblemAsync(HttpStatusCode.NotFound);
         await (await intruder.GetAsync($"{uri}/history")).AssertProblemAsync(HttpStatusCode.NotFound);
-        Assert.Empty((await (await intruder.GetAsync("/api/ip-helpers")).ReadJsonAsync()).GetProperty("helpers").EnumerateArray());
+        Assert.Empty((await (await intruder.GetAsync("/api/ip-helpers")).ReadViewAsync<HelperList>()).Helpers);
 
         var after = await owner.GetAsync(uri);
         Assert.Equal(etag, after.Headers.ETag!.ToString());
-        Assert.Equal("home.example.net", (await after.ReadJsonAsync()).GetProperty("destinationHost").GetString());
+        Assert.Equal("home.example.net", (await after.ReadViewAsync<HelperView>()).DestinationHost);
     }
 }

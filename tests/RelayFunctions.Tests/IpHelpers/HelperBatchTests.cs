@@ -87,7 +87,7 @@ public sealed class HelperBatchTests(Xunit.Abstractions.ITestOutputHelper output
 
         // First checks: read everything, switch every domain to redirect.
         Assert.Equal(count, await engine.TickAndDrainAsync(TimeSpan.FromMinutes(2)));
-        Assert.Equal("redirect", (await HelperApp.DomainAsync(client, $"b7-{suffix}.example")).GetProperty("mode").GetString());
+        Assert.Equal(DomainMode.Redirect, (await HelperApp.DomainAsync(client, $"b7-{suffix}.example")).Mode);
 
         // An hour later (the TTL) they are due again, with nothing changed.
         engine.Counter.Reset();
@@ -99,7 +99,7 @@ public sealed class HelperBatchTests(Xunit.Abstractions.ITestOutputHelper output
         // And they were checked: the status moved, the routing held, each helper has exactly the entry it names.
         var helper = (await engine.Helpers.FindAsync("batched", DomainName.Parse($"b7-{suffix}.example"), default))!;
         Assert.Equal(engine.Clock.GetUtcNow(), helper.Status.LastCheck);
-        Assert.Equal($"82.0.0.7", (await HelperApp.DomainAsync(client, $"b7-{suffix}.example")).GetProperty("destinationHost").GetString());
+        Assert.Equal($"82.0.0.7", (await HelperApp.DomainAsync(client, $"b7-{suffix}.example")).DestinationHost);
         var entries = await engine.EntriesAsync("batched", $"b7-{suffix}.example");
         Assert.Equal(helper.IndexNonce, Assert.Single(entries).RowKey.Split('|')[^1]);
     }
@@ -119,14 +119,14 @@ public sealed class HelperBatchTests(Xunit.Abstractions.ITestOutputHelper output
         (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold" })).EnsureSuccessStatusCode();
         await HelperApp.AttachAsync(client, domain, host, 2525);
         await engine.TickAndDrainAsync(TimeSpan.FromMinutes(2));
-        Assert.Equal("redirect", (await HelperApp.DomainAsync(client, domain)).GetProperty("mode").GetString());
+        Assert.Equal(DomainMode.Redirect, (await HelperApp.DomainAsync(client, domain)).Mode);
 
         // Held by hand; the entry's state still says "redirect to 83.0.0.1", which DNS still gives.
         (await client.PatchAsJsonAsync($"/api/domains/{domain}", new { mode = "hold" })).EnsureSuccessStatusCode();
         Assert.Equal(1, await engine.TickAndDrainAsync(TimeSpan.FromMinutes(62)));
         var after = await HelperApp.DomainAsync(client, domain);
-        Assert.Equal("redirect", after.GetProperty("mode").GetString());
-        Assert.Equal("83.0.0.1", after.GetProperty("destinationHost").GetString());
+        Assert.Equal(DomainMode.Redirect, after.Mode);
+        Assert.Equal("83.0.0.1", after.DestinationHost);
     }
 
     /// <summary>The same batch delivered three times at once: one check wins, the others replay it; one entry remains.</summary>

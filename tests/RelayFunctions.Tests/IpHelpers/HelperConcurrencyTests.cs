@@ -42,8 +42,8 @@ public sealed class HelperConcurrencyTests : IClassFixture<HelperApp>
         // However the races went, the helper still names an index entry that exists: it keeps being checked.
         await Knot.SetAsync(host, 1, "71.0.0.9");
         var final = await HelperApp.RoutingAsync(client, domain, "redirect", "71.0.0.9", 2525);
-        Assert.Equal(recipients.Order(StringComparer.Ordinal), final.GetProperty("recipients").EnumerateArray().Select(r => r.GetString()));
-        Assert.Equal(2_000_011, final.GetProperty("messageSizeLimit").GetInt64());
+        Assert.Equal(recipients.Order(StringComparer.Ordinal), final.Recipients);
+        Assert.Equal(2_000_011, final.MessageSizeLimit);
     }
 
     [Fact]
@@ -65,8 +65,8 @@ public sealed class HelperConcurrencyTests : IClassFixture<HelperApp>
             HelperApp.AttachAsync(client, domain, newHost, 587));
 
         var settings = await HelperApp.HelperAsync(client, domain);
-        Assert.Equal(newHost, settings.GetProperty("destinationHost").GetString());
-        Assert.Equal(587, settings.GetProperty("destinationPort").GetInt32());
+        Assert.Equal(newHost, settings.DestinationHost);
+        Assert.Equal(587, settings.DestinationPort);
         await HelperApp.RoutingAsync(client, domain, "redirect", "72.0.0.2", 587);
     }
 
@@ -79,7 +79,7 @@ public sealed class HelperConcurrencyTests : IClassFixture<HelperApp>
         await HelperApp.AttachAsync(client, domain, host, 25);
         await HelperApp.RoutingAsync(client, domain, "redirect", "73.0.0.1");
         var before = await client.GetAsync($"/api/domains/{domain}/ip-helper");
-        var history = await (await client.GetAsync($"/api/domains/{domain}/ip-helper/history")).ReadJsonAsync();
+        var history = await (await client.GetAsync($"/api/domains/{domain}/ip-helper/history")).ReadViewAsync<HistoryPage>();
 
         var check = _app.Services.GetRequiredService<HelperCheck>();
         var stored = (await _app.Services.GetRequiredService<HelperStore>().FindAsync("replayed", DomainName.Parse(domain), default))!;
@@ -94,8 +94,8 @@ public sealed class HelperConcurrencyTests : IClassFixture<HelperApp>
 
         var after = await client.GetAsync($"/api/domains/{domain}/ip-helper");
         Assert.Equal(before.Headers.ETag, after.Headers.ETag);
-        Assert.Equal("73.0.0.1", (await HelperApp.DomainAsync(client, domain)).GetProperty("destinationHost").GetString());
-        var historyAfter = await (await client.GetAsync($"/api/domains/{domain}/ip-helper/history")).ReadJsonAsync();
-        Assert.Equal(history.GetProperty("entries").GetArrayLength(), historyAfter.GetProperty("entries").GetArrayLength());
+        Assert.Equal("73.0.0.1", (await HelperApp.DomainAsync(client, domain)).DestinationHost);
+        var historyAfter = await (await client.GetAsync($"/api/domains/{domain}/ip-helper/history")).ReadViewAsync<HistoryPage>();
+        Assert.Equal(history.Entries.Count, historyAfter.Entries.Count);
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.IpHelpers;
@@ -33,9 +34,9 @@ public sealed class HelperDnsFailureTests : IDisposable
 
         await HelperApp.RoutingAsync(client, domain, "hold");
         var helper = await HelperApp.HelperAsync(client, domain);
-        var outcome = helper.GetProperty("lastOutcome");
-        Assert.Equal("failed", outcome.GetProperty("kind").GetString());
-        Assert.StartsWith("Lookup failed", outcome.GetProperty("reason").GetString());
-        Assert.Equal(300, (helper.GetProperty("nextCheck").GetDateTimeOffset() - helper.GetProperty("lastCheck").GetDateTimeOffset()).TotalSeconds, 1.0);
+        var outcome = helper.LastOutcome!;
+        Assert.Equal(OutcomeKind.Failed, outcome.Kind);
+        Assert.StartsWith("Lookup failed", outcome.Reason);
+        Assert.Equal(300, (helper.NextCheck - helper.LastCheck!.Value).TotalSeconds, 1.0);
     }
 }

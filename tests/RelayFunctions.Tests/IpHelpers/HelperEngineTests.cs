@@ -1,4 +1,6 @@
 using System.Net;
+using RelayFunctions.Domains;
+using RelayFunctions.IpHelpers;
 using RelayFunctions.Tests.Infrastructure;
 
 namespace RelayFunctions.Tests.IpHelpers;
@@ -23,14 +25,14 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
 
         await HelperApp.RoutingAsync(client, domain, "redirect", "1.2.3.4", 2525);
         var helper = await HelperApp.HelperAsync(client, domain);
-        var outcome = helper.GetProperty("lastOutcome");
-        Assert.Equal("resolved", outcome.GetProperty("kind").GetString());
-        Assert.Equal(["1.2.3.4"], outcome.GetProperty("addresses").EnumerateArray().Select(a => a.GetString()));
-        Assert.Equal(300, outcome.GetProperty("ttl").GetInt32());
-        var last = helper.GetProperty("lastCheck").GetDateTimeOffset();
-        Assert.Equal(300, (helper.GetProperty("nextCheck").GetDateTimeOffset() - last).TotalSeconds, 1.0);
-        Assert.Equal("redirect", helper.GetProperty("mode").GetString());
-        Assert.Equal("SMTP Redirection to 1.2.3.4:2525", helper.GetProperty("routing").GetString());
+        var outcome = helper.LastOutcome!;
+        Assert.Equal(OutcomeKind.Resolved, outcome.Kind);
+        Assert.Equal(["1.2.3.4"], outcome.Addresses);
+        Assert.Equal(300, outcome.Ttl);
+        var last = helper.LastCheck!.Value;
+        Assert.Equal(300, (helper.NextCheck - last).TotalSeconds, 1.0);
+        Assert.Equal(DomainMode.Redirect, helper.Mode);
+        Assert.Equal("SMTP Redirection to 1.2.3.4:2525", helper.Routing);
     }
 
     [Theory]
@@ -50,9 +52,9 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         (await client.PostAsync($"/api/domains/{domain}/ip-helper/check-now", null)).EnsureSuccessStatusCode();
         await HelperApp.RoutingAsync(client, domain, "hold");
 
-        var outcome = (await HelperApp.HelperAsync(client, domain)).GetProperty("lastOutcome");
-        Assert.Equal("invalid", outcome.GetProperty("kind").GetString());
-        Assert.Contains(address, outcome.GetProperty("reason").GetString());
+        var outcome = (await HelperApp.HelperAsync(client, domain)).LastOutcome!;
+        Assert.Equal(OutcomeKind.Invalid, outcome.Kind);
+        Assert.Contains(address, outcome.Reason);
     }
 
     [Fact]
@@ -68,19 +70,19 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         (await client.PostAsync($"/api/domains/{domain}/ip-helper/check-now", null)).EnsureSuccessStatusCode();
         await HelperApp.RoutingAsync(client, domain, "hold");
         var helper = await HelperApp.HelperAsync(client, domain);
-        Assert.Equal("invalid", helper.GetProperty("lastOutcome").GetProperty("kind").GetString());
-        Assert.Contains("NXDOMAIN", helper.GetProperty("lastOutcome").GetProperty("reason").GetString());
-        Assert.Equal(3600, (helper.GetProperty("nextCheck").GetDateTimeOffset() - helper.GetProperty("lastCheck").GetDateTimeOffset()).TotalSeconds, 1.0);
+        Assert.Equal(OutcomeKind.Invalid, helper.LastOutcome!.Kind);
+        Assert.Contains("NXDOMAIN", helper.LastOutcome.Reason);
+        Assert.Equal(3600, (helper.NextCheck - helper.LastCheck!.Value).TotalSeconds, 1.0);
         // Held mail keeps the last destination as its harmless next hop.
-        Assert.Equal("5.6.7.9", (await HelperApp.DomainAsync(client, domain)).GetProperty("destinationHost").GetString());
+        Assert.Equal("5.6.7.9", (await HelperApp.DomainAsync(client, domain)).DestinationHost);
 
         await Knot.SetNoDataAsync(host);
-        var before = helper.GetProperty("lastCheck").GetDateTimeOffset();
+        var before = helper.LastCheck;
         (await client.PostAsync($"/api/domains/{domain}/ip-helper/check-now", null)).EnsureSuccessStatusCode();
         var nodata = await Eventually.WaitAsync(() => HelperApp.HelperAsync(client, domain),
-            h => h.GetProperty("lastCheck").GetDateTimeOffset() > before, TimeSpan.FromSeconds(20), "a second check");
-        Assert.Contains("NODATA", nodata.GetProperty("lastOutcome").GetProperty("reason").GetString());
-        Assert.Equal("hold", (await HelperApp.DomainAsync(client, domain)).GetProperty("mode").GetString());
+            h => h.LastCheck > before, TimeSpan.FromSeconds(20), "a second check");
+        Assert.Contains("NODATA", nodata.LastOutcome!.Reason);
+        Assert.Equal(DomainMode.Hold, (await HelperApp.DomainAsync(client, domain)).Mode);
     }
 
     [Fact]
@@ -108,8 +110,8 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
 
         await HelperApp.RoutingAsync(client, domain, "redirect", "21.0.0.1", 25);
         var helper = await HelperApp.HelperAsync(client, domain);
-        Assert.Equal(120, helper.GetProperty("lastOutcome").GetProperty("ttl").GetInt32());
-        Assert.Equal(120, (helper.GetProperty("nextCheck").GetDateTimeOffset() - helper.GetProperty("lastCheck").GetDateTimeOffset()).TotalSeconds, 1.0);
+        Assert.Equal(120, helper.LastOutcome!.Ttl);
+        Assert.Equal(120, (helper.NextCheck - helper.LastCheck!.Value).TotalSeconds, 1.0);
     }
 
     [Fact]
@@ -123,13 +125,13 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
 
         await Knot.SetAsync(host, 86400, "31.32.33.35");
         await Task.Delay(3000);
-        Assert.Equal("31.32.33.34", (await HelperApp.DomainAsync(client, domain)).GetProperty("destinationHost").GetString());
+        Assert.Equal("31.32.33.34", (await HelperApp.DomainAsync(client, domain)).DestinationHost);
 
         var accepted = await client.PostAsync($"/api/domains/{domain}/ip-helper/check-now", null);
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        Assert.True((await accepted.ReadJsonAsync()).GetProperty("checkRequested").GetBoolean());
+        Assert.True((await accepted.ReadViewAsync<HelperView>()).CheckRequested);
         await HelperApp.RoutingAsync(client, domain, "redirect", "31.32.33.35");
-        Assert.False((await HelperApp.HelperAsync(client, domain)).GetProperty("checkRequested").GetBoolean());
+        Assert.False((await HelperApp.HelperAsync(client, domain)).CheckRequested);
     }
 
     [Fact]
@@ -140,19 +142,19 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         string[] offered = ["41.0.0.1", "41.0.0.2", "41.0.0.3"];
         await Knot.SetAsync(host, 1, offered);
         await HelperApp.AttachAsync(client, domain, host);
-        var first = (await HelperApp.RoutingAsync(client, domain, "redirect")).GetProperty("destinationHost").GetString()!;
+        var first = (await HelperApp.RoutingAsync(client, domain, "redirect")).DestinationHost!;
         Assert.Contains(first, offered);
 
         // Checks keep coming (TTL 1 s): the address in use stays while it is offered.
-        var start = (await HelperApp.HelperAsync(client, domain)).GetProperty("lastCheck").GetDateTimeOffset();
+        var start = (await HelperApp.HelperAsync(client, domain)).LastCheck!.Value;
         await Eventually.WaitAsync(() => HelperApp.HelperAsync(client, domain),
-            h => h.GetProperty("lastCheck").GetDateTimeOffset() > start.AddSeconds(3), TimeSpan.FromSeconds(20), "several more checks");
-        Assert.Equal(first, (await HelperApp.DomainAsync(client, domain)).GetProperty("destinationHost").GetString());
+            h => h.LastCheck > start.AddSeconds(3), TimeSpan.FromSeconds(20), "several more checks");
+        Assert.Equal(first, (await HelperApp.DomainAsync(client, domain)).DestinationHost);
 
         // Withdrawn: another of the offered addresses takes over.
         await Knot.SetAsync(host, 1, offered.Where(a => a != first).ToArray());
         var second = (await Eventually.WaitAsync(() => HelperApp.DomainAsync(client, domain),
-            d => d.GetProperty("destinationHost").GetString() != first, TimeSpan.FromSeconds(20), "a new address")).GetProperty("destinationHost").GetString();
+            d => d.DestinationHost != first, TimeSpan.FromSeconds(20), "a new address")).DestinationHost;
         Assert.Contains(second, offered);
     }
 
@@ -164,8 +166,8 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         await Knot.SetAsync(host, 60, "2606:4700::1111");
         await HelperApp.AttachAsync(client, domain, host, 25, allowIpv6: false);
         await Eventually.WaitAsync(() => HelperApp.HelperAsync(client, domain),
-            h => h.GetProperty("lastOutcome").ValueKind != System.Text.Json.JsonValueKind.Null, TimeSpan.FromSeconds(20), "a check");
-        Assert.Equal("hold", (await HelperApp.DomainAsync(client, domain)).GetProperty("mode").GetString());
+            h => h.LastOutcome is not null, TimeSpan.FromSeconds(20), "a check");
+        Assert.Equal(DomainMode.Hold, (await HelperApp.DomainAsync(client, domain)).Mode);
 
         await HelperApp.AttachAsync(client, domain, host, 25, allowIpv6: true);
         await HelperApp.RoutingAsync(client, domain, "redirect", "2606:4700::1111", 25);
@@ -186,18 +188,18 @@ public sealed class HelperEngineTests : IClassFixture<HelperApp>
         (await client.PostAsync($"/api/domains/{domain}/ip-helper/check-now", null)).EnsureSuccessStatusCode();
         await HelperApp.RoutingAsync(client, domain, "redirect", "51.0.0.2");
 
-        var page1 = await (await client.GetAsync($"/api/domains/{domain}/ip-helper/history?limit=2")).ReadJsonAsync();
-        var entries = page1.GetProperty("entries").EnumerateArray().ToList();
+        var page1 = await (await client.GetAsync($"/api/domains/{domain}/ip-helper/history?limit=2")).ReadViewAsync<HistoryPage>();
+        var entries = page1.Entries;
         Assert.Equal(2, entries.Count);
-        Assert.Equal("resolved", entries[0].GetProperty("outcome").GetString());
-        Assert.Equal("Accept and Hold Messages → SMTP Redirection to 51.0.0.2:2525", entries[0].GetProperty("modeChange").GetString());
-        Assert.Equal("invalid", entries[1].GetProperty("outcome").GetString());
-        Assert.True(entries[0].GetProperty("at").GetDateTimeOffset() > entries[1].GetProperty("at").GetDateTimeOffset());
+        Assert.Equal(OutcomeKind.Resolved, entries[0].Outcome);
+        Assert.Equal("Accept and Hold Messages → SMTP Redirection to 51.0.0.2:2525", entries[0].ModeChange);
+        Assert.Equal(OutcomeKind.Invalid, entries[1].Outcome);
+        Assert.True(entries[0].At > entries[1].At);
 
-        var cursor = page1.GetProperty("nextCursor").GetString();
-        var page2 = await (await client.GetAsync($"/api/domains/{domain}/ip-helper/history?limit=2&cursor={cursor}")).ReadJsonAsync();
-        var older = page2.GetProperty("entries").EnumerateArray().Single();
-        Assert.Equal("Accept and Hold Messages → SMTP Redirection to 51.0.0.1:2525", older.GetProperty("modeChange").GetString());
-        Assert.Equal(System.Text.Json.JsonValueKind.Null, page2.GetProperty("nextCursor").ValueKind);
+        var cursor = page1.NextCursor;
+        var page2 = await (await client.GetAsync($"/api/domains/{domain}/ip-helper/history?limit=2&cursor={cursor}")).ReadViewAsync<HistoryPage>();
+        var older = Assert.Single(page2.Entries);
+        Assert.Equal("Accept and Hold Messages → SMTP Redirection to 51.0.0.1:2525", older.ModeChange);
+        Assert.Null(page2.NextCursor);
     }
 }

@@ -8,6 +8,7 @@ using RelayFunctions.IpHelpers;
 namespace RelayFunctions.Tests.IpHelpers;
 
 /// <summary>The helper's rules as pure logic: classification, routing decision, next check.</summary>
+[Trait("Category", "Fast")]
 public sealed class HelperRulesTests
 {
     private static readonly DestinationPolicy Policy = new(Options.Create(new DestinationOptions()));

@@ -5,6 +5,7 @@ using MailKit.Security;
 using Microsoft.Extensions.Logging;
 using RelayAgent;
 using RelayAgent.Submission;
+using RelayFunctions.RelayMap;
 using RelayFunctions.Tests.Infrastructure;
 using RelayFunctions.Tests.RelayMap;
 using Xunit.Abstractions;
@@ -71,7 +72,7 @@ public sealed class AuthBlockTests(OutboundRelay relay, ITestOutputHelper output
             Assert.Equal(reply, auth[0]);
             Assert.Equal([$"503 5.7.0 Error: access denied for unknown[{Guesser}]", $"503 5.7.0 Error: access denied for unknown[{Guesser}]"], auth.Skip(1));
             Assert.Contains($"{Guesser} {BlockedMap.Reply}\n", await File.ReadAllTextAsync(Path.Combine(Relay.MapDirectory, BlockedMap.Name)));
-            var listed = (await (await app.Operator().GetAsync("/api/admin/relay-blocks")).ReadJsonAsync()).EnumerateArray().Single();
+            var listed = (await (await app.Operator().GetAsync("/api/admin/relay-blocks")).ReadViewAsync<List<RelayBlockEndpoints.RelayBlock>>()).Single();
             output.WriteLine(listed.ToString());
             var mail = await RawAsync(Relay.SubmissionPort, Guesser, "EHLO guesser", "MAIL FROM:<someone@outside.example>");
             output.WriteLine(string.Join('\n', mail));
@@ -82,12 +83,12 @@ public sealed class AuthBlockTests(OutboundRelay relay, ITestOutputHelper output
             {
                 Assert.True(elsewhere.AdvertisesAuth);
             }
-            Assert.Equal("blocks-test", listed.GetProperty("relay").GetString());
-            Assert.Equal(Guesser, listed.GetProperty("address").GetString());
-            Assert.Equal(3, listed.GetProperty("failures").GetInt32());
-            Assert.Equal(1, listed.GetProperty("level").GetInt32());
-            Assert.Equal("3 failed authentications within 00:01:00", listed.GetProperty("reason").GetString());
-            Assert.Equal(row!.GetDateTimeOffset("Until"), listed.GetProperty("until").GetDateTimeOffset());
+            Assert.Equal("blocks-test", listed.Relay);
+            Assert.Equal(Guesser, listed.Address);
+            Assert.Equal(3, listed.Failures);
+            Assert.Equal(1, listed.Level);
+            Assert.Equal("3 failed authentications within 00:01:00", listed.Reason);
+            Assert.Equal(row!.GetDateTimeOffset("Until"), listed.Until);
             Assert.InRange(row.GetDateTimeOffset("Until")!.Value - row.Timestamp!.Value, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5));
 
             await Eventually.WaitAsync(() => RowAsync(rows, options.RelayId), r => r is null, TimeSpan.FromSeconds(15), "the block to end");

@@ -8,6 +8,7 @@ namespace RelayFunctions.Tests.Outbound;
 /// The counting behind the relay's temporary blocks, on a fake clock: failures per address in a sliding window, blocks
 /// that end on time, and repeat offenders blocked twice as long each time within a day, at most a day.
 /// </summary>
+[Trait("Category", "Fast")]
 public sealed class AuthFailuresTests
 {
     private const string Guesser = "192.0.2.7";

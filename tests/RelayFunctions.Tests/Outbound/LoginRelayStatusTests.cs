@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using RelayFunctions.Outbound;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Tests.Infrastructure;
 
@@ -20,31 +21,31 @@ public sealed class LoginRelayStatusTests : IClassFixture<AppFactory>
         (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold" })).EnsureSuccessStatusCode();
         await _app.VerifyAsync("relay-status", domain);
         var login = $"me@{domain}";
-        var created = await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = login, password = "secret" })).ReadJsonAsync();
-        Assert.True(created.GetProperty("onRelays").GetBoolean());
-        Assert.Equal(System.Text.Json.JsonValueKind.Null, created.GetProperty("offRelaysReason").ValueKind);
+        var created = await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = login, password = "secret" })).ReadViewAsync<OutboundAccountView>();
+        Assert.True(created.OnRelays);
+        Assert.Null(created.OffRelaysReason);
         Assert.Contains(login, await PasswdAsync());
 
         (await client.DeleteAsync($"/api/domains/{domain}")).EnsureSuccessStatusCode();
 
-        var one = await (await client.GetAsync($"/api/outbound-accounts/{login}")).ReadJsonAsync();
-        var listed = (await (await client.GetAsync("/api/outbound-accounts")).ReadJsonAsync()).GetProperty("accounts").EnumerateArray().Single();
+        var one = await (await client.GetAsync($"/api/outbound-accounts/{login}")).ReadViewAsync<OutboundAccountView>();
+        var listed = (await (await client.GetAsync("/api/outbound-accounts")).ReadViewAsync<OutboundAccountList>()).Accounts.Single();
         foreach (var view in new[] { one, listed })
         {
-            Assert.True(view.GetProperty("enabled").GetBoolean());
-            Assert.False(view.GetProperty("onRelays").GetBoolean());
-            Assert.Contains($"its domain {domain} is no longer one of your mail domains", view.GetProperty("offRelaysReason").GetString(), StringComparison.Ordinal);
+            Assert.True(view.Enabled);
+            Assert.False(view.OnRelays);
+            Assert.Contains($"its domain {domain} is no longer one of your mail domains", view.OffRelaysReason, StringComparison.Ordinal);
         }
         Assert.DoesNotContain(login, await PasswdAsync());
 
         // Registered again but not yet proven: still off, and the reason says so.
         (await client.PostAsJsonAsync("/api/domains", new { name = domain, mode = "hold" })).EnsureSuccessStatusCode();
-        var pending = await (await client.GetAsync($"/api/outbound-accounts/{login}")).ReadJsonAsync();
-        Assert.False(pending.GetProperty("onRelays").GetBoolean());
-        Assert.Contains("is not verified (pending)", pending.GetProperty("offRelaysReason").GetString(), StringComparison.Ordinal);
+        var pending = await (await client.GetAsync($"/api/outbound-accounts/{login}")).ReadViewAsync<OutboundAccountView>();
+        Assert.False(pending.OnRelays);
+        Assert.Contains("is not verified (pending)", pending.OffRelaysReason, StringComparison.Ordinal);
 
         await _app.VerifyAsync("relay-status", domain);
-        Assert.True((await (await client.GetAsync($"/api/outbound-accounts/{login}")).ReadJsonAsync()).GetProperty("onRelays").GetBoolean());
+        Assert.True((await (await client.GetAsync($"/api/outbound-accounts/{login}")).ReadViewAsync<OutboundAccountView>()).OnRelays);
         Assert.Contains(login, await PasswdAsync());
     }
 

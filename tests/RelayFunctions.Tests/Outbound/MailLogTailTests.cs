@@ -5,6 +5,7 @@ namespace RelayFunctions.Tests.Outbound;
 
 /// <summary>The agent follows Postfix's mail log as <c>tail -F</c> would: from its end, through rotation and truncation.</summary>
 [SupportedOSPlatform("linux")]
+[Trait("Category", "Fast")]
 public sealed class MailLogTailTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("mail-log-").FullName;

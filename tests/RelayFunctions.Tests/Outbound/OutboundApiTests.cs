@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using RelayFunctions.Outbound;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Tests.Infrastructure;
 
@@ -33,18 +33,18 @@ public sealed class OutboundApiTests : IClassFixture<AppFactory>
     public async Task TheThreeTypesHaveTheirLoginsAndTheirTables()
     {
         var (client, domain) = await VerifiedAsync("out-types");
-        var single = await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = $"Alice@{domain}", password = "secret1" })).ReadJsonAsync();
-        Assert.Equal($"alice@{domain}", single.GetProperty("login").GetString());
-        Assert.Equal("single-address", single.GetProperty("type").GetString());
+        var single = await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = $"Alice@{domain}", password = "secret1" })).ReadViewAsync<OutboundAccountView>();
+        Assert.Equal($"alice@{domain}", single.Login);
+        Assert.Equal(OutboundType.SingleAddress, single.Type);
         var any = await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "any-address", domain, password = "secret2", allowSubdomains = true });
         Assert.Equal(HttpStatusCode.Created, any.StatusCode);
         Assert.Equal($"/api/outbound-accounts/%40{domain}", any.Headers.Location!.OriginalString);
-        Assert.Equal($"@{domain}", (await any.ReadJsonAsync()).GetProperty("login").GetString());
-        var server = await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "mail-server", domain, password = "secret3", ipv4Filter = "198.51.100.0/24" })).ReadJsonAsync();
-        Assert.Equal($"mailserver@{domain}", server.GetProperty("login").GetString());
+        Assert.Equal($"@{domain}", (await any.ReadViewAsync<OutboundAccountView>()).Login);
+        var server = await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "mail-server", domain, password = "secret3", ipv4Filter = "198.51.100.0/24" })).ReadViewAsync<OutboundAccountView>();
+        Assert.Equal($"mailserver@{domain}", server.Login);
 
-        var list = await (await client.GetAsync("/api/outbound-accounts")).ReadJsonAsync();
-        Assert.Equal(3, list.GetProperty("accounts").GetArrayLength());
+        var list = await (await client.GetAsync("/api/outbound-accounts")).ReadViewAsync<OutboundAccountList>();
+        Assert.Equal(3, list.Accounts.Count);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/outbound-accounts/@{domain}")).StatusCode);
 
         var map = await MapAsync();
@@ -60,8 +60,8 @@ public sealed class OutboundApiTests : IClassFixture<AppFactory>
     public async Task PasswordsAreHashedForDovecotAndNeverShownButAGeneratedOneOnce()
     {
         var (client, domain) = await VerifiedAsync("out-passwords");
-        var created = await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = $"gen@{domain}", generate = true })).ReadJsonAsync();
-        var generated = created.GetProperty("generatedPassword").GetString()!;
+        var created = await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = $"gen@{domain}", generate = true })).ReadViewAsync<OutboundAccountView>();
+        var generated = created.GeneratedPassword!;
         Assert.Equal(24, generated.Length);
         var read = await (await client.GetAsync($"/api/outbound-accounts/gen@{domain}")).Content.ReadAsStringAsync();
         Assert.DoesNotContain(generated, read);
@@ -75,7 +75,7 @@ public sealed class OutboundApiTests : IClassFixture<AppFactory>
 
         var changed = await client.PutAsJsonAsync($"/api/outbound-accounts/gen@{domain}/password", new { password = "a new one" });
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
-        Assert.Equal(JsonValueKind.Null, (await changed.ReadJsonAsync()).GetProperty("generatedPassword").ValueKind);
+        Assert.Null((await changed.ReadViewAsync<OutboundAccountView>()).GeneratedPassword);
         var newHash = (await MapAsync())["passwd"].Split('\n').Single(l => l.StartsWith($"gen@{domain}:", StringComparison.Ordinal)).Split(':')[1];
         Assert.True(BCrypt.Net.BCrypt.Verify("a new one", newHash["{BLF-CRYPT}".Length..]));
         Assert.False(BCrypt.Net.BCrypt.Verify(generated, newHash["{BLF-CRYPT}".Length..]));
@@ -103,7 +103,7 @@ public sealed class OutboundApiTests : IClassFixture<AppFactory>
         (await client.PostAsJsonAsync("/api/domains", new { name = $"pending.{domain}", mode = "hold" })).EnsureSuccessStatusCode();
         await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "any-address", domain = $"pending.{domain}", password = "12345" })).AssertFieldErrorsAsync("domain");
         await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = "a@gmail.com", password = "12345" })).AssertFieldErrorsAsync("address");
-        Assert.Empty((await (await client.GetAsync("/api/outbound-accounts")).ReadJsonAsync()).GetProperty("accounts").EnumerateArray());
+        Assert.Empty((await (await client.GetAsync("/api/outbound-accounts")).ReadViewAsync<OutboundAccountList>()).Accounts);
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class OutboundApiTests : IClassFixture<AppFactory>
         var intruder = await _app.NewAccountAsync("out-intruder");
         (await owner.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = $"boss@{domain}", password = "secret" })).EnsureSuccessStatusCode();
 
-        Assert.Empty((await (await intruder.GetAsync("/api/outbound-accounts")).ReadJsonAsync()).GetProperty("accounts").EnumerateArray());
+        Assert.Empty((await (await intruder.GetAsync("/api/outbound-accounts")).ReadViewAsync<OutboundAccountList>()).Accounts);
         await (await intruder.GetAsync($"/api/outbound-accounts/boss@{domain}")).AssertProblemAsync(HttpStatusCode.NotFound);
         await (await intruder.PutAsJsonAsync($"/api/outbound-accounts/boss@{domain}/password", new { password = "taken!" })).AssertProblemAsync(HttpStatusCode.NotFound);
         await (await intruder.SendAsync(HttpMethod.Patch, $"/api/outbound-accounts/boss@{domain}", new { enabled = false })).AssertProblemAsync(HttpStatusCode.NotFound);

@@ -2,16 +2,17 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using MailKit.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using RelayAgent;
+using RelayFunctions.Domains;
+using RelayFunctions.Outbound;
 using RelayFunctions.Tests.Alerts;
 using RelayFunctions.Tests.Infrastructure;
 using RelayFunctions.Tests.RelayMap;
 using Xunit.Abstractions;
+using static RelayFunctions.Tests.Infrastructure.EndToEndRelay;
 
 namespace RelayFunctions.Tests.Outbound;
 
@@ -25,8 +26,6 @@ namespace RelayFunctions.Tests.Outbound;
 public sealed partial class OutboundEndToEndTests(ITestOutputHelper output)
 {
     private const string Outside = "someone@outside.example";
-    private const string Ok = "235 2.7.0 Authentication successful";
-    private const string Queued = "250 2.0.0 Ok: queued as ";
     private const string Refused = "535 5.7.8 Error: authentication failed: (reason unavailable)";
 
     [Fact]
@@ -34,29 +33,9 @@ public sealed partial class OutboundEndToEndTests(ITestOutputHelper output)
     {
         var appLogs = new AppLogs();
         await using var sink = await SmtpSink.StartAsync();
-        await using var app = new HelperApp(
-            [new("RelayMap:Schedule", "* * * * * *"), new("Destinations:AllowedRanges:0", "127.0.0.0/8")],
-            s => s.AddSingleton<ILoggerProvider>(appLogs));
+        await using var app = App(s => s.AddSingleton<ILoggerProvider>(appLogs));
         var agentLogs = new CapturingLogs();
-        File.Delete(Path.Combine(Relay.MapDirectory, "applied.json"));
-        var (worker, _) = TestAgent.Create(new AgentOptions
-        {
-            RelayId = "outbound-e2e",
-            Prefix = app.Prefix,
-            MapDirectory = Relay.MapDirectory,
-            PostfixConfigDirectory = Relay.ConfigDirectory,
-            PollInterval = TimeSpan.FromSeconds(1),
-        }, logs: agentLogs);
-        await worker.StartAsync(default);
-        try
-        {
-            await RunAsync(app, sink, appLogs, agentLogs);
-        }
-        finally
-        {
-            await worker.StopAsync(default);
-            output.WriteLine("The policy service's log:\n" + string.Join('\n', Relay.Policy.Log.TakeLast(200)));
-        }
+        await WithAgentAsync("outbound-e2e", app, output, () => RunAsync(app, sink, appLogs, agentLogs), agentLogs);
     }
 
     private async Task RunAsync(HelperApp app, SmtpSink sink, AppLogs appLogs, CapturingLogs agentLogs)
@@ -68,8 +47,8 @@ public sealed partial class OutboundEndToEndTests(ITestOutputHelper output)
         var api = app.CreateDefaultClient(recorder);
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.For("sender"));
         // cust's inbound mail goes to the customer's server (the sink); parent only sends.
-        await CreatedAsync(api.PostAsJsonAsync("/api/domains", new { name = cust, mode = "redirect", destinationHost = "127.0.0.1", destinationPort = sink.Port }));
-        await CreatedAsync(api.PostAsJsonAsync("/api/domains", new { name = parent, mode = "hold" }));
+        await SucceededAsync<DomainView>(api.PostAsJsonAsync("/api/domains", new { name = cust, mode = "redirect", destinationHost = "127.0.0.1", destinationPort = sink.Port }));
+        await SucceededAsync<DomainView>(api.PostAsJsonAsync("/api/domains", new { name = parent, mode = "hold" }));
         await app.VerifyAsync("sender", cust);
         await app.VerifyAsync("sender", parent);
 
@@ -89,11 +68,11 @@ public sealed partial class OutboundEndToEndTests(ITestOutputHelper output)
         var watch = Stopwatch.StartNew();
         foreach (var (body, login) in accounts)
         {
-            var created = await CreatedAsync(api.PostAsJsonAsync("/api/outbound-accounts", body));
-            Assert.Equal(login, created.GetProperty("login").GetString());
+            var created = await SucceededAsync<OutboundAccountView>(api.PostAsJsonAsync("/api/outbound-accounts", body));
+            Assert.Equal(login, created.Login);
         }
         var etag = (await api.GetAsync($"/api/outbound-accounts/{off}")).Headers.ETag!.Tag;
-        Assert.True((await api.SendAsync(Patch($"/api/outbound-accounts/{off}", new { enabled = false }, etag))).IsSuccessStatusCode);
+        Assert.True((await api.SendAsync(HttpMethod.Patch, $"/api/outbound-accounts/{off}", new { enabled = false }, etag)).IsSuccessStatusCode);
 
         // A new account: from the API call to the relay accepting its AUTH (each try from an address of its own).
         var firstAuth = await UntilAuthAsync(alice, "alice's secret", Relay.SubmissionPort, SecureSocketOptions.StartTls);
@@ -203,14 +182,12 @@ public sealed partial class OutboundEndToEndTests(ITestOutputHelper output)
             Show(client);
         }
         var delivered = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count == 1, TimeSpan.FromSeconds(30), "inbound mail at the customer's server");
-        Assert.Equal($"alice@{cust}", delivered[0].Envelope.GetProperty("to")[0].GetString());
+        Assert.Equal($"alice@{cust}", To(delivered[0]));
 
         // 10. A new password: from the API call to the relay accepting it; the old one refused after.
         etag = (await api.GetAsync($"/api/outbound-accounts/{alice}")).Headers.ETag!.Tag;
         var changed = Stopwatch.StartNew();
-        var put = new HttpRequestMessage(HttpMethod.Put, $"/api/outbound-accounts/{alice}/password") { Content = JsonContent.Create(new { password = "alice's new secret" }) };
-        put.Headers.IfMatch.Add(new EntityTagHeaderValue(etag));
-        Assert.True((await api.SendAsync(put)).IsSuccessStatusCode);
+        Assert.True((await api.SendAsync(HttpMethod.Put, $"/api/outbound-accounts/{alice}/password", new { password = "alice's new secret" }, etag)).IsSuccessStatusCode);
         tries = await UntilAuthAsync(alice, "alice's new secret", Relay.SmtpsPort, SecureSocketOptions.SslOnConnect);
         output.WriteLine($"password changed through the API -> first successful AUTH with it: {changed.Elapsed.TotalSeconds:F1} s ({tries} tries)");
         await using (var client = await Submission.ConnectAsync(Relay.SubmissionPort, SecureSocketOptions.StartTls, "127.0.0.12"))
@@ -234,59 +211,7 @@ public sealed partial class OutboundEndToEndTests(ITestOutputHelper output)
         output.WriteLine($"{secrets.Count} hashes and passwords looked for in {recorder.Bodies.Count} API responses and {logs.Length} characters of app, agent, Dovecot and Postfix logs: none found");
     }
 
-    private static async Task<JsonElement> CreatedAsync(Task<HttpResponseMessage> request)
-    {
-        var response = await request;
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, body);
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
-
-    private static HttpRequestMessage Patch(string path, object body, string etag)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Patch, path) { Content = JsonContent.Create(body) };
-        request.Headers.IfMatch.Add(new EntityTagHeaderValue(etag));
-        return request;
-    }
-
-    private static int NextAddress = 100;
-
-    /// <summary>
-    /// AUTH until it succeeds; returns the number of tries. With <paramref name="fresh"/> each try comes from a loopback
-    /// address no other try used, so Dovecot's penalty for failed tries does not slow the next.
-    /// </summary>
-    private static async Task<int> UntilAuthAsync(string login, string password, int port, SecureSocketOptions tls, string from = "", bool fresh = true)
-    {
-        var tries = 0;
-        await Eventually.WaitAsync(
-            async () =>
-            {
-                tries++;
-                var n = Interlocked.Increment(ref NextAddress);
-                var address = fresh ? $"127.0.{n / 250 + 1}.{n % 250 + 1}" : from;
-                await using var client = await Submission.ConnectAsync(port, tls, address);
-                return await client.AuthenticateAsync(login, password);
-            },
-            reply => reply == Ok,
-            TimeSpan.FromSeconds(60),
-            $"the relay to accept {login}'s password");
-        return tries;
-    }
-
-    private static async Task<Submission> LoggedInAsync(string login, string password, int? port = null, SecureSocketOptions tls = SecureSocketOptions.StartTls, string from = "127.0.0.1")
-    {
-        var client = await Submission.ConnectAsync(port ?? Relay.SubmissionPort, tls, from);
-        Assert.Equal(Ok, await client.AuthenticateAsync(login, password));
-        return client;
-    }
-
     private void Show(Submission client) => output.WriteLine(client.Transcript);
-
-    private static string Map(string table)
-    {
-        var path = Path.Combine(Relay.MapDirectory, table);
-        return File.Exists(path) ? File.ReadAllText(path) : "";
-    }
 
     private static string PostfixLog()
     {

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using RelayFunctions.Outbound;
 using RelayFunctions.RelayMap;
 using RelayFunctions.Tests.Infrastructure;
 
@@ -43,9 +43,9 @@ public sealed class OutboundFilterTests : IClassFixture<HelperApp>
         (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = login, password = "secret", ipv4Filter = v4, ipv6Filter = v6 })).EnsureSuccessStatusCode();
 
         await NetsAsync(login, "198.51.100.10/32,198.51.100.11/32,2001:db8::10/128");
-        var view = await (await client.GetAsync($"/api/outbound-accounts/{login}")).ReadJsonAsync();
-        Assert.Equal(["198.51.100.10", "198.51.100.11"], view.GetProperty("resolvedAddresses").GetProperty("ipv4Filter").EnumerateArray().Select(a => a.GetString()).Order());
-        Assert.NotEqual(JsonValueKind.Null, view.GetProperty("nextLookup").ValueKind);
+        var view = await (await client.GetAsync($"/api/outbound-accounts/{login}")).ReadViewAsync<OutboundAccountView>();
+        Assert.Equal(["198.51.100.10", "198.51.100.11"], view.ResolvedAddresses["ipv4Filter"].Order());
+        Assert.NotNull(view.NextLookup);
 
         // The dynamic name moves: the relay lets the new address in, and the old one no longer.
         await Knot.SetAsync(v4, 1, "203.0.113.77");

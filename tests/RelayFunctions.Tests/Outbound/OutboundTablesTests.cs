@@ -12,6 +12,7 @@ namespace RelayFunctions.Tests.Outbound;
 /// exactly the logins <see cref="OutboundTables.Authorizes"/> allows. Checked on hand-picked overlaps and on thousands
 /// of random configurations with a fixed seed.
 /// </summary>
+[Trait("Category", "Fast")]
 public sealed class OutboundTablesTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 23, 0, 0, 0, TimeSpan.Zero);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Data.Tables;
@@ -8,10 +7,12 @@ using MailKit.Security;
 using Microsoft.Extensions.Logging.Abstractions;
 using RelayAgent;
 using RelayAgent.Submission;
+using RelayFunctions.Outbound;
 using RelayFunctions.Tests.Alerts;
 using RelayFunctions.Tests.Infrastructure;
 using RelayFunctions.Tests.RelayMap;
 using Xunit.Abstractions;
+using static RelayFunctions.Tests.Infrastructure.EndToEndRelay;
 
 namespace RelayFunctions.Tests.Outbound;
 
@@ -24,13 +25,11 @@ namespace RelayFunctions.Tests.Outbound;
 [Collection(PostfixRelay.Collection)]
 public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
 {
-    private const string Queued = "250 2.0.0 Ok: queued as ";
-
     [Fact]
     public async Task CopiesRewritesVerificationUsageQuotaAndBlockListsOnTheRealRelay()
     {
         await using var sink = await SmtpSink.StartAsync("--refuse", "bad=550", "--refuse", "busy=450");
-        await using var app = new HelperApp([new("RelayMap:Schedule", "* * * * * *"), new("Destinations:AllowedRanges:0", "127.0.0.0/8")]);
+        await using var app = App();
         var blockList = Knot.NewName("bl");
         await Relay.Policy.UseAsync(o =>
         {
@@ -38,24 +37,12 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
             o.DnsBlockLists = [blockList];
             o.DnsServers = [Knot.Endpoint];
         });
-        var (worker, _) = TestAgent.Create(new AgentOptions
-        {
-            RelayId = "submission-e2e",
-            Prefix = app.Prefix,
-            MapDirectory = Relay.MapDirectory,
-            PostfixConfigDirectory = Relay.ConfigDirectory,
-            PollInterval = TimeSpan.FromSeconds(1),
-        });
-        File.Delete(Path.Combine(Relay.MapDirectory, "applied.json"));
-        await worker.StartAsync(default);
         try
         {
-            await RunAsync(app, sink, blockList);
+            await WithAgentAsync("submission-e2e", app, output, () => RunAsync(app, sink, blockList));
         }
         finally
         {
-            await worker.StopAsync(default);
-            output.WriteLine("The policy service's log:\n" + string.Join('\n', Relay.Policy.Log.TakeLast(200)));
             await Relay.Policy.UseAsync(null);
         }
     }
@@ -82,7 +69,7 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
         row["PostmasterEmail"] = $"postmaster@{victimDomain}";
         await accountsTable.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
         string alice = $"alice@{cust}", gateway = $"gateway@{cust}", friend = $"friend@{cust}", archive = $"archive@{cust}", gone = $"bad@{cust}", sent = $"sent@{cust}";
-        var created = await Json(api.PostAsJsonAsync("/api/outbound-accounts", new
+        var created = await SucceededAsync<OutboundAccountView>(api.PostAsJsonAsync("/api/outbound-accounts", new
         {
             type = "single-address",
             address = alice,
@@ -91,12 +78,12 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
             bccRecipients = new[] { archive, gone },
             mirrors = new[] { sent },
         }));
-        var mirrorHeader = created.GetProperty("mirrorHeader");
-        Assert.Equal(SubmissionFilter.MirrorHeader, mirrorHeader.GetProperty("name").GetString());
-        var mirrorToken = mirrorHeader.GetProperty("value").GetString()!;
-        await Json(api.PostAsJsonAsync("/api/outbound-accounts", new { type = "mail-server", domain = cust, name = "gateway", password = "gateway's secret", ipv4Filter = "127.0.0.61" }));
+        var mirrorHeader = created.MirrorHeader;
+        Assert.Equal(SubmissionFilter.MirrorHeader, mirrorHeader.Name);
+        var mirrorToken = mirrorHeader.Value;
+        await SucceededAsync<OutboundAccountView>(api.PostAsJsonAsync("/api/outbound-accounts", new { type = "mail-server", domain = cust, name = "gateway", password = "gateway's secret", ipv4Filter = "127.0.0.61" }));
         await Eventually.WaitAsync(() => Task.FromResult(Map("outbound_accounts")), m => m.Contains(gateway, StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the accounts on the relay");
-        await UntilAuthAsync(gateway, "gateway's secret", "127.0.0.61");
+        await UntilAuthAsync(gateway, "gateway's secret", Relay.SubmissionPort, SecureSocketOptions.StartTls, "127.0.0.61", fresh: false);
 
         // 1. A message from alice: itself to its recipient, a copy to each BCC recipient, one to the mirror.
         var latency = Stopwatch.StartNew();
@@ -130,14 +117,14 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
             async () =>
             {
                 await forwarder.ForwardAsync(default);
-                return await Json(api.GetAsync($"/api/outbound-accounts/{alice}"));
+                return await SucceededAsync<OutboundAccountView>(api.GetAsync($"/api/outbound-accounts/{alice}"));
             },
-            a => a.GetProperty("removedBccRecipients").GetArrayLength() == 1,
+            a => a.RemovedBccRecipients.Count == 1,
             TimeSpan.FromSeconds(60),
             "the bouncing BCC recipient to be removed");
-        Assert.Equal(gone, removed.GetProperty("removedBccRecipients")[0].GetProperty("address").GetString());
-        output.WriteLine($"removed: {removed.GetProperty("removedBccRecipients")[0]}");
-        Assert.Equal([archive], removed.GetProperty("bccRecipients").EnumerateArray().Select(b => b.GetString()));
+        Assert.Equal(gone, removed.RemovedBccRecipients[0].Address);
+        output.WriteLine($"removed: {removed.RemovedBccRecipients[0]}");
+        Assert.Equal([archive], removed.BccRecipients);
         // The relay applies the change (and reloads) before the next steps, which time their messages.
         await Eventually.WaitAsync(() => Task.FromResult(Map("outbound_accounts")), m => !m.Contains(gone, StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the removal on the relay");
         await Eventually.WaitAsync(() => Task.FromResult(Applied()), a => a.Contains("\"Generation\"", StringComparison.Ordinal) && Map("outbound_accounts").Length > 0 && File.GetLastWriteTimeUtc(Path.Combine(Relay.MapDirectory, "applied.json")) >= File.GetLastWriteTimeUtc(Path.Combine(Relay.MapDirectory, "outbound_accounts")),
@@ -152,7 +139,7 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
             Assert.StartsWith(Queued, await client.CommandAsync($"From: <{alice}>\r\nSubject: null sender\r\n\r\nA notice.\r\n."));
         }
         // 4. A mail server's sender outside the account's domains: rewritten the same way.
-        await using (var client = await LoggedInAsync(gateway, "gateway's secret", "127.0.0.61"))
+        await using (var client = await LoggedInAsync(gateway, "gateway's secret", from: "127.0.0.61"))
         {
             var foreign = await client.SendAsync("someone@elsewhere.example", friend);
             output.WriteLine(foreign);
@@ -189,9 +176,7 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
         }
         Assert.StartsWith($"450 4.7.1 <{alice}>: SASL login name rejected: Sender address <busy@{cust}> rejected: unverified address", automatic);
         var etag = (await api.GetAsync($"/api/outbound-accounts/{alice}")).Headers.ETag!.Tag;
-        var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/outbound-accounts/{alice}") { Content = JsonContent.Create(new { submissionErrors = "always-5xx" }) };
-        patch.Headers.IfMatch.Add(new EntityTagHeaderValue(etag));
-        Assert.True((await api.SendAsync(patch)).IsSuccessStatusCode);
+        Assert.True((await api.SendAsync(HttpMethod.Patch, $"/api/outbound-accounts/{alice}", new { submissionErrors = "always-5xx" }, etag)).IsSuccessStatusCode);
         await Eventually.WaitAsync(() => Task.FromResult(Map("outbound_accounts")), m => m.Contains("always-5xx", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "always-5xx on the relay");
         await using (var client = await LoggedInAsync(alice, "alice's secret"))
         {
@@ -208,7 +193,7 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
         await usage.UpsertEntityAsync(new TableEntity($"subm|{DateTime.UtcNow:yyyyMMdd}", $"{gateway}|other-relay") { ["Messages"] = (long)(quota - 9) });
         await Task.Delay(TimeSpan.FromSeconds(5.5));
         var replies = new List<string>();
-        await using (var client = await LoggedInAsync(gateway, "gateway's secret", "127.0.0.61"))
+        await using (var client = await LoggedInAsync(gateway, "gateway's secret", from: "127.0.0.61"))
         {
             for (var i = 0; i < 4; i++)
             {
@@ -220,20 +205,20 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
 
         // 8. Usage, exact: alice 2 messages (the first with 3 copies, the null sender none), the gateway 1 + 3, one refused.
         var day = await Eventually.WaitAsync(
-            async () => (await Json(api.GetAsync("/api/account/usage?days=1"))).GetProperty("days")[0],
-            d => d.GetProperty("total").GetProperty("refused").GetInt64() == 1 && d.GetProperty("logins").GetArrayLength() == 2,
+            async () => (await SucceededAsync<UsageView>(api.GetAsync("/api/account/usage?days=1"))).Days[0],
+            d => d.Total.Refused == 1 && d.Logins.Count == 2,
             TimeSpan.FromSeconds(30), "the usage to be written");
-        output.WriteLine(day.ToString());
-        var byLogin = day.GetProperty("logins").EnumerateArray().ToDictionary(l => l.GetProperty("login").GetString()!, l => l.GetProperty("usage"));
-        Assert.Equal(2, byLogin[alice].GetProperty("messages").GetInt64());
-        Assert.Equal(2, byLogin[alice].GetProperty("recipients").GetInt64());
-        Assert.Equal(3, byLogin[alice].GetProperty("copies").GetInt64());
-        Assert.Equal(quota - 9 + 1 + 3, byLogin[gateway].GetProperty("messages").GetInt64());
-        Assert.Equal(1, byLogin[gateway].GetProperty("refused").GetInt64());
+        output.WriteLine(JsonSerializer.Serialize(day, ApiJson.Options));
+        var byLogin = day.Logins.ToDictionary(l => l.Login, l => l.Usage);
+        Assert.Equal(2, byLogin[alice].Messages);
+        Assert.Equal(2, byLogin[alice].Recipients);
+        Assert.Equal(3, byLogin[alice].Copies);
+        Assert.Equal(quota - 9 + 1 + 3, byLogin[gateway].Messages);
+        Assert.Equal(1, byLogin[gateway].Refused);
 
         // 9. A client address on the block list is refused.
         await Knot.SetAsync($"62.0.0.127.{blockList}", 60, "127.0.0.2");
-        await using (var client = await LoggedInAsync(alice, "alice's secret", "127.0.0.62"))
+        await using (var client = await LoggedInAsync(alice, "alice's secret", from: "127.0.0.62"))
         {
             Assert.Equal($"554 5.7.1 <{alice}>: SASL login name rejected: Service unavailable; client [127.0.0.62] blocked using {blockList}", await client.SendAsync(alice, friend));
         }
@@ -250,43 +235,4 @@ public sealed class SubmissionEndToEndTests(ITestOutputHelper output)
         Assert.Equal(8, sink.Received().Count);
     }
 
-    private static string From((MimeKit.MimeMessage Message, JsonElement Envelope) r) => r.Envelope.GetProperty("from").GetString()!;
-
-    private static string To((MimeKit.MimeMessage Message, JsonElement Envelope) r) => r.Envelope.GetProperty("to")[0].GetString()!;
-
-    private static async Task<JsonElement> Json(Task<HttpResponseMessage> request)
-    {
-        var response = await request;
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, body);
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
-
-    private static async Task UntilAuthAsync(string login, string password, string from) =>
-        await Eventually.WaitAsync(
-            async () =>
-            {
-                await using var client = await Submission.ConnectAsync(Relay.SubmissionPort, SecureSocketOptions.StartTls, from);
-                return await client.AuthenticateAsync(login, password);
-            },
-            reply => reply.StartsWith("235", StringComparison.Ordinal), TimeSpan.FromSeconds(60), $"{login} to authenticate");
-
-    private static async Task<Submission> LoggedInAsync(string login, string password, string from = "127.0.0.1")
-    {
-        var client = await Submission.ConnectAsync(Relay.SubmissionPort, SecureSocketOptions.StartTls, from);
-        Assert.StartsWith("235", await client.AuthenticateAsync(login, password));
-        return client;
-    }
-
-    private static string Applied()
-    {
-        var path = Path.Combine(Relay.MapDirectory, "applied.json");
-        return File.Exists(path) ? File.ReadAllText(path) : "";
-    }
-
-    private static string Map(string table)
-    {
-        var path = Path.Combine(Relay.MapDirectory, table);
-        return File.Exists(path) ? File.ReadAllText(path) : "";
-    }
 }

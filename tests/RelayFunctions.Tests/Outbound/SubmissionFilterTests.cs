@@ -7,6 +7,7 @@ using RelayShared;
 namespace RelayFunctions.Tests.Outbound;
 
 /// <summary>The submission filter's and policy service's pure logic; the end-to-end behaviour is SubmissionEndToEndTests'.</summary>
+[Trait("Category", "Fast")]
 public sealed class SubmissionFilterTests
 {
     private static readonly SubmissionAccount Alice = new(

@@ -48,13 +48,13 @@ public sealed class SubmissionSettingsTests : IClassFixture<AppFactory>
             bccRecipients = new[] { "archive@elsewhere.example" },
             mirrors = new[] { $"sent@{domain}" },
             submissionErrors = "always-5xx",
-        })).ReadJsonAsync();
-        Assert.Equal(["archive@elsewhere.example"], created.GetProperty("bccRecipients").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal([$"sent@{domain}"], created.GetProperty("mirrors").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal("always-5xx", created.GetProperty("submissionErrors").GetString());
-        var header = created.GetProperty("mirrorHeader");
-        Assert.Equal("X-Relay-AuthMirror", header.GetProperty("name").GetString());
-        Assert.Matches("^[a-z2-7]{20}$", header.GetProperty("value").GetString());
+        })).ReadViewAsync<OutboundAccountView>();
+        Assert.Equal(["archive@elsewhere.example"], created.BccRecipients);
+        Assert.Equal([$"sent@{domain}"], created.Mirrors);
+        Assert.Equal(SubmissionErrors.Always5xx, created.SubmissionErrors);
+        var header = created.MirrorHeader;
+        Assert.Equal("X-Relay-AuthMirror", header.Name);
+        Assert.Matches("^[a-z2-7]{20}$", header.Value);
 
         // A mirror is a mailbox of the account's own.
         await (await client.SendAsync(HttpMethod.Patch, $"/api/outbound-accounts/me@{domain}", new { mirrors = new[] { "me@gmail.com" } }))
@@ -82,11 +82,11 @@ public sealed class SubmissionSettingsTests : IClassFixture<AppFactory>
         await function.RunAsync(new QueueMessage("1", bounce.ToJson(), 1, null), default);
         await function.RunAsync(new QueueMessage("2", bounce.ToJson(), 1, null), default);
 
-        var account = await (await client.GetAsync($"/api/outbound-accounts/@{domain}")).ReadJsonAsync();
-        Assert.Equal(["kept@elsewhere.example"], account.GetProperty("bccRecipients").EnumerateArray().Select(e => e.GetString()));
-        var removed = Assert.Single(account.GetProperty("removedBccRecipients").EnumerateArray());
-        Assert.Equal("gone@elsewhere.example", removed.GetProperty("address").GetString());
-        Assert.Contains("5.1.1", removed.GetProperty("reason").GetString());
+        var account = await (await client.GetAsync($"/api/outbound-accounts/@{domain}")).ReadViewAsync<OutboundAccountView>();
+        Assert.Equal(["kept@elsewhere.example"], account.BccRecipients);
+        var removed = Assert.Single(account.RemovedBccRecipients);
+        Assert.Equal("gone@elsewhere.example", removed.Address);
+        Assert.Contains("5.1.1", removed.Reason);
         Assert.Equal(["kept@elsewhere.example"], (await PublishedAsync($"@{domain}")).GetProperty("bcc").EnumerateArray().Select(b => b.GetProperty("address").GetString()));
     }
 
@@ -111,13 +111,15 @@ public sealed class SubmissionSettingsTests : IClassFixture<AppFactory>
         var day = $"usage-read|{DateTime.UtcNow:yyyyMMdd}";
         await table.UpsertEntityAsync(new TableEntity(day, $"a@{domain}|relay-1") { ["Messages"] = 3L, ["Recipients"] = 4L, ["Bytes"] = 3000L, ["Copies"] = 2L, ["CopyBytes"] = 2000L });
         await table.UpsertEntityAsync(new TableEntity(day, $"a@{domain}|relay-2") { ["Messages"] = 1L, ["Recipients"] = 1L, ["Bytes"] = 500L });
-        var usage = await (await client.GetAsync("/api/account/usage?days=2")).ReadJsonAsync();
-        Assert.Equal(200, usage.GetProperty("dailyQuota").GetInt32());
-        var today = usage.GetProperty("days")[1];
-        Assert.Equal(4, today.GetProperty("total").GetProperty("messages").GetInt64());
-        Assert.Equal(2, today.GetProperty("total").GetProperty("copies").GetInt64());
-        Assert.Equal(6, today.GetProperty("total").GetProperty("counted").GetInt64());
-        Assert.Equal($"a@{domain}", today.GetProperty("logins")[0].GetProperty("login").GetString());
+        var answer = await client.GetAsync("/api/account/usage?days=2");
+        var usage = await answer.ReadViewAsync<UsageView>();
+        Assert.Equal(200, usage.DailyQuota);
+        var today = usage.Days[1];
+        Assert.Equal(4, today.Total.Messages);
+        Assert.Equal(2, today.Total.Copies);
+        // UsageCounts computes Counted itself when read: the answer's own "counted" is what the API says.
+        Assert.Equal(6, (await answer.ReadJsonAsync()).GetProperty("days")[1].GetProperty("total").GetProperty("counted").GetInt64());
+        Assert.Equal($"a@{domain}", today.Logins[0].Login);
         await (await client.GetAsync("/api/account/usage?days=abc")).AssertFieldErrorsAsync("days");
         await (await client.GetAsync("/api/account/usage?days=90")).AssertFieldErrorsAsync("days");
     }

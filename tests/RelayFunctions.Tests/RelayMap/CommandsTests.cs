@@ -7,6 +7,7 @@ namespace RelayFunctions.Tests.RelayMap;
 /// machine whose system Postfix was never configured does not have (postmap: fatal: open /etc/postfix/main.cf), and on a
 /// machine that has one it reads the wrong instance's settings.
 /// </summary>
+[Trait("Category", "Fast")]
 public sealed class CommandsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("commands-").FullName;

@@ -1,10 +1,10 @@
 using System.Runtime.Versioning;
 using MailKit.Security;
-using RelayAgent;
 using RelayFunctions.Tests.Alerts;
 using RelayFunctions.Tests.Infrastructure;
 using RelayFunctions.Tests.Outbound;
 using Xunit.Abstractions;
+using static RelayFunctions.Tests.Infrastructure.EndToEndRelay;
 
 namespace RelayFunctions.Tests.RelayMap;
 
@@ -37,18 +37,10 @@ public sealed class DeltaRelayTests(ITestOutputHelper output) : IDisposable
             ["relay_recipients"] = $"@{moved} OK\n@{gone} OK\n",
         });
         await map.PointAsync(1, snapshot, 1, snapshot);
-        File.Delete(Path.Combine(Relay.MapDirectory, "applied.json"));
         // postfix through a stand-in that logs its arguments: a reload shows there.
         var calls = Path.Combine(_folder, "postfix-calls");
         var postfix = await AgentProcess.ScriptAsync(Path.Combine(_folder, "postfix"), $"echo \"$*\" >> '{calls}'\nexec /usr/sbin/postfix \"$@\"");
-        var (worker, applier) = TestAgent.Create(new AgentOptions
-        {
-            RelayId = "delta",
-            Prefix = prefix,
-            MapDirectory = Relay.MapDirectory,
-            PostfixConfigDirectory = Relay.ConfigDirectory,
-            Postfix = postfix,
-        });
+        var (worker, applier) = Agent("delta", prefix, postfix: postfix);
         Assert.Equal(1, (await worker.PollOnceAsync(default))?.Generation);
 
         // Mail for the moved domain is tried at the dead port and deferred; an hour from now only a release retries it.
@@ -80,7 +72,7 @@ public sealed class DeltaRelayTests(ITestOutputHelper output) : IDisposable
             Assert.StartsWith("250 ", await client.SendAsync("sender@outside.example", $"alice@{added}"));
         }
         var received = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count == 1, TimeSpan.FromSeconds(30), "the new domain's mail at its route");
-        Assert.Equal($"alice@{added}", received[0].Envelope.GetProperty("to")[0].GetString());
+        Assert.Equal($"alice@{added}", To(received[0]));
         output.WriteLine($"routing processes before the delta: {string.Join(',', routing)}; after: {string.Join(',', Relay.RoutingProcesses())}");
 
         // The moved domain's route changes and the gone domain is deleted: the deferred mail is released (a reload first).
@@ -96,7 +88,7 @@ public sealed class DeltaRelayTests(ITestOutputHelper output) : IDisposable
         Assert.Equal([moved], third!.Released);
         Assert.Contains(await File.ReadAllLinesAsync(calls), l => l.EndsWith(" reload", StringComparison.Ordinal));
         received = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count == 2, TimeSpan.FromSeconds(30), "the deferred mail at the new route");
-        Assert.Contains(received, m => m.Envelope.GetProperty("to")[0].GetString() == $"alice@{moved}");
+        Assert.Contains(received, m => To(m) == $"alice@{moved}");
         await using (var client = await Submission.ConnectAsync(Relay.Port, SecureSocketOptions.None))
         {
             Assert.Contains("Relay access denied", await client.SendAsync("sender@outside.example", $"alice@{gone}"));

@@ -4,6 +4,7 @@ using RelayAgent;
 namespace RelayFunctions.Tests.RelayMap;
 
 /// <summary>The delta file's lines, as the agent reads them: what it accepts, and what makes a delta corrupt.</summary>
+[Trait("Category", "Fast")]
 public sealed class MapDeltaTests
 {
     [Fact]

@@ -137,10 +137,10 @@ public sealed class RelayAgentTests : IDisposable
         Assert.Equal(0, report.GetInt64("Generation"));
 
         // The operator sees it.
-        var status = await (await app.Operator().GetAsync("/api/admin/relay-map")).ReadJsonAsync();
-        var relay = System.Linq.Enumerable.Single(status.GetProperty("relays").EnumerateArray());
-        Assert.Equal("agent-test", relay.GetProperty("relay").GetString());
-        Assert.Contains("does not match", relay.GetProperty("error").GetString());
+        var status = await (await app.Operator().GetAsync("/api/admin/relay-map")).ReadViewAsync<RelayMapEndpoints.RelayMapStatus>();
+        var relay = System.Linq.Enumerable.Single(status.Relays);
+        Assert.Equal("agent-test", relay.Relay);
+        Assert.Contains("does not match", relay.Error);
     }
 
     /// <summary>A Postfix configuration directory for postmap alone (defaults for everything).</summary>

@@ -214,8 +214,8 @@ public sealed class RelayMapDeltaTests
         var (manifest, files) = await ReadGenerationAsync(app, rebuilt.Manifest);
         Assert.Equal("snapshot", manifest.GetProperty("kind").GetString());
         Assert.Contains("r.rebuild.example 2097152", Lines(files["message_size_limits"]));
-        var status = await (await app.Operator().GetAsync("/api/admin/relay-map")).ReadJsonAsync();
-        Assert.Equal((rebuilt.Generation, 0), (status.GetProperty("snapshot").GetInt64(), status.GetProperty("pendingChanges").GetInt32()));
+        var status = await (await app.Operator().GetAsync("/api/admin/relay-map")).ReadViewAsync<RelayMapEndpoints.RelayMapStatus>();
+        Assert.Equal((rebuilt.Generation, 0), (status.Snapshot!.Value, status.PendingChanges));
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using MailKit.Security;
 using RelayAgent;
@@ -7,6 +6,7 @@ using RelayFunctions.Tests.Alerts;
 using RelayFunctions.Tests.Infrastructure;
 using RelayFunctions.Tests.Outbound;
 using Xunit.Abstractions;
+using static RelayFunctions.Tests.Infrastructure.EndToEndRelay;
 
 namespace RelayFunctions.Tests.RelayMap;
 
@@ -20,15 +20,8 @@ public sealed class RouteChangeTests(ITestOutputHelper output)
     [Fact]
     public async Task MailDeferredForAnOldPortIsDeliveredToTheNewOneWhenTheRouteChanges()
     {
-        await using var app = new HelperApp([new("RelayMap:Schedule", "* * * * * *"), new("Destinations:AllowedRanges:0", "127.0.0.0/8")]);
-        File.Delete(Path.Combine(Relay.MapDirectory, "applied.json"));
-        var (worker, _) = TestAgent.Create(new AgentOptions
-        {
-            RelayId = "route-change",
-            Prefix = app.Prefix,
-            MapDirectory = Relay.MapDirectory,
-            PostfixConfigDirectory = Relay.ConfigDirectory,
-        });
+        await using var app = App();
+        var (worker, _) = Agent("route-change", app.Prefix);
         var domain = $"moved-{Guid.NewGuid():N}"[..20] + ".example";
         var api = await app.NewAccountAsync("mover");
         var dead = Azurite.FreePort(); // nothing listens there
@@ -51,15 +44,13 @@ public sealed class RouteChangeTests(ITestOutputHelper output)
         // The customer's server answers on another port: the route changes, and the deferred message goes there now.
         await using var sink = await SmtpSink.StartAsync();
         var etag = (await api.GetAsync($"/api/domains/{domain}")).Headers.ETag!.Tag;
-        var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/domains/{domain}") { Content = JsonContent.Create(new { destinationPort = sink.Port }) };
-        patch.Headers.IfMatch.Add(new EntityTagHeaderValue(etag));
         var watch = Stopwatch.StartNew();
-        Assert.True((await api.SendAsync(patch)).IsSuccessStatusCode);
+        Assert.True((await api.SendAsync(HttpMethod.Patch, $"/api/domains/{domain}", new { destinationPort = sink.Port }, etag)).IsSuccessStatusCode);
         var applied = await Eventually.WaitAsync(async () => await worker.PollOnceAsync(default), r => r is not null && r.Released.Contains(domain), TimeSpan.FromSeconds(30), "the new route applied");
         output.WriteLine($"generation {applied!.Generation} released {string.Join(", ", applied.Released)}");
         var received = await Eventually.WaitAsync(() => Task.FromResult(sink.Received()), r => r.Count == 1, TimeSpan.FromSeconds(30), "the deferred message at the new port");
         output.WriteLine($"PATCH of the port -> deferred message delivered there: {watch.Elapsed.TotalSeconds:F1} s");
-        Assert.Equal($"alice@{domain}", received[0].Envelope.GetProperty("to")[0].GetString());
+        Assert.Equal($"alice@{domain}", To(received[0]));
         // A generation that changes nothing for it releases nothing.
         Assert.DoesNotContain(domain, (await worker.PollOnceAsync(default))?.Released ?? []);
     }
