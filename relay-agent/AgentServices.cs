@@ -30,17 +30,17 @@ public static class AgentServices
                 : new BlobServiceClient(o.BlobServiceUri ?? throw new InvalidOperationException("Set Agent__ConnectionString or Agent__BlobServiceUri."), Credential(o))
                     .GetBlobContainerClient(name);
         });
-        services.AddSingleton(sp => Table(sp.GetRequiredService<AgentOptions>(), StorageNames.RelayReportsTable));
+        services.AddSingleton(sp => Table(sp.GetRequiredService<AgentOptions>(), RelayStorageNames.RelayReportsTable));
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<AgentOptions>();
-            return new UsageCounter(Table(o, StorageNames.OutboundUsageTable), o.RelayId, sp.GetRequiredService<TimeProvider>());
+            return new UsageCounter(Table(o, RelayStorageNames.OutboundUsageTable), o.RelayId, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<AgentOptions>();
             // As the function app names its queues: prefix, hyphen, name.
-            var name = (o.Prefix.Length > 0 ? o.Prefix + "-" : "") + StorageNames.BccBouncesQueue;
+            var name = (o.Prefix.Length > 0 ? o.Prefix + "-" : "") + RelayStorageNames.BccBouncesQueue;
             var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
             return !string.IsNullOrEmpty(o.ConnectionString)
                 ? new QueueClient(o.ConnectionString, name, queueOptions)
@@ -61,7 +61,7 @@ public static class AgentServices
         services.AddSingleton<RelayReporter>();
         services.AddSingleton<AgentWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentWorker>());
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<BlockReports>(sp, Table(sp.GetRequiredService<AgentOptions>(), StorageNames.RelayBlocksTable)));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<BlockReports>(sp, Table(sp.GetRequiredService<AgentOptions>(), RelayStorageNames.RelayBlocksTable)));
         services.AddSingleton<BlockedMap>();
         services.AddHostedService<AuthGuard>();
         return services;

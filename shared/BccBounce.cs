@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace RelayShared;
 
 /// <summary>
-/// What a relay reports when a BCC copy bounced, one message of the <see cref="StorageNames.BccBouncesQueue"/> queue: the
+/// What a relay reports when a BCC copy bounced, one message of the <see cref="RelayStorageNames.BccBouncesQueue"/> queue: the
 /// outbound account's key and the BCC recipient's id (both from the copy's envelope sender, <c>bcc-bounce+key.id@…</c>),
 /// the final recipient and the DSN's status and diagnostic. Short property names: a queue message is small.
 /// </summary>

@@ -12,7 +12,7 @@ namespace RelayFunctions.Outbound;
 public sealed partial class BccBouncesFunction(OutboundStore store, TimeProvider time, ILogger<BccBouncesFunction> logger) : IQueueFunction
 {
     public const string FunctionName = "BccBounces";
-    public const string Queue = StorageNames.BccBouncesQueue;
+    public const string Queue = RelayStorageNames.BccBouncesQueue;
 
     public string Name => FunctionName;
 

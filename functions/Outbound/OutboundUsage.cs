@@ -14,7 +14,7 @@ namespace RelayFunctions.Outbound;
 /// </summary>
 public sealed class OutboundUsage(StorageClients storage, StorageInitializer initializer, TimeProvider time)
 {
-    public const string Table = StorageNames.OutboundUsageTable;
+    public const string Table = RelayStorageNames.OutboundUsageTable;
 
     public async Task<UsageView> ReadAsync(Account account, int days, CancellationToken cancellationToken)
     {

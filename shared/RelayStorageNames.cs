@@ -4,7 +4,7 @@ namespace RelayShared;
 /// The queues and tables the relays write and the app reads (logical names: the app's <c>Storage__Prefix</c> and the
 /// agent's <c>Agent__Prefix</c> are put before them the same way).
 /// </summary>
-public static class StorageNames
+public static class RelayStorageNames
 {
     /// <summary>The queue of BCC copies that bounced (<see cref="BccBounce"/>).</summary>
     public const string BccBouncesQueue = "bcc-bounces";
