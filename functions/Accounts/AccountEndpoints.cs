@@ -10,7 +10,12 @@ public static class AccountEndpoints
     public static void MapAccountEndpoints(this RouteGroupBuilder scoped)
     {
         var account = scoped.MapGroup("/account").WithTags("Account").AddEndpointFilter<ValidationFilter>();
-        account.MapGet("", (HttpContext http, Caller caller) => caller.Account.ToFound(http, "The account", AccountView.From, a => a.ETag))
+        // The caller's account is there: without it the request is refused (403) before it gets here.
+        account.MapGet("", (HttpContext http, Caller caller) =>
+        {
+            EntityTags.Set(http.Response, caller.Account.ETag);
+            return TypedResults.Ok(AccountView.From(caller.Account));
+        })
             .WithName("GetAccount").WithSummary("The caller's account.").WithETag();
 
         account.MapPatch("", PatchAsync)
@@ -18,7 +23,7 @@ public static class AccountEndpoints
             .Accepts<AccountPreferencesRequest>("application/merge-patch+json", "application/json").WithETag().WithIfMatch();
     }
 
-    private static async Task<Results<Ok<AccountView>, NotFoundProblem, ConflictProblem, PreconditionFailedProblem, ValidationProblem>> PatchAsync(
+    private static async Task<Results<Ok<AccountView>, ConflictProblem, PreconditionFailedProblem, ValidationProblem>> PatchAsync(
         AccountPreferencesRequest request, HttpContext http, Caller caller, AccountStore accounts, Domains.DomainStore domains, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
@@ -39,7 +44,15 @@ public static class AccountEndpoints
                 request.AlertEmail.IsPresent ? alert : current.AlertEmail,
                 request.PostmasterEmail.IsPresent ? postmaster : current.PostmasterEmail),
             cancellationToken);
-        return outcome.ToChanged(http, "The account", AccountView.From, a => a.ETag);
+        return outcome.ToChanged(http, "The account", AccountView.From, a => a.ETag).Result switch
+        {
+            Ok<AccountView> ok => ok,
+            ConflictProblem conflict => conflict,
+            PreconditionFailedProblem stale => stale,
+            ValidationProblem invalid => invalid,
+            // Accounts are never deleted, and the caller's was found before the request got here.
+            var other => throw new InvalidOperationException($"Unmapped result {other}."),
+        };
     }
 }
 

@@ -27,7 +27,7 @@ public static class AdminAccountEndpoints
         }).WithName("GetAnyAccount").WithSummary("Any account.").WithETag();
     }
 
-    private static async Task<Results<Created<AccountView>, Ok<AccountView>, NotFoundProblem, ConflictProblem, PreconditionFailedProblem, ValidationProblem>> PutAsync(
+    private static async Task<Results<Created<AccountView>, Ok<AccountView>, ConflictProblem, PreconditionFailedProblem, ValidationProblem>> PutAsync(
         string accountId, AccountSettingsRequest request, HttpContext http, AccountStore accounts, Domains.DomainStore domains, CancellationToken cancellationToken)
     {
         AccountId.TryParse(accountId, out var parsed);
@@ -44,7 +44,16 @@ public static class AdminAccountEndpoints
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
         var outcome = await accounts.PutAsync(id, settings, EntityTags.IfMatch(http.Request), cancellationToken);
-        return outcome.ToPut(http, $"Account '{id}'", AccountView.From, a => a.ETag, a => $"/api/admin/accounts/{a.Id}");
+        return outcome.ToPut(http, $"Account '{id}'", AccountView.From, a => a.ETag, a => $"/api/admin/accounts/{a.Id}").Result switch
+        {
+            Created<AccountView> created => created,
+            Ok<AccountView> ok => ok,
+            ConflictProblem conflict => conflict,
+            PreconditionFailedProblem stale => stale,
+            ValidationProblem invalid => invalid,
+            // A PUT creates the account that is not there: it is never not found.
+            var other => throw new InvalidOperationException($"Unmapped result {other}."),
+        };
     }
 }
 
@@ -61,6 +70,9 @@ public sealed record AccountSettingsRequest : IValidatable, IBindableFromHttpCon
 
     public static ValueTask<AccountSettingsRequest?> BindAsync(HttpContext context, ParameterInfo parameter) =>
         JsonBody.ReadAsync<AccountSettingsRequest>(context);
+
+    /// <summary>Even without a readable body: the required fields and the path are named all the same.</summary>
+    bool IValidatable.ChecksUnreadableBody => true;
 
     /// <summary>The body, and the account's id in the path.</summary>
     public void Validate(FieldErrors errors, HttpContext http)

@@ -66,6 +66,11 @@ public static class ApiDocument
                 }
                 return Task.CompletedTask;
             });
+            o.AddDocumentTransformer((document, context, _) =>
+            {
+                RequestFields(document, context.ApplicationServices);
+                return Task.CompletedTask;
+            });
             o.AddSchemaTransformer(async (schema, context, cancellationToken) =>
             {
                 // A request field is described by its value: Optional<T> only tells an absent field from a null one.
@@ -142,6 +147,47 @@ public static class ApiDocument
             .AddPreferredSecuritySchemes(Bearer)).AllowAnonymous();
     }
 
+    /// <summary>
+    /// The fields of the request bodies as a client sends them: a field that is not required takes null (in a merge
+    /// patch null clears it), a named value refers to its set (<c>DomainMode</c>…), and an <see cref="UndocumentedAttribute"/>
+    /// field is left out.
+    /// </summary>
+    private static void RequestFields(OpenApiDocument document, IServiceProvider services)
+    {
+        var json = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        foreach (var type in typeof(ApiDocument).Assembly.GetTypes().Where(t => !t.IsAbstract && typeof(IValidatable).IsAssignableFrom(t)))
+        {
+            if (document.Components?.Schemas is not { } schemas || !schemas.TryGetValue(type.Name, out var found) || found is not OpenApiSchema { Properties: { } fields })
+            {
+                continue;
+            }
+            foreach (var property in json.GetTypeInfo(type).Properties)
+            {
+                if (OptionalValue(property.PropertyType) is not { } valueType || !fields.TryGetValue(property.Name, out var field))
+                {
+                    continue;
+                }
+                if (property.AttributeProvider?.IsDefined(typeof(UndocumentedAttribute), inherit: true) == true)
+                {
+                    fields.Remove(property.Name);
+                    continue;
+                }
+                var value = Nullable.GetUnderlyingType(valueType) ?? valueType;
+                if (value.IsEnum)
+                {
+                    var named = new OpenApiSchemaReference(value.Name, document);
+                    fields[property.Name] = property.IsRequired
+                        ? named
+                        : new OpenApiSchema { OneOf = [new OpenApiSchema { Type = JsonSchemaType.Null }, named], Description = field.Description };
+                }
+                else if (!property.IsRequired && field is OpenApiSchema schema)
+                {
+                    schema.Type |= JsonSchemaType.Null;
+                }
+            }
+        }
+    }
+
     /// <summary>The T of <see cref="Optional{T}"/>; null for any other type.</summary>
     private static Type? OptionalValue(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Optional<>) ? type.GetGenericArguments()[0] : null;
@@ -184,3 +230,7 @@ public static class ApiDocument
 
     private sealed record IfMatchMetadata;
 }
+
+/// <summary>A request field that the OpenAPI document leaves out: one that is accepted, but changes nothing.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class UndocumentedAttribute : Attribute;

@@ -38,33 +38,57 @@ public static class JsonBody
         TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { NothingRequired } },
         Converters =
         {
-            new NamedValueConverter<DomainMode>(DomainModes.TryParse, DomainModes.Names),
-            new NamedValueConverter<ServiceLevel>(ServiceLevels.TryParse, ServiceLevels.Names),
-            new NamedValueConverter<OutboundType>(OutboundTypes.TryParse, OutboundTypes.Names),
+            new NamedValueConverter<DomainMode>(DomainModes.TryParse, DomainModes.Names, $"Must be one of {string.Join(", ", DomainModes.Names)}."),
+            new NamedValueConverter<ServiceLevel>(ServiceLevels.TryParse, ServiceLevels.Names, $"Required: one of {string.Join(", ", ServiceLevels.Names)}."),
+            new NamedValueConverter<OutboundType>(OutboundTypes.TryParse, OutboundTypes.Names, $"Required: one of {string.Join(", ", OutboundTypes.Names)}."),
             new NamedValueConverter<SubmissionErrors>(SubmissionErrorNames.TryParse, SubmissionErrorNames.Names,
-                "One of automatic (4xx for temporary errors, 5xx for permanent ones) or always-5xx."),
+                "One of automatic (4xx for temporary errors, 5xx for permanent ones) or always-5xx.", invalidOnlyForStrings: true),
         },
     };
 
     /// <summary>
     /// The body as <typeparamref name="T"/>; never null. An unreadable body gives a record with no field set, and its
-    /// errors, like those of the fields, are kept for <see cref="ValidationFilter"/> (<see cref="ErrorsOf"/>).
+    /// errors, like those of the fields, are kept for <see cref="ValidationFilter"/> (<see cref="ErrorsOf"/>, and
+    /// <see cref="UnknownFieldsOf"/>).
     /// <paramref name="refused"/> says why a field that is not the record's is refused, where there is more to say than
-    /// that it is unknown.
+    /// that it is unknown (and a value of it that is not a string is also named as such). <paramref name="maxEntries"/>
+    /// bounds lists: a longer one is refused whole, before any of its entries is read, and reads as null.
     /// </summary>
-    public static async ValueTask<T?> ReadAsync<T>(HttpContext http, IReadOnlyDictionary<string, string>? refused = null)
+    public static async ValueTask<T?> ReadAsync<T>(
+        HttpContext http, IReadOnlyDictionary<string, string>? refused = null, IReadOnlyDictionary<string, int>? maxEntries = null)
         where T : class
     {
         var errors = new FieldErrors();
         http.Items[typeof(JsonBody)] = errors;
+        var unknown = new List<string>();
+        http.Items[UnknownFields] = unknown;
         var body = await ReadObjectAsync(http.Request, errors, http.RequestAborted) ?? [];
         var typeInfo = Options.GetTypeInfo(typeof(T));
         var known = typeInfo.Properties.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         // Every unknown field is named, not only the first (where the serializer would stop); the rest is still read.
         foreach (var name in body.Select(p => p.Key).Where(n => !known.Contains(n)).ToList())
         {
-            errors.Add(name, refused?.GetValueOrDefault(name) ?? "Unknown field.");
+            if (refused?.GetValueOrDefault(name) is { } reason)
+            {
+                if (body[name] is { } value && value.GetValueKind() != JsonValueKind.String)
+                {
+                    errors.Add(name, "Must be a string.");
+                }
+                errors.Add(name, reason);
+            }
+            else
+            {
+                unknown.Add(name);
+            }
             body.Remove(name);
+        }
+        foreach (var (name, max) in maxEntries ?? new Dictionary<string, int>())
+        {
+            if (body[name] is JsonArray { Count: var count } && count > max)
+            {
+                errors.Add(name, $"At most {max} entries (this list has {count}).");
+                body[name] = null;
+            }
         }
         T request;
         try
@@ -79,9 +103,12 @@ public static class JsonBody
         }
         foreach (var property in typeInfo.Properties)
         {
-            if (property.Get?.Invoke(request) is IOptional { Error: var (path, message) })
+            if (property.Get?.Invoke(request) is IOptional optional)
             {
-                errors.Add(property.Name + path, message);
+                foreach (var (path, message) in optional.Errors)
+                {
+                    errors.Add(property.Name + path, message);
+                }
             }
         }
         return request;
@@ -89,6 +116,11 @@ public static class JsonBody
 
     /// <summary>The errors of reading this request's body: of the body as a whole (<c>body</c>) or of its fields.</summary>
     public static FieldErrors ErrorsOf(HttpContext http) => http.Items[typeof(JsonBody)] as FieldErrors ?? new FieldErrors();
+
+    /// <summary>The fields of this request's body that its record does not have: named after all the others' errors.</summary>
+    public static IReadOnlyList<string> UnknownFieldsOf(HttpContext http) => http.Items[UnknownFields] as List<string> ?? [];
+
+    private static readonly object UnknownFields = new();
 
     /// <summary>The body as a JSON object, or null (with an error of <c>body</c>) when it is not one.</summary>
     private static async Task<JsonObject?> ReadObjectAsync(HttpRequest request, FieldErrors errors, CancellationToken cancellationToken)

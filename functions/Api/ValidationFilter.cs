@@ -8,6 +8,12 @@ public interface IValidatable
     /// merge patch over the current resource) is checked where that state is read.
     /// </summary>
     void Validate(FieldErrors errors, HttpContext http);
+
+    /// <summary>
+    /// Whether a body that could not be read (no object: every field absent) is checked all the same, so that what a
+    /// request must hold is named along with the body's error.
+    /// </summary>
+    bool ChecksUnreadableBody => false;
 }
 
 /// <summary>
@@ -21,10 +27,14 @@ public sealed class ValidationFilter : IEndpointFilter
         foreach (var request in context.Arguments.OfType<IValidatable>())
         {
             var errors = JsonBody.ErrorsOf(context.HttpContext);
-            // A body that is not an object has no fields to check.
-            if (!errors.Has("body"))
+            // A body that is not an object has no fields to check, unless the request names what it lacks all the same.
+            if (!errors.Has("body") || request.ChecksUnreadableBody)
             {
                 request.Validate(errors, context.HttpContext);
+            }
+            foreach (var field in JsonBody.UnknownFieldsOf(context.HttpContext))
+            {
+                errors.Add(field, "Unknown field.");
             }
             if (errors.Any)
             {

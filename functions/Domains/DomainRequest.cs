@@ -1,5 +1,4 @@
 using System.Net;
-using System.Reflection;
 using RelayFunctions.Accounts;
 using RelayFunctions.Api;
 using RelayFunctions.Destinations;
@@ -23,6 +22,9 @@ public abstract record DomainSettingsRequest
 
     /// <summary>Bytes, from 1 MiB to 100 MiB; default 10 MB.</summary>
     public Optional<long?> MessageSizeLimit { get; init; }
+
+    /// <summary>The lists' bounds as sent: a longer list is refused whole, before any entry is read (<see cref="JsonBody"/>).</summary>
+    protected static readonly Dictionary<string, int> MaxEntries = new() { ["recipients"] = DomainSettings.MaxRecipients };
 
     /// <summary>Does the body change where the mail goes?</summary>
     public bool ChangesRouting() => Mode.IsPresent || DestinationHost.IsPresent || DestinationPort.IsPresent;
@@ -142,12 +144,7 @@ public abstract record DomainSettingsRequest
     /// </summary>
     private static IReadOnlyList<string> ParseRecipients(IReadOnlyList<string> entries, DomainName? domain, FieldErrors errors)
     {
-        // A longer list is refused whole, before any entry is read; the size the list takes in storage is checked where it is stored (DomainStore).
-        if (entries.Count > DomainSettings.MaxRecipients)
-        {
-            errors.Add("recipients", $"At most {DomainSettings.MaxRecipients} entries (this list has {entries.Count}).");
-            return [];
-        }
+        // The count is bounded as the list is read (MaxEntries); the size the list takes in storage is checked where it is stored (DomainStore).
         var result = new SortedSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < entries.Count; i++)
         {
@@ -184,64 +181,4 @@ public abstract record DomainSettingsRequest
         }
         return [.. result];
     }
-}
-
-/// <summary>Body of <c>POST /api/domains</c>.</summary>
-public sealed record DomainCreateRequest : DomainSettingsRequest, IValidatable, IBindableFromHttpContext<DomainCreateRequest>
-{
-    /// <summary>The domain, e.g. <c>example.com</c>; internationalized names are accepted.</summary>
-    public required Optional<string?> Name { get; init; }
-
-    /// <summary>How the relay handles the domain's mail.</summary>
-    public required override Optional<DomainMode?> Mode { get; init; }
-
-    public static ValueTask<DomainCreateRequest?> BindAsync(HttpContext context, ParameterInfo parameter) =>
-        JsonBody.ReadAsync<DomainCreateRequest>(context);
-
-    public void Validate(FieldErrors errors, HttpContext http) =>
-        ToDomain(http.RequestServices.GetRequiredService<DestinationPolicy>(), errors);
-
-    /// <summary>The domain's name and settings; null with errors added.</summary>
-    public (DomainName Name, DomainSettings Settings)? ToDomain(DestinationPolicy destinations, FieldErrors errors)
-    {
-        DomainName? name = null;
-        if (Name.Value is not { } text)
-        {
-            errors.Add("name", "A domain name is required.");
-        }
-        else if (!DomainName.TryParse(text, out name, out var error))
-        {
-            errors.Add("name", error!);
-        }
-        else if (PublicSuffixList.Embedded.IsPublicSuffix(name))
-        {
-            errors.Add("name", $"{name.Unicode} is a public suffix, under which anyone registers their own domains: register yours, such as example.{name.Unicode}.");
-            name = null;
-        }
-        if (!Mode.IsPresent)
-        {
-            errors.Add("mode", $"Required: one of {string.Join(", ", DomainModes.Names)}.");
-        }
-        var settings = Apply(name, current: null, destinations, errors);
-        return name is null || settings is null ? null : (name, settings);
-    }
-}
-
-/// <summary>Body of <c>PATCH /api/domains/{name}</c> (merge patch: absent keeps, null clears).</summary>
-public sealed record DomainPatchRequest : DomainSettingsRequest, IValidatable, IBindableFromHttpContext<DomainPatchRequest>
-{
-    private static readonly Dictionary<string, string> Refused = new()
-    {
-        ["name"] = "A domain cannot be renamed; create the new name and delete the old one.",
-    };
-
-    /// <summary>How the relay handles the domain's mail.</summary>
-    public override Optional<DomainMode?> Mode { get; init; }
-
-    public static ValueTask<DomainPatchRequest?> BindAsync(HttpContext context, ParameterInfo parameter) =>
-        JsonBody.ReadAsync<DomainPatchRequest>(context, Refused);
-
-    /// <summary>Each field on its own; how they go together with the stored domain is <see cref="DomainSettingsRequest.Apply"/>'s to check.</summary>
-    public void Validate(FieldErrors errors, HttpContext http) =>
-        Read(name: null, http.RequestServices.GetRequiredService<DestinationPolicy>(), errors);
 }

@@ -26,14 +26,14 @@ public sealed record OutboundAccountCreateRequest : OutboundSettingsRequest, IVa
     public Optional<bool?> Generate { get; init; }
 
     public static ValueTask<OutboundAccountCreateRequest?> BindAsync(HttpContext context, ParameterInfo parameter) =>
-        JsonBody.ReadAsync<OutboundAccountCreateRequest>(context);
+        JsonBody.ReadAsync<OutboundAccountCreateRequest>(context, maxEntries: MaxEntries);
 
     public void Validate(FieldErrors errors, HttpContext http) => ToAccount(LevelOf(http), errors);
 
     /// <summary>The account to create and its password (given or generated); null with errors added.</summary>
     public (NewOutboundAccount Account, string Password, bool Generated)? ToAccount(ServiceLevel level, FieldErrors errors)
     {
-        if (Type.Value is null && Type.Error is null)
+        if (Type.Value is null && Type.Errors.Count == 0)
         {
             errors.Add("type", $"Required: one of {string.Join(", ", OutboundTypes.Names)}.");
         }
@@ -116,7 +116,7 @@ public sealed record OutboundAccountPatchRequest : OutboundSettingsRequest, IVal
     };
 
     public static ValueTask<OutboundAccountPatchRequest?> BindAsync(HttpContext context, ParameterInfo parameter) =>
-        JsonBody.ReadAsync<OutboundAccountPatchRequest>(context, Refused);
+        JsonBody.ReadAsync<OutboundAccountPatchRequest>(context, Refused, MaxEntries);
 
     /// <summary>Each field on its own; how they go together with the stored account is <see cref="OutboundSettingsRequest.Apply"/>'s to check.</summary>
     public void Validate(FieldErrors errors, HttpContext http) => Read(LevelOf(http), errors);

@@ -44,6 +44,16 @@ public abstract record OutboundSettingsRequest
     /// <summary><c>automatic</c> (4xx for temporary errors such as DNS, 5xx for permanent ones) or <c>always-5xx</c>.</summary>
     public Optional<SubmissionErrors?> SubmissionErrors { get; init; }
 
+    /// <summary>
+    /// The lists' bounds as sent, what the highest service level allows: a longer list is refused whole, before any entry
+    /// is read (<see cref="JsonBody"/>); a caller's own level is checked on the distinct addresses.
+    /// </summary>
+    protected static readonly Dictionary<string, int> MaxEntries = new()
+    {
+        ["bccRecipients"] = ServiceLimits.For(ServiceLevel.Enterprise).BccRecipients,
+        ["mirrors"] = ServiceLimits.For(ServiceLevel.Enterprise).Mirrors,
+    };
+
     public static string FieldOf(FilterSlot slot) => FilterFields.Single(f => f.Slot == slot).Field;
 
     /// <summary>
@@ -132,17 +142,12 @@ public abstract record OutboundSettingsRequest
 
     /// <summary>
     /// Distinct addresses, at most as many as the caller's level allows. A list longer than the highest level allows is
-    /// refused whole, before any entry is read.
+    /// refused whole as it is read (<see cref="MaxEntries"/>).
     /// </summary>
     private static IReadOnlyList<EmailAddress> ReadAddresses(
         IReadOnlyList<string> entries, string field, int max, Func<ServiceLimits, int> limit, ServiceLevel level, FieldErrors errors)
     {
         var most = limit(ServiceLimits.For(ServiceLevel.Enterprise));
-        if (entries.Count > most)
-        {
-            errors.Add(field, $"At most {most} entries (this list has {entries.Count}).");
-            return [];
-        }
         var addresses = new List<EmailAddress>();
         for (var i = 0; i < entries.Count; i++)
         {
@@ -195,8 +200,7 @@ public static class NewPassword
         }
         var error = text switch
         {
-            null when password.Error is null => $"Required: at least {MinLength} characters (or \"generate\": true for a strong one).",
-            null => null,
+            null => $"Required: at least {MinLength} characters (or \"generate\": true for a strong one).",
             { Length: < MinLength } => $"At least {MinLength} characters.",
             _ when Encoding.UTF8.GetByteCount(text) > MaxBytes => $"At most {MaxBytes} bytes (UTF-8): the hash reads no further.",
             _ when text.Any(char.IsControl) => "Control characters cannot be typed into a mail client's password field.",

@@ -48,8 +48,13 @@ public sealed class AccountApiTests : IClassFixture<AppFactory>
         var ops = _app.Operator();
         await (await ops.PutAsJsonAsync("/api/admin/accounts/bad%20id", new { serviceLevel = "gold", primaryEmail = "nope", alertEmail = "a@b" }))
             .AssertFieldErrorsAsync("accountId", "serviceLevel", "primaryEmail", "alertEmail");
-        await (await ops.PutAsJsonAsync("/api/admin/accounts/nobody", new { }))
+        var problem = await (await ops.PutAsJsonAsync("/api/admin/accounts/nobody", new { }))
             .AssertFieldErrorsAsync("serviceLevel", "primaryEmail");
+        Assert.Equal("Required: one of personal, personal-plus, standard, professional, enterprise.", problem.GetProperty("errors").GetProperty("serviceLevel")[0].GetString());
+        await (await ops.PutAsJsonAsync("/api/admin/accounts/nobody", new { serviceLevel = "gold", primaryEmail = "o@nobody.example" }))
+            .AssertFieldErrorsAsync("serviceLevel");
+        // A body that is no object: what the account needs is named all the same.
+        await (await ops.SendAsync(HttpMethod.Put, "/api/admin/accounts/nobody", "[]")).AssertFieldErrorsAsync("body", "serviceLevel", "primaryEmail");
         await (await ops.GetAsync("/api/admin/accounts/nobody")).AssertProblemAsync(HttpStatusCode.NotFound);
     }
 

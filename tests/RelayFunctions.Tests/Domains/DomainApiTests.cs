@@ -264,6 +264,36 @@ public sealed class DomainApiTests : IClassFixture<AppFactory>
     }
 
     [Fact]
+    public async Task APatchMaySendTheDomainsOwnNameAndEveryBadEntryIsNamed()
+    {
+        var acme = await _app.NewAccountAsync("patch-name");
+        var name = Unique("bücher");
+        (await acme.PostAsJsonAsync("/api/domains", new { name, mode = "hold" })).EnsureSuccessStatusCode();
+        var ascii = (await (await acme.GetAsync($"/api/domains/{name}")).ReadJsonAsync()).GetProperty("name").GetString()!;
+
+        // The name as it is, in any case or form, is no rename.
+        foreach (var same in new[] { name, name.ToUpperInvariant(), ascii })
+        {
+            (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", new { name = same, messageSizeLimit = 2_000_000 })).EnsureSuccessStatusCode();
+        }
+        var problem = await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", "{\"name\":5}")).AssertFieldErrorsAsync("name");
+        Assert.Equal(["Must be a string.", "A domain cannot be renamed; create the new name and delete the old one."],
+            problem.GetProperty("errors").GetProperty("name").EnumerateArray().Select(e => e.GetString()));
+
+        // Every entry that is not a string, and every string that is not a recipient.
+        await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", $"{{\"recipients\":[1,\"bad\",null,\"a@{ascii}\",true]}}"))
+            .AssertFieldErrorsAsync("recipients[0]", "recipients[2]", "recipients[4]");
+        // A list too long is refused whole, whatever its entries.
+        var tooLong = "{\"recipients\":[" + string.Join(",", Enumerable.Repeat("1", 5001)) + "]}";
+        problem = await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", tooLong)).AssertFieldErrorsAsync("recipients");
+        Assert.Equal("At most 5000 entries (this list has 5001).", problem.GetProperty("errors").GetProperty("recipients")[0].GetString());
+        // A port beyond an int is out of the port range, not a number of another kind.
+        problem = await (await acme.SendAsync(HttpMethod.Patch, $"/api/domains/{name}", "{\"mode\":\"redirect\",\"destinationHost\":\"mx.example.net\",\"destinationPort\":3000000000}"))
+            .AssertFieldErrorsAsync("destinationPort");
+        Assert.Equal("Must be a port from 1 to 65535.", problem.GetProperty("errors").GetProperty("destinationPort")[0].GetString());
+    }
+
+    [Fact]
     public async Task RedirectAcceptsPublicIpv6AndIpLiteralsInBrackets()
     {
         var acme = await _app.NewAccountAsync("literals");

@@ -104,6 +104,15 @@ public sealed class OutboundApiTests : IClassFixture<AppFactory>
         await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "any-address", domain = $"pending.{domain}", password = "12345" })).AssertFieldErrorsAsync("domain");
         await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "single-address", address = "a@gmail.com", password = "12345" })).AssertFieldErrorsAsync("address");
         Assert.Empty((await (await client.GetAsync("/api/outbound-accounts")).ReadViewAsync<OutboundAccountList>()).Accounts);
+
+        // The messages as they always were: a type that is none is required, and every bad entry of a list is named.
+        problem = await (await client.PostAsJsonAsync("/api/outbound-accounts", new { type = "courier", domain, password = "12345" })).AssertFieldErrorsAsync("type");
+        Assert.Equal("Required: one of single-address, any-address, mail-server.", problem.GetProperty("errors").GetProperty("type")[0].GetString());
+        await (await client.SendAsync(HttpMethod.Post, "/api/outbound-accounts", $"{{\"type\":\"single-address\",\"address\":\"a@{domain}\",\"password\":\"12345\",\"bccRecipients\":[1,\"x@{domain}\",null]}}"))
+            .AssertFieldErrorsAsync("bccRecipients[0]", "bccRecipients[2]");
+        var tooLong = "[" + string.Join(",", Enumerable.Repeat("1", 1000)) + "]";
+        await (await client.SendAsync(HttpMethod.Post, "/api/outbound-accounts", $"{{\"type\":\"single-address\",\"address\":\"a@{domain}\",\"password\":\"12345\",\"mirrors\":{tooLong}}}"))
+            .AssertFieldErrorsAsync("mirrors");
     }
 
     [Fact]
