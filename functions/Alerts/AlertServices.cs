@@ -9,6 +9,7 @@ public static class AlertServices
     {
         var section = configuration.GetSection(AlertOptions.Section);
         services.AddOptions<AlertOptions>().Bind(section).Checked(AlertOptions.Section, Check);
+        services.AddSingleton<AlertOnce>();
         services.AddSingleton<IQueueFunction, RetryAlertsFunction>();
         switch (section[nameof(AlertOptions.Transport)]?.Trim().ToLowerInvariant())
         {
