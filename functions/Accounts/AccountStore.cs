@@ -6,15 +6,14 @@ using RelayFunctions.Storage;
 namespace RelayFunctions.Accounts;
 
 /// <summary>Accounts in Table storage: partition = account id, one row.</summary>
-public sealed class AccountStore(StorageClients storage, StorageInitializer initializer, RelayMap.MapChanges map, TimeProvider time)
+public sealed class AccountStore(StorageClients storage, RelayMap.MapChanges map, TimeProvider time)
 {
     private const string Row = "account";
 
-    private TableClient Table => storage.Table("Accounts");
+    private TableClient Table => storage.Table(StorageNames.Accounts);
 
     public async Task<Account?> FindAsync(string accountId, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var response = await Table.GetEntityIfExistsAsync<TableEntity>(accountId, Row, cancellationToken: cancellationToken);
         return response.HasValue ? FromEntity(response.Value!) : null;
     }

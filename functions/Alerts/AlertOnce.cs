@@ -15,7 +15,7 @@ namespace RelayFunctions.Alerts;
 /// have gone out is never sent again.
 /// </summary>
 public sealed partial class AlertOnce(
-    StorageClients storage, StorageInitializer initializer, IAlertSender sender, QueueWriter queues,
+    StorageClients storage, IAlertSender sender, QueueWriter queues,
     IOptions<AlertOptions> options, TimeProvider time, ILogger<AlertOnce> logger)
 {
     /// <summary>A row still "sending" after this long belongs to a try that never finished.</summary>
@@ -23,13 +23,12 @@ public sealed partial class AlertOnce(
 
     private const string Sending = "sending", Retrying = "retrying", Sent = "sent", Uncertain = "uncertain", Refused = "refused", Abandoned = "abandoned";
 
-    private TableClient Table => storage.Table("SentAlerts");
+    private TableClient Table => storage.Table(StorageNames.SentAlerts);
 
     /// <param name="subject">What the alert is about, e.g. <c>helper|acme|acme.example</c>.</param>
     /// <param name="token">The event, e.g. the check's token.</param>
     public async Task SendAsync(string subject, string token, AlertMessage message, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var o = options.Value;
         var retry = new AlertRetry(subject, token, message, 1, time.GetUtcNow());
         // Queued before the first try, so whatever becomes of that try (a mail server that is down, the app stopping),
@@ -51,7 +50,6 @@ public sealed partial class AlertOnce(
     /// <summary>One try from the <c>alert-retries</c> queue; a copy of the message that comes twice sends nothing twice.</summary>
     public async Task RetryAsync(AlertRetry retry, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var o = options.Value;
         var found = await Table.GetEntityIfExistsAsync<TableEntity>(retry.Subject, retry.Token, cancellationToken: cancellationToken);
         var row = found.HasValue ? found.Value! : new TableEntity(retry.Subject, retry.Token) { ["State"] = Sending };

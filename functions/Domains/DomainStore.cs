@@ -16,14 +16,13 @@ namespace RelayFunctions.Domains;
 /// there. Each domain with a verification check due has one entry in the <see cref="VerificationIndex"/>.
 /// </summary>
 public sealed class DomainStore(
-    StorageClients storage, StorageInitializer initializer, MapChanges map, DomainClaims claims, VerificationIndex index, TimeProvider time,
+    StorageClients storage, MapChanges map, DomainClaims claims, VerificationIndex index, TimeProvider time,
     Microsoft.Extensions.Options.IOptions<VerificationOptions> verification)
 {
-    private TableClient Domains => storage.Table("Domains");
+    private TableClient Domains => storage.Table(StorageNames.Domains);
 
     public async Task<IReadOnlyList<MailDomain>> ListAsync(string accountId, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var result = new List<MailDomain>();
         await foreach (var entity in Domains.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
         {
@@ -37,7 +36,6 @@ public sealed class DomainStore(
 
     public async Task<MailDomain?> FindAsync(string accountId, DomainName name, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var response = await Domains.GetEntityIfExistsAsync<TableEntity>(accountId, name.Value, cancellationToken: cancellationToken);
         return response.HasValue ? TryFromEntity(response.Value!) : null;
     }
@@ -48,7 +46,6 @@ public sealed class DomainStore(
     /// </summary>
     public async Task<Outcome<MailDomain>> CreateAsync(string accountId, DomainName name, DomainSettings settings, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         if (await claims.ConflictAsync(accountId, name, cancellationToken) is { } held)
         {
             return new Outcome<MailDomain>.Conflict(Collision(name, held));

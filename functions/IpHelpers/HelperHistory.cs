@@ -14,13 +14,12 @@ public sealed record HistoryEntry(
 /// Helper history (<c>HelperHistory</c>: <c>account|domain</c> / inverted time + check token), newest first. Keyed by
 /// the check's token, so recording the same check twice (a replayed message) writes the same row.
 /// </summary>
-public sealed class HelperHistory(StorageClients storage, StorageInitializer initializer)
+public sealed class HelperHistory(StorageClients storage)
 {
-    private TableClient Table => storage.Table("HelperHistory");
+    private TableClient Table => storage.Table(StorageNames.HelperHistory);
 
     public async Task RecordAsync(IpHelper helper, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var at = helper.Status.LastCheck ?? helper.Updated;
         var row = $"{DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks:D19}-{helper.LastCheckToken}";
         var entity = new TableEntity(Partition(helper.AccountId, helper.Domain), row)
@@ -47,7 +46,6 @@ public sealed class HelperHistory(StorageClients storage, StorageInitializer ini
     public async Task<(IReadOnlyList<HistoryEntry> Entries, string? Next)> PageAsync(
         string accountId, DomainName domain, int limit, string? cursor, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var partition = Partition(accountId, domain);
         var filter = cursor is null
             ? TableClient.CreateQueryFilter($"PartitionKey eq {partition}")

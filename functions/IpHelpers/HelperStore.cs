@@ -13,20 +13,18 @@ namespace RelayFunctions.IpHelpers;
 /// <see cref="ScheduleIndex"/>. Moving a helper in the index always adds the new entry before the helper
 /// names it and removes the old one after, so a crash leaves at worst a stale entry, never an orphaned helper.
 /// </summary>
-public sealed partial class HelperStore(StorageClients storage, StorageInitializer initializer, ScheduleIndex index, TimeProvider time)
+public sealed partial class HelperStore(StorageClients storage, ScheduleIndex index, TimeProvider time)
 {
-    private TableClient Table => storage.Table("Helpers");
+    private TableClient Table => storage.Table(StorageNames.Helpers);
 
     public async Task<IpHelper?> FindAsync(string accountId, DomainName domain, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var response = await Table.GetEntityIfExistsAsync<TableEntity>(accountId, domain.Value, cancellationToken: cancellationToken);
         return response.HasValue ? TryFromEntity(response.Value!) : null;
     }
 
     public async Task<IReadOnlyList<IpHelper>> ListAsync(string accountId, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var result = new List<IpHelper>();
         await foreach (var e in Table.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
         {
@@ -41,7 +39,6 @@ public sealed partial class HelperStore(StorageClients storage, StorageInitializ
     /// <summary>Creates a helper, due at the next tick. False if the domain already has one.</summary>
     public async Task<IpHelper?> AddAsync(string accountId, DomainName domain, HelperSettings settings, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var now = time.GetUtcNow();
         var bucket = index.DueNowBucket(now, accountId, domain);
         var nonce = ScheduleIndex.NewNonce();
@@ -102,7 +99,6 @@ public sealed partial class HelperStore(StorageClients storage, StorageInitializ
     /// </summary>
     public async Task TouchAsync(string accountId, DomainName domain, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         try
         {
             await Table.UpdateEntityAsync(new TableEntity(accountId, domain.Value) { ["Updated"] = time.GetUtcNow() }, ETag.All, TableUpdateMode.Merge, cancellationToken);

@@ -1,5 +1,6 @@
 using RelayFunctions.Api;
 using RelayFunctions.Hosting;
+using RelayFunctions.Storage;
 
 namespace RelayFunctions.Outbound;
 
@@ -11,7 +12,7 @@ namespace RelayFunctions.Outbound;
 public sealed partial class BccBouncesFunction(OutboundStore store, TimeProvider time, ILogger<BccBouncesFunction> logger) : IQueueFunction
 {
     public const string FunctionName = "BccBounces";
-    public const string Queue = "bcc-bounces";
+    public const string Queue = StorageNames.BccBouncesQueue;
 
     public string Name => FunctionName;
 

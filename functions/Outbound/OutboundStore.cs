@@ -25,7 +25,7 @@ namespace RelayFunctions.Outbound;
 /// working on the relays.
 /// </remarks>
 public sealed partial class OutboundStore(
-    StorageClients storage, StorageInitializer initializer, MapChanges map, FilterIndex index, Hosting.Queues.QueueWriter queues, TimeProvider time,
+    StorageClients storage, MapChanges map, FilterIndex index, Hosting.Queues.QueueWriter queues, TimeProvider time,
     ILogger<OutboundStore> logger)
 {
     private const string ClaimRow = "login";
@@ -35,14 +35,13 @@ public sealed partial class OutboundStore(
     public const int RemovedBccKept = 50;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private TableClient Accounts => storage.Table("OutboundAccounts");
-    private TableClient Logins => storage.Table("OutboundLogins");
-    private TableClient Keys => storage.Table("OutboundKeys");
+    private TableClient Accounts => storage.Table(StorageNames.OutboundAccounts);
+    private TableClient Logins => storage.Table(StorageNames.OutboundLogins);
+    private TableClient Keys => storage.Table(StorageNames.OutboundKeys);
 
     /// <summary>The account and login an account key names (BCC bounces carry the key); null when none does.</summary>
     public async Task<(string AccountId, string Login)?> FindByKeyAsync(string key, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         if (!IsKey(key))
         {
             return null;
@@ -53,7 +52,6 @@ public sealed partial class OutboundStore(
 
     public async Task<IReadOnlyList<OutboundAccount>> ListAsync(string accountId, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var result = new List<OutboundAccount>();
         await foreach (var e in Accounts.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
         {
@@ -67,7 +65,6 @@ public sealed partial class OutboundStore(
 
     public async Task<OutboundAccount?> FindAsync(string accountId, string login, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         if (!IsKey(login))
         {
             return null;
@@ -80,7 +77,6 @@ public sealed partial class OutboundStore(
     public async Task<Outcome<OutboundAccount>> CreateAsync(
         string accountId, OutboundRequest.Create request, string passwordHash, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         if (!await ClaimAsync(accountId, request.Login, cancellationToken))
         {
             return new Outcome<OutboundAccount>.Conflict($"The login {request.Login} is taken.");
@@ -168,7 +164,6 @@ public sealed partial class OutboundStore(
     /// <summary>Every account, for the relay map.</summary>
     public async IAsyncEnumerable<OutboundAccount> AllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         await foreach (var e in Accounts.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
         {
             if (TryFromEntity(e) is { } account)

@@ -18,11 +18,10 @@ public static class RelayBlockEndpoints
 
     public static void MapRelayBlockEndpoints(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/relay-blocks", async (StorageClients storage, StorageInitializer initializer, CancellationToken ct) =>
+        admin.MapGet("/relay-blocks", async (StorageClients storage, CancellationToken ct) =>
         {
-            await initializer.EnsureCreatedAsync();
             var blocks = new List<RelayBlock>();
-            await foreach (var e in storage.Table("RelayBlocks").QueryAsync<TableEntity>(cancellationToken: ct))
+            await foreach (var e in storage.Table(StorageNames.RelayBlocks).QueryAsync<TableEntity>(cancellationToken: ct))
             {
                 blocks.Add(new RelayBlock(e.PartitionKey, e.RowKey.Replace('-', ':'), e.GetDateTimeOffset("Until"), e.GetInt32("Failures"), e.GetInt32("Level"), e.GetString("Reason")));
             }

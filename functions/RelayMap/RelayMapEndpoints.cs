@@ -21,12 +21,11 @@ public static class RelayMapEndpoints
 
     public static void MapRelayMapEndpoints(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/relay-map", async (RelayMapPublisher publisher, MapChanges changes, StorageClients storage, StorageInitializer initializer, CancellationToken ct) =>
+        admin.MapGet("/relay-map", async (RelayMapPublisher publisher, MapChanges changes, StorageClients storage, CancellationToken ct) =>
         {
-            await initializer.EnsureCreatedAsync();
             var current = await publisher.CurrentAsync(ct);
             var relays = new List<RelayReport>();
-            await foreach (var e in storage.Table("RelayReports").QueryAsync<TableEntity>(cancellationToken: ct))
+            await foreach (var e in storage.Table(StorageNames.RelayReports).QueryAsync<TableEntity>(cancellationToken: ct))
             {
                 relays.Add(new RelayReport(e.RowKey, e.GetInt64("Generation"), e.GetDateTimeOffset("AppliedAt"), e.GetString("Error"), e.GetDateTimeOffset("LastSeen")));
             }

@@ -16,7 +16,7 @@ namespace RelayFunctions.Scheduling;
 /// disagrees is stale and is removed. The nonce is new with every move, so a writer that loses a race removes only its
 /// own entry, never the winner's, even when both chose the same bucket.
 /// </summary>
-public abstract class DueIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options, string table)
+public abstract class DueIndex(StorageClients storage, IOptions<HelperOptions> options, string table)
 {
     public const int Shards = 16;
 
@@ -58,14 +58,12 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
 
     public async Task AddAsync(string bucket, string accountId, string subject, string nonce, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         await Table.UpsertEntityAsync(new TableEntity(bucket, Row(accountId, subject, nonce)), TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>Whether the entry is there: asked only when a check finds its subject naming another entry.</summary>
     public async Task<bool> ExistsAsync(string bucket, string accountId, string subject, string nonce, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var response = await Table.GetEntityIfExistsAsync<TableEntity>(bucket, Row(accountId, subject, nonce), ["PartitionKey"], cancellationToken);
         return response.HasValue;
     }
@@ -77,7 +75,6 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
     /// </summary>
     public async Task MoveAsync(IReadOnlyList<Move> moves, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var actions = new List<(string Partition, string Row, TableTransactionAction Action)>();
         foreach (var move in moves)
         {
@@ -202,7 +199,6 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
     /// <summary>Entries whose bucket ended before <paramref name="now"/>'s bucket began, oldest first; the caller stops when it has enough.</summary>
     public async IAsyncEnumerable<Entry> DueAsync(DateTimeOffset now, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var size = options.Value.BucketSize.Ticks;
         var current = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % size), TimeSpan.Zero).ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
         var filter = TableClient.CreateQueryFilter($"PartitionKey lt {current}");
@@ -253,13 +249,13 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
 }
 
 /// <summary>The IP helpers' index (<c>HelperSchedule</c>).</summary>
-public sealed class ScheduleIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
-    : DueIndex(storage, initializer, options, "HelperSchedule");
+public sealed class ScheduleIndex(StorageClients storage, IOptions<HelperOptions> options)
+    : DueIndex(storage, options, StorageNames.HelperSchedule);
 
 /// <summary>The domain verifications' index (<c>VerificationSchedule</c>).</summary>
-public sealed class VerificationIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
-    : DueIndex(storage, initializer, options, "VerificationSchedule");
+public sealed class VerificationIndex(StorageClients storage, IOptions<HelperOptions> options)
+    : DueIndex(storage, options, StorageNames.VerificationSchedule);
 
 /// <summary>The outbound accounts' host-name filter lookups (<c>FilterSchedule</c>), by login.</summary>
-public sealed class FilterIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
-    : DueIndex(storage, initializer, options, "FilterSchedule");
+public sealed class FilterIndex(StorageClients storage, IOptions<HelperOptions> options)
+    : DueIndex(storage, options, StorageNames.FilterSchedule);
