@@ -7,9 +7,10 @@ namespace RelayFunctions.Storage;
 /// request: the stores take them as given. Storage that is away then does not stop the app (its health says so); the
 /// tables are made as soon as it answers.
 /// </summary>
-public sealed partial class StorageInitializer(StorageClients clients, ILogger<StorageInitializer>? logger = null) : IHostedService, IDisposable
+public sealed partial class StorageInitializer(StorageClients clients, ILogger<StorageInitializer>? logger = null) : IHostedService
 {
     private static readonly TimeSpan RetryEvery = TimeSpan.FromSeconds(5);
+    // Never disposed: it has no timer nor wait handle, and the host may stop a service after the container disposed it.
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private Task? _ready;
@@ -52,8 +53,6 @@ public sealed partial class StorageInitializer(StorageClients clients, ILogger<S
             await retrying.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
-
-    public void Dispose() => _stopping.Dispose();
 
     private async Task RetryAsync(CancellationToken stopping)
     {
