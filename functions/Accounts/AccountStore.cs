@@ -47,15 +47,8 @@ public sealed class AccountStore(StorageClients storage, RelayMap.MapChanges map
     /// <summary>The owner changes its preferences (alert and postmaster addresses).</summary>
     public Task<Outcome<Account>> UpdatePreferencesAsync(
         string accountId, ETag? ifMatch, Func<Account, AccountSettings> change, CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<Account>>(async () =>
-        {
-            var current = await FindAsync(accountId, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<Account>.NotFound();
-            }
-            return await ReplaceAsync(current, change(current), ifMatch, time.GetUtcNow(), cancellationToken);
-        }, () => new Outcome<Account>.Conflict("The account is being changed by someone else; try again."));
+        Conditional.ChangeAsync("account", ifMatch, () => FindAsync(accountId, cancellationToken), a => a.ETag,
+            current => ReplaceAsync(current, change(current), ifMatch, time.GetUtcNow(), cancellationToken));
 
     private async Task<Outcome<Account>?> ReplaceAsync(
         Account current, AccountSettings settings, ETag? ifMatch, DateTimeOffset now, CancellationToken cancellationToken)
@@ -78,7 +71,7 @@ public sealed class AccountStore(StorageClients storage, RelayMap.MapChanges map
         }
         catch (RequestFailedException e) when (Retry.IsConflict(e))
         {
-            return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<Account>.Stale();
+            return Conditional.LostRace<Account>(ifMatch);
         }
     }
 

@@ -78,17 +78,8 @@ public sealed class DomainStore(
     public Task<Outcome<MailDomain>> UpdateAsync(
         string accountId, DomainName name, ETag? ifMatch, Func<MailDomain, Outcome<DomainSettings>> change,
         CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<MailDomain>>(async () =>
+        Change(accountId, name, ifMatch, async current =>
         {
-            var current = await FindAsync(accountId, name, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<MailDomain>.NotFound();
-            }
-            if (!EntityTags.Satisfied(ifMatch, current.ETag))
-            {
-                return new Outcome<MailDomain>.Stale();
-            }
             switch (change(current))
             {
                 case Outcome<DomainSettings>.Ok ok:
@@ -114,7 +105,7 @@ public sealed class DomainStore(
                     }
                     catch (RequestFailedException e) when (Retry.IsConflict(e))
                     {
-                        return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<MailDomain>.Stale();
+                        return Conditional.LostRace<MailDomain>(ifMatch);
                     }
                 case Outcome<DomainSettings>.Invalid invalid:
                     return new Outcome<MailDomain>.Invalid(invalid.Errors);
@@ -123,7 +114,7 @@ public sealed class DomainStore(
                 default:
                     throw new InvalidOperationException("A domain change must answer Ok, Invalid or Conflict.");
             }
-        }, () => new Outcome<MailDomain>.Conflict("The domain is being changed by someone else; try again."));
+        }, cancellationToken);
 
     /// <summary>
     /// Applies a change to the domain's verification (a check's result, "check now", an operator's word): null from
@@ -132,13 +123,8 @@ public sealed class DomainStore(
     /// </summary>
     public Task<Outcome<MailDomain>> UpdateVerificationAsync(
         string accountId, DomainName name, Func<MailDomain, DomainVerification?> change, CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<MailDomain>>(async () =>
+        Change(accountId, name, null, async current =>
         {
-            var current = await FindAsync(accountId, name, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<MailDomain>.NotFound();
-            }
             if (change(current) is not { } next)
             {
                 return new Outcome<MailDomain>.Ok(current);
@@ -174,7 +160,7 @@ public sealed class DomainStore(
                 }
                 return e.Status == 404 ? new Outcome<MailDomain>.NotFound() : null;
             }
-        }, () => new Outcome<MailDomain>.Conflict("The domain is being changed by someone else; try again."));
+        }, cancellationToken);
 
     /// <summary>
     /// Deletes the domain. Exactly one caller gets <see cref="Outcome{T}.Ok"/> however many race, and only that one marks
@@ -182,17 +168,8 @@ public sealed class DomainStore(
     /// longer holds).
     /// </summary>
     public Task<Outcome<MailDomain>> DeleteAsync(string accountId, DomainName name, ETag? ifMatch, CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<MailDomain>>(async () =>
+        Change(accountId, name, ifMatch, async current =>
         {
-            var current = await FindAsync(accountId, name, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<MailDomain>.NotFound();
-            }
-            if (!EntityTags.Satisfied(ifMatch, current.ETag))
-            {
-                return new Outcome<MailDomain>.Stale();
-            }
             if (current.Verification.IsPublished)
             {
                 await map.RecordAsync(accountId, name.Value, current.Verification.IsPublished, current.Settings.Recipients, cancellationToken);
@@ -203,7 +180,7 @@ public sealed class DomainStore(
                     return new Outcome<MailDomain>.NotFound();
                 case DeleteResult.Changed:
                     // Changed between our read and our delete: without a precondition, look again; with one, it failed.
-                    return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<MailDomain>.Stale();
+                    return Conditional.LostRace<MailDomain>(ifMatch);
             }
             await UnscheduleAsync(current, cancellationToken);
             // Also when pending: a check that took the name and stopped before recording it must not leave it held.
@@ -213,7 +190,12 @@ public sealed class DomainStore(
                 await map.MarkDomainAsync(accountId, name.Value, current.Verification.IsPublished, current.Settings.Recipients, true, $"domain {name} deleted", cancellationToken);
             }
             return new Outcome<MailDomain>.Ok(current);
-        }, () => new Outcome<MailDomain>.Conflict("The domain is being changed by someone else; try again."));
+        }, cancellationToken);
+
+    /// <summary>The opening of every write of a stored domain (<see cref="Conditional"/>).</summary>
+    private Task<Outcome<MailDomain>> Change(
+        string accountId, DomainName name, ETag? ifMatch, Func<MailDomain, Task<Outcome<MailDomain>?>> write, CancellationToken cancellationToken) =>
+        Conditional.ChangeAsync("domain", ifMatch, () => FindAsync(accountId, name, cancellationToken), d => d.ETag, write);
 
     /// <summary>
     /// Gives up the account's hold on a name that a write of its own no longer needs, then looks at the domain again

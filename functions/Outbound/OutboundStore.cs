@@ -110,25 +110,15 @@ public sealed partial class OutboundStore(
     /// </summary>
     public Task<Outcome<OutboundAccount>> UpdateAsync(
         string accountId, string login, ETag? ifMatch, Func<OutboundAccount, Outcome<OutboundAccount>?> change, CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<OutboundAccount>>(async () =>
+        Change(accountId, login, ifMatch, async current =>
         {
-            var current = await FindAsync(accountId, login, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<OutboundAccount>.NotFound();
-            }
-            if (!EntityTags.Satisfied(ifMatch, current.ETag))
-            {
-                return new Outcome<OutboundAccount>.Stale();
-            }
             var proposed = change(current);
             if (proposed is not Outcome<OutboundAccount>.Ok { Value: var next })
             {
                 return proposed ?? new Outcome<OutboundAccount>.Ok(current);
             }
-            return await WriteAsync(current, next with { Updated = time.GetUtcNow() }, cancellationToken)
-                ?? (ifMatch is null || ifMatch == ETag.All ? null : new Outcome<OutboundAccount>.Stale());
-        }, () => new Outcome<OutboundAccount>.Conflict("The outbound account is being changed by someone else; try again."));
+            return await WriteAsync(current, next with { Updated = time.GetUtcNow() }, cancellationToken) ?? Conditional.LostRace<OutboundAccount>(ifMatch);
+        }, cancellationToken);
 
     /// <summary>Records a host-name lookup's result, if the account is still the one that was looked up.</summary>
     public async Task<OutboundAccount?> TryRecordResolutionAsync(OutboundAccount looked, FilterResolution resolution, CancellationToken cancellationToken) =>
@@ -136,30 +126,26 @@ public sealed partial class OutboundStore(
 
     /// <summary>Deletes the account: exactly one of any number of racing callers gets Ok, and only it frees the login.</summary>
     public Task<Outcome<OutboundAccount>> DeleteAsync(string accountId, string login, ETag? ifMatch, CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<OutboundAccount>>(async () =>
+        Change(accountId, login, ifMatch, async current =>
         {
-            var current = await FindAsync(accountId, login, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<OutboundAccount>.NotFound();
-            }
-            if (!EntityTags.Satisfied(ifMatch, current.ETag))
-            {
-                return new Outcome<OutboundAccount>.Stale();
-            }
             switch (await Accounts.TryDeleteAsync(accountId, login, current.ETag, cancellationToken))
             {
                 case DeleteResult.Gone:
                     return new Outcome<OutboundAccount>.NotFound();
                 case DeleteResult.Changed:
-                    return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<OutboundAccount>.Stale();
+                    return Conditional.LostRace<OutboundAccount>(ifMatch);
             }
             await map.MarkOutboundAsync($"outbound account {login} deleted", CancellationToken.None);
             await UnscheduleAsync(current, CancellationToken.None);
             await Keys.TryDeleteAsync(current.Key, KeyRow, ETag.All, CancellationToken.None);
             await ReleaseAsync(accountId, login, CancellationToken.None);
             return new Outcome<OutboundAccount>.Ok(current);
-        }, () => new Outcome<OutboundAccount>.Conflict("The outbound account is being changed by someone else; try again."));
+        }, cancellationToken);
+
+    /// <summary>The opening of every write of a stored outbound account (<see cref="Conditional"/>).</summary>
+    private Task<Outcome<OutboundAccount>> Change(
+        string accountId, string login, ETag? ifMatch, Func<OutboundAccount, Task<Outcome<OutboundAccount>?>> write, CancellationToken cancellationToken) =>
+        Conditional.ChangeAsync("outbound account", ifMatch, () => FindAsync(accountId, login, cancellationToken), a => a.ETag, write);
 
     /// <summary>Every account, for the relay map.</summary>
     public async IAsyncEnumerable<OutboundAccount> AllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
