@@ -34,6 +34,18 @@ public sealed class DomainStore(
         return result;
     }
 
+    /// <summary>Every account's domains, read page by page as they are used (the relay map's snapshot): memory does not grow with the table.</summary>
+    public async IAsyncEnumerable<MailDomain> AllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var entity in Domains.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
+        {
+            if (TryFromEntity(entity) is { } domain)
+            {
+                yield return domain;
+            }
+        }
+    }
+
     public async Task<MailDomain?> FindAsync(string accountId, DomainName name, CancellationToken cancellationToken)
     {
         var response = await Domains.GetEntityIfExistsAsync<TableEntity>(accountId, name.Value, cancellationToken: cancellationToken);

@@ -9,6 +9,7 @@ public static class RelayMapServices
     {
         services.AddCheckedOptions<RelayMapOptions>(configuration, RelayMapOptions.Section, RelayMapOptions.Check);
         services.AddSingleton<MapChanges>();
+        services.AddSingleton<RelayReportStore>();
         services.AddSingleton<RelayMapBuilder>();
         services.AddSingleton<RelayMapPublisher>();
         services.AddSingleton<RelayMapPublication>();
