@@ -1,5 +1,3 @@
-using Azure;
-using Azure.Data.Tables;
 using RelayFunctions.Storage;
 
 namespace RelayFunctions.RelayMap;
@@ -45,12 +43,8 @@ public sealed class RelayReportStore(StorageClients storage)
     }
 
     /// <summary>A row of <c>RelayReports</c>, as relay-agent's RelayReporter writes it.</summary>
-    private sealed class ReportEntity : ITableEntity
+    private sealed class ReportEntity : StoredEntity
     {
-        public string PartitionKey { get; set; } = "";
-        public string RowKey { get; set; } = "";
-        public DateTimeOffset? Timestamp { get; set; }
-        public ETag ETag { get; set; }
         public long? Generation { get; set; }
         public DateTimeOffset? AppliedAt { get; set; }
         public string? Error { get; set; }
@@ -58,12 +52,8 @@ public sealed class RelayReportStore(StorageClients storage)
     }
 
     /// <summary>A row of <c>RelayBlocks</c>, as relay-agent's BlockReports writes it.</summary>
-    private sealed class BlockEntity : ITableEntity
+    private sealed class BlockEntity : StoredEntity
     {
-        public string PartitionKey { get; set; } = "";
-        public string RowKey { get; set; } = "";
-        public DateTimeOffset? Timestamp { get; set; }
-        public ETag ETag { get; set; }
         public DateTimeOffset? Until { get; set; }
         public int? Failures { get; set; }
         public int? Level { get; set; }
