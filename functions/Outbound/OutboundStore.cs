@@ -28,8 +28,6 @@ public sealed partial class OutboundStore(
     StorageClients storage, MapChanges map, FilterIndex index, Hosting.Queues.QueueWriter queues, TimeProvider time,
     ILogger<OutboundStore> logger)
 {
-    private const string ClaimRow = "login";
-    private const string KeyRow = "key";
 
     /// <summary>How many removed BCC recipients an account remembers.</summary>
     public const int RemovedBccKept = 50;
@@ -46,8 +44,9 @@ public sealed partial class OutboundStore(
         {
             return null;
         }
-        var row = await Keys.GetEntityIfExistsAsync<TableEntity>(key, KeyRow, cancellationToken: cancellationToken);
-        return row.HasValue ? (row.Value!.GetString("Account")!, row.Value.GetString("Login")!) : null;
+        var (partition, rowKey) = KeyEntity.Keys(key);
+        var row = await Keys.GetEntityIfExistsAsync<KeyEntity>(partition, rowKey, cancellationToken: cancellationToken);
+        return row.HasValue ? (row.Value!.Account!, row.Value.Login!) : null;
     }
 
     public async Task<IReadOnlyList<OutboundAccount>> ListAsync(string accountId, CancellationToken cancellationToken)
@@ -55,7 +54,7 @@ public sealed partial class OutboundStore(
         var result = new List<OutboundAccount>();
         await foreach (var e in Accounts.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
         {
-            if (TryFromEntity(e) is { } account)
+            if (Read(e) is { } account)
             {
                 result.Add(account);
             }
@@ -69,8 +68,9 @@ public sealed partial class OutboundStore(
         {
             return null;
         }
-        var response = await Accounts.GetEntityIfExistsAsync<TableEntity>(accountId, login, cancellationToken: cancellationToken);
-        return response.HasValue ? TryFromEntity(response.Value!) : null;
+        var (partition, row) = KeysOf(accountId, login);
+        var response = await Accounts.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken);
+        return response.HasValue ? Read(response.Value!) : null;
     }
 
     /// <summary>Creates the account, its login taken for good; Conflict when any account has that login.</summary>
@@ -89,13 +89,13 @@ public sealed partial class OutboundStore(
         ETag etag;
         try
         {
-            await Keys.AddEntityAsync(new TableEntity(account.Key, KeyRow) { ["Account"] = accountId, ["Login"] = account.Login }, cancellationToken);
+            await Keys.AddEntityAsync(KeyEntity.For(account), cancellationToken);
             etag = (await Accounts.AddEntityAsync(ToEntity(account), cancellationToken)).Headers.ETag!.Value;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
             await UnscheduleAsync(account, cancellationToken);
-            await Keys.TryDeleteAsync(account.Key, KeyRow, ETag.All, cancellationToken);
+            await Keys.TryDeleteAsync(KeyEntity.Keys(account.Key), ETag.All, cancellationToken);
             return new Outcome<OutboundAccount>.Conflict($"You already have the login {request.Login}.");
         }
         await map.MarkOutboundAsync($"outbound account {request.Login} created", CancellationToken.None);
@@ -128,7 +128,7 @@ public sealed partial class OutboundStore(
     public Task<Outcome<OutboundAccount>> DeleteAsync(string accountId, string login, ETag? ifMatch, CancellationToken cancellationToken) =>
         Change(accountId, login, ifMatch, async current =>
         {
-            switch (await Accounts.TryDeleteAsync(accountId, login, current.ETag, cancellationToken))
+            switch (await Accounts.TryDeleteAsync(KeysOf(accountId, login), current.ETag, cancellationToken))
             {
                 case DeleteResult.Gone:
                     return new Outcome<OutboundAccount>.NotFound();
@@ -137,7 +137,7 @@ public sealed partial class OutboundStore(
             }
             await map.MarkOutboundAsync($"outbound account {login} deleted", CancellationToken.None);
             await UnscheduleAsync(current, CancellationToken.None);
-            await Keys.TryDeleteAsync(current.Key, KeyRow, ETag.All, CancellationToken.None);
+            await Keys.TryDeleteAsync(KeyEntity.Keys(current.Key), ETag.All, CancellationToken.None);
             await ReleaseAsync(accountId, login, CancellationToken.None);
             return new Outcome<OutboundAccount>.Ok(current);
         }, cancellationToken);
@@ -152,7 +152,7 @@ public sealed partial class OutboundStore(
     {
         await foreach (var e in Accounts.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
         {
-            if (TryFromEntity(e) is { } account)
+            if (Read(e) is { } account)
             {
                 yield return account;
             }
@@ -242,6 +242,9 @@ public sealed partial class OutboundStore(
     {
         [LoggerMessage(Level = LogLevel.Warning, Message = "The first filter lookup of {Login} could not be queued; the next tick queues it")]
         public static partial void LookupNotQueued(ILogger logger, Exception exception, string login);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "The outbound account row {AccountId}/{Login} cannot be read (a type or domain this version does not know); it is left out")]
+        public static partial void Unreadable(ILogger logger, string accountId, string login);
     }
 
     private Task UnscheduleAsync(OutboundAccount account, CancellationToken cancellationToken) =>
@@ -253,56 +256,77 @@ public sealed partial class OutboundStore(
     {
         try
         {
-            await Logins.AddEntityAsync(new TableEntity(login, ClaimRow) { ["Account"] = accountId }, cancellationToken);
+            await Logins.AddEntityAsync(LoginEntity.For(login, accountId), cancellationToken);
             return true;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
             // Left by a create of the same account that stopped half-way: it is still ours.
-            var existing = await Logins.GetEntityIfExistsAsync<TableEntity>(login, ClaimRow, cancellationToken: cancellationToken);
-            return existing.HasValue && existing.Value!.GetString("Account") == accountId
-                && !(await Accounts.GetEntityIfExistsAsync<TableEntity>(accountId, login, cancellationToken: cancellationToken)).HasValue;
+            var (partition, row) = LoginEntity.Keys(login);
+            var existing = await Logins.GetEntityIfExistsAsync<LoginEntity>(partition, row, cancellationToken: cancellationToken);
+            var (accountPartition, accountRow) = KeysOf(accountId, login);
+            return existing.HasValue && existing.Value!.Account == accountId
+                && !(await Accounts.GetEntityIfExistsAsync<TableEntity>(accountPartition, accountRow, ["PartitionKey"], cancellationToken)).HasValue;
         }
     }
 
     private async Task ReleaseAsync(string accountId, string login, CancellationToken cancellationToken)
     {
-        var existing = await Logins.GetEntityIfExistsAsync<TableEntity>(login, ClaimRow, cancellationToken: cancellationToken);
-        if (existing.HasValue && existing.Value!.GetString("Account") == accountId)
+        var (partition, row) = LoginEntity.Keys(login);
+        var existing = await Logins.GetEntityIfExistsAsync<LoginEntity>(partition, row, cancellationToken: cancellationToken);
+        if (existing.HasValue && existing.Value!.Account == accountId)
         {
-            await Logins.TryDeleteAsync(login, ClaimRow, existing.Value.ETag, cancellationToken);
+            await Logins.TryDeleteAsync(LoginEntity.Keys(login), existing.Value.ETag, cancellationToken);
         }
     }
 
     /// <summary>Table keys allow no '/', '\', '#', '?' nor control characters; no login has them.</summary>
     private static bool IsKey(string login) => login.Length is > 0 and <= 255 && !login.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c));
 
-    private static TableEntity ToEntity(OutboundAccount a) => new(a.AccountId, a.Login)
+    /// <summary>The one place an outbound account's keys come from: its account's partition, the login.</summary>
+    private static (string PartitionKey, string RowKey) KeysOf(string accountId, string login) => (accountId, login);
+
+    /// <summary>The account a row holds; null, logged, for a row this version cannot read (it is never shown nor published).</summary>
+    private OutboundAccount? Read(TableEntity e)
     {
-        ["Type"] = OutboundTypes.ToName(a.Type),
-        ["Domain"] = a.Domain.Value,
-        ["Address"] = a.Address?.ToString(),
-        ["PasswordHash"] = a.PasswordHash,
-        ["Enabled"] = a.Settings.Enabled,
-        ["Filters"] = JsonSerializer.Serialize(StoredFilters.From(a.Settings.Filters), Json),
-        ["AllowIdentities"] = a.Settings.AllowIdentities,
-        ["AllowSubdomains"] = a.Settings.AllowSubdomains,
-        ["Bcc"] = JsonSerializer.Serialize(a.Settings.BccRecipients.Select(b => new StoredBcc(b.Address.ToString(), b.Id)), Json),
-        ["Mirrors"] = JsonSerializer.Serialize(a.Settings.Mirrors.Select(m => m.ToString()), Json),
-        ["SubmissionErrors"] = a.Settings.SubmissionErrors == SubmissionErrors.Always5xx ? "always-5xx" : "automatic",
-        ["Key"] = a.Key,
-        ["MirrorToken"] = a.MirrorToken,
-        ["RemovedBcc"] = JsonSerializer.Serialize(a.RemovedBcc, Json),
-        ["Resolved"] = JsonSerializer.Serialize(a.Resolution.Addresses.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.Select(ip => ip.ToString()).ToArray()), Json),
-        ["LastLookup"] = a.Resolution.LastLookup,
-        ["NextLookup"] = a.Resolution.NextLookup,
-        ["LookupReason"] = a.Resolution.Reason,
-        ["FilterBucket"] = a.Resolution.IndexBucket,
-        ["FilterNonce"] = a.Resolution.IndexNonce,
-        ["FilterCheckToken"] = a.Resolution.LastCheckToken,
-        ["Created"] = a.Created,
-        ["Updated"] = a.Updated,
-    };
+        var account = TryFromEntity(e);
+        if (account is null)
+        {
+            Log.Unreadable(logger, e.PartitionKey, e.RowKey);
+        }
+        return account;
+    }
+
+    private static TableEntity ToEntity(OutboundAccount a)
+    {
+        var (partition, row) = KeysOf(a.AccountId, a.Login);
+        return new TableEntity(partition, row)
+        {
+            ["Type"] = OutboundTypes.ToName(a.Type),
+            ["Domain"] = a.Domain.Value,
+            ["Address"] = a.Address?.ToString(),
+            ["PasswordHash"] = a.PasswordHash,
+            ["Enabled"] = a.Settings.Enabled,
+            ["Filters"] = JsonSerializer.Serialize(StoredFilters.From(a.Settings.Filters), Json),
+            ["AllowIdentities"] = a.Settings.AllowIdentities,
+            ["AllowSubdomains"] = a.Settings.AllowSubdomains,
+            ["Bcc"] = JsonSerializer.Serialize(a.Settings.BccRecipients.Select(b => new StoredBcc(b.Address.ToString(), b.Id)), Json),
+            ["Mirrors"] = JsonSerializer.Serialize(a.Settings.Mirrors.Select(m => m.ToString()), Json),
+            ["SubmissionErrors"] = a.Settings.SubmissionErrors == SubmissionErrors.Always5xx ? "always-5xx" : "automatic",
+            ["Key"] = a.Key,
+            ["MirrorToken"] = a.MirrorToken,
+            ["RemovedBcc"] = JsonSerializer.Serialize(a.RemovedBcc, Json),
+            ["Resolved"] = JsonSerializer.Serialize(a.Resolution.Addresses.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.Select(ip => ip.ToString()).ToArray()), Json),
+            ["LastLookup"] = a.Resolution.LastLookup,
+            ["NextLookup"] = a.Resolution.NextLookup,
+            ["LookupReason"] = a.Resolution.Reason,
+            ["FilterBucket"] = a.Resolution.IndexBucket,
+            ["FilterNonce"] = a.Resolution.IndexNonce,
+            ["FilterCheckToken"] = a.Resolution.LastCheckToken,
+            ["Created"] = a.Created,
+            ["Updated"] = a.Updated,
+        };
+    }
 
     private static OutboundAccount? TryFromEntity(TableEntity e)
     {
@@ -343,5 +367,28 @@ public sealed partial class OutboundStore(
             SourceFilter? Parse(string? text, FilterSlot slot) => text is null ? null : OutboundRequest.ParseFilter(text, slot, slot.ToString(), errors);
             return new OutboundFilters(Parse(Ipv4, FilterSlot.Ipv4), Parse(Ipv6, FilterSlot.Ipv6), Parse(AlternateIpv4, FilterSlot.AlternateIpv4), Parse(AlternateIpv6, FilterSlot.AlternateIpv6));
         }
+    }
+
+    /// <summary>A row of <c>OutboundLogins</c>: login / "login" → the account that holds the login, everywhere.</summary>
+    private sealed class LoginEntity : StoredEntity
+    {
+        public string? Account { get; set; }
+
+        public static (string PartitionKey, string RowKey) Keys(string login) => (login, "login");
+
+        public static LoginEntity For(string login, string accountId) =>
+            new() { PartitionKey = Keys(login).PartitionKey, RowKey = Keys(login).RowKey, Account = accountId };
+    }
+
+    /// <summary>A row of <c>OutboundKeys</c>: key / "key" → the account and login the key names.</summary>
+    private sealed class KeyEntity : StoredEntity
+    {
+        public string? Account { get; set; }
+        public string? Login { get; set; }
+
+        public static (string PartitionKey, string RowKey) Keys(string key) => (key, "key");
+
+        public static KeyEntity For(OutboundAccount a) =>
+            new() { PartitionKey = Keys(a.Key).PartitionKey, RowKey = Keys(a.Key).RowKey, Account = a.AccountId, Login = a.Login };
     }
 }
