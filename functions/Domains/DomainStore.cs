@@ -15,9 +15,9 @@ namespace RelayFunctions.Domains;
 /// changes what the map holds marks it dirty here, whoever the writer is; writes to a pending domain change nothing
 /// there. Each domain with a verification check due has one entry in the <see cref="VerificationIndex"/>.
 /// </summary>
-public sealed class DomainStore(
+public sealed partial class DomainStore(
     StorageClients storage, MapChanges map, DomainClaims claims, VerificationIndex index, TimeProvider time,
-    Microsoft.Extensions.Options.IOptions<VerificationOptions> verification)
+    Microsoft.Extensions.Options.IOptions<VerificationOptions> verification, ILogger<DomainStore> logger)
 {
     private TableClient Domains => storage.Table(StorageNames.Domains);
 
@@ -26,7 +26,7 @@ public sealed class DomainStore(
         var result = new List<MailDomain>();
         await foreach (var entity in Domains.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
         {
-            if (TryFromEntity(entity) is { } domain)
+            if (Read(entity) is { } domain)
             {
                 result.Add(domain);
             }
@@ -39,7 +39,7 @@ public sealed class DomainStore(
     {
         await foreach (var entity in Domains.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
         {
-            if (TryFromEntity(entity) is { } domain)
+            if (Read(entity) is { } domain)
             {
                 yield return domain;
             }
@@ -48,8 +48,9 @@ public sealed class DomainStore(
 
     public async Task<MailDomain?> FindAsync(string accountId, DomainName name, CancellationToken cancellationToken)
     {
-        var response = await Domains.GetEntityIfExistsAsync<TableEntity>(accountId, name.Value, cancellationToken: cancellationToken);
-        return response.HasValue ? TryFromEntity(response.Value!) : null;
+        var (partition, row) = KeysOf(accountId, name);
+        var response = await Domains.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken);
+        return response.HasValue ? Read(response.Value!) : null;
     }
 
     /// <summary>
@@ -186,7 +187,7 @@ public sealed class DomainStore(
             {
                 await map.RecordAsync(accountId, name.Value, current.Verification.IsPublished, current.Settings.Recipients, cancellationToken);
             }
-            switch (await Domains.TryDeleteAsync(accountId, name.Value, current.ETag, cancellationToken))
+            switch (await Domains.TryDeleteAsync(KeysOf(accountId, name), current.ETag, cancellationToken))
             {
                 case DeleteResult.Gone:
                     return new Outcome<MailDomain>.NotFound();
@@ -301,11 +302,32 @@ public sealed class DomainStore(
                 ["recipients"] = [$"The domain would take {size} bytes of storage, more than the {EntityText.MaxWrittenBytes} one domain may (characters such as & < > ' + and non-ASCII letters count six bytes each): shorten the recipient list."],
             });
 
+    /// <summary>The one place a domain row's keys come from: its account's partition, its name.</summary>
+    private static (string PartitionKey, string RowKey) KeysOf(string accountId, DomainName name) => (accountId, name.Value);
+
+    /// <summary>The domain a row holds; null, logged, for a row whose key is not a name today (see <see cref="TryFromEntity"/>).</summary>
+    private MailDomain? Read(TableEntity e)
+    {
+        var domain = TryFromEntity(e);
+        if (domain is null)
+        {
+            Log.Unreadable(logger, e.PartitionKey, e.RowKey);
+        }
+        return domain;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "The domain row {AccountId}/{Name} cannot be read (its key is not a domain name in canonical form today); it is left out")]
+        public static partial void Unreadable(ILogger logger, string accountId, string name);
+    }
+
     internal static TableEntity ToEntity(MailDomain d)
     {
         var s = d.Settings;
         var v = d.Verification;
-        var entity = new TableEntity(d.AccountId, d.Name.Value)
+        var (partition, row) = KeysOf(d.AccountId, d.Name);
+        var entity = new TableEntity(partition, row)
         {
             ["Mode"] = DomainModes.ToName(s.Mode),
             ["DestinationHost"] = s.Destination?.Host,
