@@ -15,7 +15,7 @@ namespace RelayFunctions.Domains;
 /// changes what the map holds marks it dirty here, whoever the writer is; writes to a pending domain change nothing
 /// there. Each domain with a verification check due has one entry in the <see cref="VerificationIndex"/>.
 /// </summary>
-public sealed partial class DomainStore(
+public sealed class DomainStore(
     StorageClients storage, MapChanges map, DomainClaims claims, VerificationIndex index, TimeProvider time,
     Microsoft.Extensions.Options.IOptions<VerificationOptions> verification, ILogger<DomainStore> logger)
 {
@@ -306,21 +306,7 @@ public sealed partial class DomainStore(
     private static (string PartitionKey, string RowKey) KeysOf(string accountId, DomainName name) => (accountId, name.Value);
 
     /// <summary>The domain a row holds; null, logged, for a row whose key is not a name today (see <see cref="TryFromEntity"/>).</summary>
-    private MailDomain? Read(TableEntity e)
-    {
-        var domain = TryFromEntity(e);
-        if (domain is null)
-        {
-            Log.Unreadable(logger, e.PartitionKey, e.RowKey);
-        }
-        return domain;
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "The domain row {AccountId}/{Name} cannot be read (its key is not a domain name in canonical form today); it is left out")]
-        public static partial void Unreadable(ILogger logger, string accountId, string name);
-    }
+    private MailDomain? Read(TableEntity e) => logger.ReadRow(StorageNames.Domains, e, TryFromEntity);
 
     internal static TableEntity ToEntity(MailDomain d)
     {

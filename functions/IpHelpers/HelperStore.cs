@@ -138,21 +138,7 @@ public sealed partial class HelperStore(StorageClients storage, ScheduleIndex in
     private static (string PartitionKey, string RowKey) KeysOf(string accountId, DomainName domain) => (accountId, domain.Value);
 
     /// <summary>The helper a row holds; null, logged, for a row this version cannot read (see <see cref="TryFromEntity"/>).</summary>
-    private IpHelper? Read(TableEntity e)
-    {
-        var helper = TryFromEntity(e);
-        if (helper is null)
-        {
-            Log.Unreadable(logger, e.PartitionKey, e.RowKey);
-        }
-        return helper;
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "The IP helper row {AccountId}/{Domain} cannot be read (its domain or host is not a name in canonical form today); it is left out")]
-        public static partial void Unreadable(ILogger logger, string accountId, string domain);
-    }
+    private IpHelper? Read(TableEntity e) => logger.ReadRow(StorageNames.Helpers, e, TryFromEntity);
 
     internal static TableEntity ToEntity(IpHelper h)
     {

@@ -242,9 +242,6 @@ public sealed partial class OutboundStore(
     {
         [LoggerMessage(Level = LogLevel.Warning, Message = "The first filter lookup of {Login} could not be queued; the next tick queues it")]
         public static partial void LookupNotQueued(ILogger logger, Exception exception, string login);
-
-        [LoggerMessage(Level = LogLevel.Warning, Message = "The outbound account row {AccountId}/{Login} cannot be read (a type or domain this version does not know); it is left out")]
-        public static partial void Unreadable(ILogger logger, string accountId, string login);
     }
 
     private Task UnscheduleAsync(OutboundAccount account, CancellationToken cancellationToken) =>
@@ -287,15 +284,7 @@ public sealed partial class OutboundStore(
     private static (string PartitionKey, string RowKey) KeysOf(string accountId, string login) => (accountId, login);
 
     /// <summary>The account a row holds; null, logged, for a row this version cannot read (it is never shown nor published).</summary>
-    private OutboundAccount? Read(TableEntity e)
-    {
-        var account = TryFromEntity(e);
-        if (account is null)
-        {
-            Log.Unreadable(logger, e.PartitionKey, e.RowKey);
-        }
-        return account;
-    }
+    private OutboundAccount? Read(TableEntity e) => logger.ReadRow(StorageNames.OutboundAccounts, e, TryFromEntity);
 
     private static TableEntity ToEntity(OutboundAccount a)
     {

@@ -16,7 +16,7 @@ namespace RelayFunctions.Scheduling;
 /// disagrees is stale and is removed. The nonce is new with every move, so a writer that loses a race removes only its
 /// own entry, never the winner's, even when both chose the same bucket.
 /// </summary>
-public abstract partial class DueIndex(StorageClients storage, IOptions<HelperOptions> options, string table, ILogger logger)
+public abstract class DueIndex(StorageClients storage, IOptions<HelperOptions> options, string table, ILogger logger)
 {
     public const int Shards = 16;
 
@@ -212,7 +212,7 @@ public abstract partial class DueIndex(StorageClients storage, IOptions<HelperOp
             var last = e.RowKey.LastIndexOf('|');
             if (first <= 0 || last <= first + 1)
             {
-                Log.Unreadable(logger, table, e.PartitionKey, e.RowKey);
+                UnreadableRows.Unreadable(logger, table, e.PartitionKey, e.RowKey);
                 continue;
             }
             yield return new Entry(e.PartitionKey, e.RowKey[..first], e.RowKey[(first + 1)..last], e.RowKey[(last + 1)..], e.GetDateTimeOffset("EnqueuedAt"), e.ETag,
@@ -243,12 +243,6 @@ public abstract partial class DueIndex(StorageClients storage, IOptions<HelperOp
         var entity = Entity(new Key(entry.Bucket, entry.AccountId, entry.Subject, entry.Nonce));
         entity["EnqueuedAt"] = at;
         return entity;
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "The {Table} entry {Bucket}/{Row} cannot be read (its row is not account|subject|nonce); it is skipped")]
-        public static partial void Unreadable(ILogger logger, string table, string bucket, string row);
     }
 
     // FNV-1a: stable across processes and versions, unlike string.GetHashCode.
