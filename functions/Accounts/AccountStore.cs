@@ -6,16 +6,17 @@ using RelayFunctions.Storage;
 namespace RelayFunctions.Accounts;
 
 /// <summary>Accounts in Table storage: partition = account id, one row.</summary>
-public sealed class AccountStore(StorageClients storage, StorageInitializer initializer, RelayMap.MapChanges map, TimeProvider time)
+public sealed class AccountStore(StorageClients storage, RelayMap.MapChanges map, TimeProvider time)
 {
-    private const string Row = "account";
+    /// <summary>The one place a row's keys come from: the account's own partition, one row.</summary>
+    private static (string PartitionKey, string RowKey) Keys(string accountId) => (accountId, "account");
 
-    private TableClient Table => storage.Table("Accounts");
+    private TableClient Table => storage.Table(StorageNames.Accounts);
 
     public async Task<Account?> FindAsync(string accountId, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
-        var response = await Table.GetEntityIfExistsAsync<TableEntity>(accountId, Row, cancellationToken: cancellationToken);
+        var (partition, row) = Keys(accountId);
+        var response = await Table.GetEntityIfExistsAsync<AccountEntity>(partition, row, cancellationToken: cancellationToken);
         return response.HasValue ? FromEntity(response.Value!) : null;
     }
 
@@ -48,15 +49,8 @@ public sealed class AccountStore(StorageClients storage, StorageInitializer init
     /// <summary>The owner changes its preferences (alert and postmaster addresses).</summary>
     public Task<Outcome<Account>> UpdatePreferencesAsync(
         string accountId, ETag? ifMatch, Func<Account, AccountSettings> change, CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<Account>>(async () =>
-        {
-            var current = await FindAsync(accountId, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<Account>.NotFound();
-            }
-            return await ReplaceAsync(current, change(current), ifMatch, time.GetUtcNow(), cancellationToken);
-        }, () => new Outcome<Account>.Conflict("The account is being changed by someone else; try again."));
+        Conditional.ChangeAsync("account", ifMatch, () => FindAsync(accountId, cancellationToken), a => a.ETag,
+            current => ReplaceAsync(current, change(current), ifMatch, time.GetUtcNow(), cancellationToken));
 
     private async Task<Outcome<Account>?> ReplaceAsync(
         Account current, AccountSettings settings, ETag? ifMatch, DateTimeOffset now, CancellationToken cancellationToken)
@@ -79,31 +73,46 @@ public sealed class AccountStore(StorageClients storage, StorageInitializer init
         }
         catch (RequestFailedException e) when (Retry.IsConflict(e))
         {
-            return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<Account>.Stale();
+            return Conditional.LostRace<Account>(ifMatch);
         }
     }
 
-    private static TableEntity ToEntity(string id, AccountSettings s, DateTimeOffset created, DateTimeOffset updated) =>
-        new(id, Row)
-        {
-            ["ServiceLevel"] = ServiceLevels.ToName(s.ServiceLevel),
-            ["PrimaryEmail"] = s.PrimaryEmail.ToString(),
-            ["AlertEmail"] = s.AlertEmail?.ToString(),
-            ["PostmasterEmail"] = s.PostmasterEmail?.ToString(),
-            ["Created"] = created,
-            ["Updated"] = updated,
-        };
-
-    private static Account FromEntity(TableEntity e) => FromEntity(e, e.ETag);
-
-    private static Account FromEntity(TableEntity e, ETag etag)
+    private static AccountEntity ToEntity(string id, AccountSettings s, DateTimeOffset created, DateTimeOffset updated)
     {
-        ServiceLevels.TryParse(e.GetString("ServiceLevel"), out var level);
+        var (partition, row) = Keys(id);
+        return new AccountEntity
+        {
+            PartitionKey = partition,
+            RowKey = row,
+            ServiceLevel = ServiceLevels.ToName(s.ServiceLevel),
+            PrimaryEmail = s.PrimaryEmail.ToString(),
+            AlertEmail = s.AlertEmail?.ToString(),
+            PostmasterEmail = s.PostmasterEmail?.ToString(),
+            Created = created,
+            Updated = updated,
+        };
+    }
+
+    private static Account FromEntity(AccountEntity e) => FromEntity(e, e.ETag);
+
+    private static Account FromEntity(AccountEntity e, ETag etag)
+    {
+        ServiceLevels.TryParse(e.ServiceLevel, out var level);
         return new Account(
-            e.PartitionKey, level, Email(e.GetString("PrimaryEmail"))!, Email(e.GetString("AlertEmail")), Email(e.GetString("PostmasterEmail")),
-            e.GetDateTimeOffset("Created") ?? default, e.GetDateTimeOffset("Updated") ?? default, etag);
+            e.PartitionKey, level, Email(e.PrimaryEmail)!, Email(e.AlertEmail), Email(e.PostmasterEmail), e.Created ?? default, e.Updated ?? default, etag);
     }
 
     private static EmailAddress? Email(string? stored) =>
         EmailAddress.TryParse(stored, out var address, out _) ? address : null;
+
+    /// <summary>A row of <c>Accounts</c>; the column names are those rows have always had.</summary>
+    private sealed class AccountEntity : StoredEntity
+    {
+        public string? ServiceLevel { get; set; }
+        public string? PrimaryEmail { get; set; }
+        public string? AlertEmail { get; set; }
+        public string? PostmasterEmail { get; set; }
+        public DateTimeOffset? Created { get; set; }
+        public DateTimeOffset? Updated { get; set; }
+    }
 }

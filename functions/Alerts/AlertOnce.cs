@@ -15,7 +15,7 @@ namespace RelayFunctions.Alerts;
 /// have gone out is never sent again.
 /// </summary>
 public sealed partial class AlertOnce(
-    StorageClients storage, StorageInitializer initializer, IAlertSender sender, QueueWriter queues,
+    StorageClients storage, IAlertSender sender, QueueWriter queues,
     IOptions<AlertOptions> options, TimeProvider time, ILogger<AlertOnce> logger)
 {
     /// <summary>A row still "sending" after this long belongs to a try that never finished.</summary>
@@ -23,19 +23,18 @@ public sealed partial class AlertOnce(
 
     private const string Sending = "sending", Retrying = "retrying", Sent = "sent", Uncertain = "uncertain", Refused = "refused", Abandoned = "abandoned";
 
-    private TableClient Table => storage.Table("SentAlerts");
+    private TableClient Table => storage.Table(StorageNames.SentAlerts);
 
     /// <param name="subject">What the alert is about, e.g. <c>helper|acme|acme.example</c>.</param>
     /// <param name="token">The event, e.g. the check's token.</param>
     public async Task SendAsync(string subject, string token, AlertMessage message, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var o = options.Value;
         var retry = new AlertRetry(subject, token, message, 1, time.GetUtcNow());
         // Queued before the first try, so whatever becomes of that try (a mail server that is down, the app stopping),
         // the alert is tried again. A retry that finds the alert sent does nothing.
         await queues.SendAsync(RetryAlertsFunction.Queue, retry.ToJson(), o.FirstRetry, cancellationToken);
-        var row = new TableEntity(subject, token) { ["State"] = Sending };
+        var row = AlertEntity.Sending(subject, token);
         try
         {
             await Table.AddEntityAsync(row, cancellationToken);
@@ -51,10 +50,9 @@ public sealed partial class AlertOnce(
     /// <summary>One try from the <c>alert-retries</c> queue; a copy of the message that comes twice sends nothing twice.</summary>
     public async Task RetryAsync(AlertRetry retry, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var o = options.Value;
-        var found = await Table.GetEntityIfExistsAsync<TableEntity>(retry.Subject, retry.Token, cancellationToken: cancellationToken);
-        var row = found.HasValue ? found.Value! : new TableEntity(retry.Subject, retry.Token) { ["State"] = Sending };
+        var found = await Table.GetEntityIfExistsAsync<AlertEntity>(retry.Subject, retry.Token, cancellationToken: cancellationToken);
+        var row = found.HasValue ? found.Value! : AlertEntity.Sending(retry.Subject, retry.Token);
         if (!found.HasValue)
         {
             // The first try never got as far as its row: this one is the first.
@@ -65,7 +63,7 @@ public sealed partial class AlertOnce(
         }
         else
         {
-            switch (row.GetString("State"))
+            switch (row.State)
             {
                 case Sending when time.GetUtcNow() - (row.Timestamp ?? time.GetUtcNow()) < StuckAfter:
                     // The first try is still under way: look again later.
@@ -73,11 +71,11 @@ public sealed partial class AlertOnce(
                     return;
                 case Sending:
                     Log.Stuck(logger, retry.Subject);
-                    row["State"] = Uncertain;
+                    row.State = Uncertain;
                     await Table.UpsertEntityAsync(row, TableUpdateMode.Replace, CancellationToken.None);
                     return;
                 case Retrying:
-                    row["State"] = Sending;
+                    row.State = Sending;
                     if (!await TryClaimAsync(() => Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken)))
                     {
                         return;
@@ -106,7 +104,7 @@ public sealed partial class AlertOnce(
     }
 
     /// <param name="next">The retry to queue if this try fails for now; null when one is queued already.</param>
-    private async Task TryAsync(TableEntity row, AlertRetry retry, AlertRetry? next, CancellationToken cancellationToken)
+    private async Task TryAsync(AlertEntity row, AlertRetry retry, AlertRetry? next, CancellationToken cancellationToken)
     {
         var o = options.Value;
         string state;
@@ -119,7 +117,7 @@ public sealed partial class AlertOnce(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Stopped before the transport took it: the queued retry sends it.
-            row["State"] = Retrying;
+            row.State = Retrying;
             await Table.UpsertEntityAsync(row, TableUpdateMode.Replace, CancellationToken.None);
             throw;
         }
@@ -149,12 +147,20 @@ public sealed partial class AlertOnce(
                 state = Retrying;
             }
         }
-        row["State"] = state;
+        row.State = state;
         await Table.UpsertEntityAsync(row, TableUpdateMode.Replace, CancellationToken.None);
         if (state == Retrying && next is not null)
         {
             await queues.SendAsync(RetryAlertsFunction.Queue, next.ToJson(), delay, CancellationToken.None);
         }
+    }
+
+    /// <summary>A row of <c>SentAlerts</c>: subject / the event's token, and how far its alert got.</summary>
+    private sealed class AlertEntity : StoredEntity
+    {
+        public string? State { get; set; }
+
+        public static AlertEntity Sending(string subject, string token) => new() { PartitionKey = subject, RowKey = token, State = AlertOnce.Sending };
     }
 
     private static partial class Log

@@ -1,4 +1,5 @@
 using RelayFunctions.Hosting;
+using RelayFunctions.Storage;
 
 namespace RelayFunctions.Alerts;
 
@@ -6,7 +7,7 @@ namespace RelayFunctions.Alerts;
 public sealed class RetryAlertsFunction(AlertOnce alerts) : IQueueFunction
 {
     public const string FunctionName = "RetryAlerts";
-    public const string Queue = "alert-retries";
+    public const string Queue = StorageNames.AlertRetriesQueue;
 
     public string Name => FunctionName;
 

@@ -16,18 +16,17 @@ namespace RelayFunctions.Domains;
 /// there. Each domain with a verification check due has one entry in the <see cref="VerificationIndex"/>.
 /// </summary>
 public sealed class DomainStore(
-    StorageClients storage, StorageInitializer initializer, MapChanges map, DomainClaims claims, VerificationIndex index, TimeProvider time,
-    Microsoft.Extensions.Options.IOptions<VerificationOptions> verification)
+    StorageClients storage, MapChanges map, DomainClaims claims, VerificationIndex index, TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<VerificationOptions> verification, ILogger<DomainStore> logger)
 {
-    private TableClient Domains => storage.Table("Domains");
+    private TableClient Domains => storage.Table(StorageNames.Domains);
 
     public async Task<IReadOnlyList<MailDomain>> ListAsync(string accountId, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var result = new List<MailDomain>();
         await foreach (var entity in Domains.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
         {
-            if (TryFromEntity(entity) is { } domain)
+            if (Read(entity) is { } domain)
             {
                 result.Add(domain);
             }
@@ -35,11 +34,23 @@ public sealed class DomainStore(
         return result;
     }
 
+    /// <summary>Every account's domains, read page by page as they are used (the relay map's snapshot): memory does not grow with the table.</summary>
+    public async IAsyncEnumerable<MailDomain> AllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var entity in Domains.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
+        {
+            if (Read(entity) is { } domain)
+            {
+                yield return domain;
+            }
+        }
+    }
+
     public async Task<MailDomain?> FindAsync(string accountId, DomainName name, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
-        var response = await Domains.GetEntityIfExistsAsync<TableEntity>(accountId, name.Value, cancellationToken: cancellationToken);
-        return response.HasValue ? TryFromEntity(response.Value!) : null;
+        var (partition, row) = KeysOf(accountId, name);
+        var response = await Domains.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken);
+        return response.HasValue ? Read(response.Value!) : null;
     }
 
     /// <summary>
@@ -48,7 +59,6 @@ public sealed class DomainStore(
     /// </summary>
     public async Task<Outcome<MailDomain>> CreateAsync(string accountId, DomainName name, DomainSettings settings, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         if (await claims.ConflictAsync(accountId, name, cancellationToken) is { } held)
         {
             return new Outcome<MailDomain>.Conflict(Collision(name, held));
@@ -81,17 +91,8 @@ public sealed class DomainStore(
     public Task<Outcome<MailDomain>> UpdateAsync(
         string accountId, DomainName name, ETag? ifMatch, Func<MailDomain, Outcome<DomainSettings>> change,
         CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<MailDomain>>(async () =>
+        Change(accountId, name, ifMatch, async current =>
         {
-            var current = await FindAsync(accountId, name, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<MailDomain>.NotFound();
-            }
-            if (!EntityTags.Satisfied(ifMatch, current.ETag))
-            {
-                return new Outcome<MailDomain>.Stale();
-            }
             switch (change(current))
             {
                 case Outcome<DomainSettings>.Ok ok:
@@ -117,7 +118,7 @@ public sealed class DomainStore(
                     }
                     catch (RequestFailedException e) when (Retry.IsConflict(e))
                     {
-                        return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<MailDomain>.Stale();
+                        return Conditional.LostRace<MailDomain>(ifMatch);
                     }
                 case Outcome<DomainSettings>.Invalid invalid:
                     return new Outcome<MailDomain>.Invalid(invalid.Errors);
@@ -126,7 +127,7 @@ public sealed class DomainStore(
                 default:
                     throw new InvalidOperationException("A domain change must answer Ok, Invalid or Conflict.");
             }
-        }, () => new Outcome<MailDomain>.Conflict("The domain is being changed by someone else; try again."));
+        }, cancellationToken);
 
     /// <summary>
     /// Applies a change to the domain's verification (a check's result, "check now", an operator's word): null from
@@ -135,13 +136,8 @@ public sealed class DomainStore(
     /// </summary>
     public Task<Outcome<MailDomain>> UpdateVerificationAsync(
         string accountId, DomainName name, Func<MailDomain, DomainVerification?> change, CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<MailDomain>>(async () =>
+        Change(accountId, name, null, async current =>
         {
-            var current = await FindAsync(accountId, name, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<MailDomain>.NotFound();
-            }
             if (change(current) is not { } next)
             {
                 return new Outcome<MailDomain>.Ok(current);
@@ -177,7 +173,7 @@ public sealed class DomainStore(
                 }
                 return e.Status == 404 ? new Outcome<MailDomain>.NotFound() : null;
             }
-        }, () => new Outcome<MailDomain>.Conflict("The domain is being changed by someone else; try again."));
+        }, cancellationToken);
 
     /// <summary>
     /// Deletes the domain. Exactly one caller gets <see cref="Outcome{T}.Ok"/> however many race, and only that one marks
@@ -185,28 +181,19 @@ public sealed class DomainStore(
     /// longer holds).
     /// </summary>
     public Task<Outcome<MailDomain>> DeleteAsync(string accountId, DomainName name, ETag? ifMatch, CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<MailDomain>>(async () =>
+        Change(accountId, name, ifMatch, async current =>
         {
-            var current = await FindAsync(accountId, name, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<MailDomain>.NotFound();
-            }
-            if (!EntityTags.Satisfied(ifMatch, current.ETag))
-            {
-                return new Outcome<MailDomain>.Stale();
-            }
             if (current.Verification.IsPublished)
             {
                 await map.RecordAsync(accountId, name.Value, current.Verification.IsPublished, current.Settings.Recipients, cancellationToken);
             }
-            switch (await Domains.TryDeleteAsync(accountId, name.Value, current.ETag, cancellationToken))
+            switch (await Domains.TryDeleteAsync(KeysOf(accountId, name), current.ETag, cancellationToken))
             {
                 case DeleteResult.Gone:
                     return new Outcome<MailDomain>.NotFound();
                 case DeleteResult.Changed:
                     // Changed between our read and our delete: without a precondition, look again; with one, it failed.
-                    return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<MailDomain>.Stale();
+                    return Conditional.LostRace<MailDomain>(ifMatch);
             }
             await UnscheduleAsync(current, cancellationToken);
             // Also when pending: a check that took the name and stopped before recording it must not leave it held.
@@ -216,7 +203,12 @@ public sealed class DomainStore(
                 await map.MarkDomainAsync(accountId, name.Value, current.Verification.IsPublished, current.Settings.Recipients, true, $"domain {name} deleted", cancellationToken);
             }
             return new Outcome<MailDomain>.Ok(current);
-        }, () => new Outcome<MailDomain>.Conflict("The domain is being changed by someone else; try again."));
+        }, cancellationToken);
+
+    /// <summary>The opening of every write of a stored domain (<see cref="Conditional"/>).</summary>
+    private Task<Outcome<MailDomain>> Change(
+        string accountId, DomainName name, ETag? ifMatch, Func<MailDomain, Task<Outcome<MailDomain>?>> write, CancellationToken cancellationToken) =>
+        Conditional.ChangeAsync("domain", ifMatch, () => FindAsync(accountId, name, cancellationToken), d => d.ETag, write);
 
     /// <summary>
     /// Gives up the account's hold on a name that a write of its own no longer needs, then looks at the domain again
@@ -310,11 +302,18 @@ public sealed class DomainStore(
                 ["recipients"] = [$"The domain would take {size} bytes of storage, more than the {EntityText.MaxWrittenBytes} one domain may (characters such as & < > ' + and non-ASCII letters count six bytes each): shorten the recipient list."],
             });
 
+    /// <summary>The one place a domain row's keys come from: its account's partition, its name.</summary>
+    private static (string PartitionKey, string RowKey) KeysOf(string accountId, DomainName name) => (accountId, name.Value);
+
+    /// <summary>The domain a row holds; null, logged, for a row whose key is not a name today (see <see cref="TryFromEntity"/>).</summary>
+    private MailDomain? Read(TableEntity e) => logger.ReadRow(StorageNames.Domains, e, TryFromEntity);
+
     internal static TableEntity ToEntity(MailDomain d)
     {
         var s = d.Settings;
         var v = d.Verification;
-        var entity = new TableEntity(d.AccountId, d.Name.Value)
+        var (partition, row) = KeysOf(d.AccountId, d.Name);
+        var entity = new TableEntity(partition, row)
         {
             ["Mode"] = DomainModes.ToName(s.Mode),
             ["DestinationHost"] = s.Destination?.Host,

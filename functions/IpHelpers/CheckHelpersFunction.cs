@@ -1,5 +1,6 @@
 using RelayFunctions.Hosting;
 using RelayFunctions.Scheduling;
+using RelayFunctions.Storage;
 
 namespace RelayFunctions.IpHelpers;
 
@@ -7,7 +8,7 @@ namespace RelayFunctions.IpHelpers;
 public sealed class CheckHelpersFunction(HelperCheck check) : IQueueFunction
 {
     public const string FunctionName = "CheckHelpers";
-    public const string Queue = "helper-checks";
+    public const string Queue = StorageNames.HelperChecksQueue;
 
     public string Name => FunctionName;
 

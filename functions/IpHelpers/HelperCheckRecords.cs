@@ -87,7 +87,8 @@ public sealed partial class HelperStore
     private static TableEntity CheckEntity(IpHelper updated)
     {
         var full = ToEntity(updated);
-        var entity = new TableEntity(updated.AccountId, updated.Domain.Value);
+        var (partition, row) = KeysOf(updated.AccountId, updated.Domain);
+        var entity = new TableEntity(partition, row);
         foreach (var name in CheckColumns)
         {
             entity[name] = full.TryGetValue(name, out var value) && value is not null ? value : name == "Ttl" ? NoTtl : "";

@@ -14,32 +14,30 @@ public sealed record HistoryEntry(
 /// Helper history (<c>HelperHistory</c>: <c>account|domain</c> / inverted time + check token), newest first. Keyed by
 /// the check's token, so recording the same check twice (a replayed message) writes the same row.
 /// </summary>
-public sealed class HelperHistory(StorageClients storage, StorageInitializer initializer)
+public sealed class HelperHistory(StorageClients storage)
 {
-    private TableClient Table => storage.Table("HelperHistory");
+    private TableClient Table => storage.Table(StorageNames.HelperHistory);
 
     public async Task RecordAsync(IpHelper helper, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var at = helper.Status.LastCheck ?? helper.Updated;
-        var row = $"{DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks:D19}-{helper.LastCheckToken}";
-        var entity = new TableEntity(Partition(helper.AccountId, helper.Domain), row)
+        var change = helper.Change;
+        var entity = new HistoryEntity
         {
-            ["At"] = at,
-            ["Outcome"] = helper.Status.LastOutcome is { } k ? CheckOutcome.Name(k) : null,
-            ["Addresses"] = JsonSerializer.Serialize(helper.Status.Addresses.Select(a => a.ToString())),
-            ["Ttl"] = helper.Status.Ttl,
-            ["Reason"] = helper.Status.Reason,
+            PartitionKey = Partition(helper.AccountId, helper.Domain),
+            RowKey = $"{DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks:D19}-{helper.LastCheckToken}",
+            At = at,
+            Outcome = helper.Status.LastOutcome is { } k ? CheckOutcome.Name(k) : null,
+            Addresses = JsonSerializer.Serialize(helper.Status.Addresses.Select(a => a.ToString())),
+            Ttl = helper.Status.Ttl,
+            Reason = helper.Status.Reason,
+            FromMode = change is null ? null : DomainModes.ToName(change.From.Mode),
+            FromHost = change?.From.Destination?.Host,
+            FromPort = change?.From.Destination?.Port,
+            ToMode = change is null ? null : DomainModes.ToName(change.To.Mode),
+            ToHost = change?.To.Destination?.Host,
+            ToPort = change?.To.Destination?.Port,
         };
-        if (helper.Change is { } change)
-        {
-            entity["FromMode"] = DomainModes.ToName(change.From.Mode);
-            entity["FromHost"] = change.From.Destination?.Host;
-            entity["FromPort"] = change.From.Destination?.Port;
-            entity["ToMode"] = DomainModes.ToName(change.To.Mode);
-            entity["ToHost"] = change.To.Destination?.Host;
-            entity["ToPort"] = change.To.Destination?.Port;
-        }
         await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
 
@@ -47,14 +45,13 @@ public sealed class HelperHistory(StorageClients storage, StorageInitializer ini
     public async Task<(IReadOnlyList<HistoryEntry> Entries, string? Next)> PageAsync(
         string accountId, DomainName domain, int limit, string? cursor, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var partition = Partition(accountId, domain);
         var filter = cursor is null
             ? TableClient.CreateQueryFilter($"PartitionKey eq {partition}")
             : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {cursor}");
         var entries = new List<HistoryEntry>();
         string? last = null;
-        await foreach (var e in Table.QueryAsync<TableEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken))
+        await foreach (var e in Table.QueryAsync<HistoryEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken))
         {
             if (entries.Count == limit)
             {
@@ -68,16 +65,28 @@ public sealed class HelperHistory(StorageClients storage, StorageInitializer ini
 
     private static string Partition(string accountId, DomainName domain) => accountId + "|" + domain.Value;
 
-    private static HistoryEntry FromEntity(TableEntity e) => new(
-        e.GetDateTimeOffset("At") ?? default, e.GetString("Outcome") ?? "",
-        JsonSerializer.Deserialize<string[]>(e.GetString("Addresses") ?? "[]")!, e.GetInt32("Ttl"), e.GetString("Reason"),
-        Routing(e, "From"), Routing(e, "To"));
-
-    private static Routing? Routing(TableEntity e, string prefix) =>
-        IpHelpers.Routing.FromStored(e.GetString(prefix + "Mode"), e.GetString(prefix + "Host"), e.GetInt32(prefix + "Port"));
+    private static HistoryEntry FromEntity(HistoryEntity e) => new(
+        e.At ?? default, e.Outcome ?? "", JsonSerializer.Deserialize<string[]>(e.Addresses ?? "[]")!, e.Ttl, e.Reason,
+        Routing.FromStored(e.FromMode, e.FromHost, e.FromPort), Routing.FromStored(e.ToMode, e.ToHost, e.ToPort));
 
     /// <summary>Cursors are row keys; only well-formed ones are accepted from callers.</summary>
     public static bool IsCursor(string? text) =>
         text is { Length: > 20 } && text[19] == '-' && long.TryParse(text.AsSpan(0, 19), NumberStyles.None, CultureInfo.InvariantCulture, out _)
         && text.Skip(20).All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+
+    /// <summary>A row of <c>HelperHistory</c>: the check's result, and the routing change it made (the From… and To… columns, absent when none).</summary>
+    private sealed class HistoryEntity : StoredEntity
+    {
+        public DateTimeOffset? At { get; set; }
+        public string? Outcome { get; set; }
+        public string? Addresses { get; set; }
+        public int? Ttl { get; set; }
+        public string? Reason { get; set; }
+        public string? FromMode { get; set; }
+        public string? FromHost { get; set; }
+        public int? FromPort { get; set; }
+        public string? ToMode { get; set; }
+        public string? ToHost { get; set; }
+        public int? ToPort { get; set; }
+    }
 }

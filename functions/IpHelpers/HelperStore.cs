@@ -13,24 +13,23 @@ namespace RelayFunctions.IpHelpers;
 /// <see cref="ScheduleIndex"/>. Moving a helper in the index always adds the new entry before the helper
 /// names it and removes the old one after, so a crash leaves at worst a stale entry, never an orphaned helper.
 /// </summary>
-public sealed partial class HelperStore(StorageClients storage, StorageInitializer initializer, ScheduleIndex index, TimeProvider time)
+public sealed partial class HelperStore(StorageClients storage, ScheduleIndex index, TimeProvider time, ILogger<HelperStore> logger)
 {
-    private TableClient Table => storage.Table("Helpers");
+    private TableClient Table => storage.Table(StorageNames.Helpers);
 
     public async Task<IpHelper?> FindAsync(string accountId, DomainName domain, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
-        var response = await Table.GetEntityIfExistsAsync<TableEntity>(accountId, domain.Value, cancellationToken: cancellationToken);
-        return response.HasValue ? TryFromEntity(response.Value!) : null;
+        var (partition, row) = KeysOf(accountId, domain);
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken);
+        return response.HasValue ? Read(response.Value!) : null;
     }
 
     public async Task<IReadOnlyList<IpHelper>> ListAsync(string accountId, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var result = new List<IpHelper>();
         await foreach (var e in Table.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
         {
-            if (TryFromEntity(e) is { } helper)
+            if (Read(e) is { } helper)
             {
                 result.Add(helper);
             }
@@ -41,7 +40,6 @@ public sealed partial class HelperStore(StorageClients storage, StorageInitializ
     /// <summary>Creates a helper, due at the next tick. False if the domain already has one.</summary>
     public async Task<IpHelper?> AddAsync(string accountId, DomainName domain, HelperSettings settings, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var now = time.GetUtcNow();
         var bucket = index.DueNowBucket(now, accountId, domain);
         var nonce = ScheduleIndex.NewNonce();
@@ -102,10 +100,10 @@ public sealed partial class HelperStore(StorageClients storage, StorageInitializ
     /// </summary>
     public async Task TouchAsync(string accountId, DomainName domain, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         try
         {
-            await Table.UpdateEntityAsync(new TableEntity(accountId, domain.Value) { ["Updated"] = time.GetUtcNow() }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+            var (partition, row) = KeysOf(accountId, domain);
+            await Table.UpdateEntityAsync(new TableEntity(partition, row) { ["Updated"] = time.GetUtcNow() }, ETag.All, TableUpdateMode.Merge, cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -118,7 +116,7 @@ public sealed partial class HelperStore(StorageClients storage, StorageInitializ
     /// </summary>
     public async Task<DeleteResult> RemoveAsync(IpHelper helper, ETag ifMatch, CancellationToken cancellationToken)
     {
-        var result = await Table.TryDeleteAsync(helper.AccountId, helper.Domain.Value, ifMatch, cancellationToken);
+        var result = await Table.TryDeleteAsync(KeysOf(helper.AccountId, helper.Domain), ifMatch, cancellationToken);
         if (result != DeleteResult.Changed)
         {
             // Also when it was gone: its entry may be left over from a remover that stopped half-way.
@@ -136,27 +134,37 @@ public sealed partial class HelperStore(StorageClients storage, StorageInitializ
         }
     }
 
-    internal static TableEntity ToEntity(IpHelper h) => new(h.AccountId, h.Domain.Value)
+    /// <summary>The one place a helper row's keys come from: its account's partition, its domain's name.</summary>
+    private static (string PartitionKey, string RowKey) KeysOf(string accountId, DomainName domain) => (accountId, domain.Value);
+
+    /// <summary>The helper a row holds; null, logged, for a row this version cannot read (see <see cref="TryFromEntity"/>).</summary>
+    private IpHelper? Read(TableEntity e) => logger.ReadRow(StorageNames.Helpers, e, TryFromEntity);
+
+    internal static TableEntity ToEntity(IpHelper h)
     {
-        ["Host"] = h.Settings.Host.Value,
-        ["Port"] = h.Settings.Port,
-        ["AlertOnChange"] = h.Settings.AlertOnChange,
-        ["AllowIpv6"] = h.Settings.AllowIpv6,
-        ["LastCheck"] = h.Status.LastCheck,
-        ["LastOutcome"] = h.Status.LastOutcome is { } k ? CheckOutcome.Name(k) : null,
-        ["Addresses"] = JsonSerializer.Serialize(h.Status.Addresses.Select(a => a.ToString())),
-        ["Ttl"] = h.Status.Ttl,
-        ["Reason"] = h.Status.Reason,
-        ["NextCheck"] = h.NextCheck,
-        ["CheckRequested"] = h.CheckRequested,
-        ["IndexBucket"] = h.IndexBucket,
-        ["IndexNonce"] = h.IndexNonce,
-        ["LastCheckToken"] = h.LastCheckToken,
-        ["LastCheckNotable"] = h.LastCheckNotable,
-        ["Change"] = h.Change is null ? null : JsonSerializer.Serialize(StoredChange.From(h.Change)),
-        ["Created"] = h.Created,
-        ["Updated"] = h.Updated,
-    };
+        var (partition, row) = KeysOf(h.AccountId, h.Domain);
+        return new TableEntity(partition, row)
+        {
+            ["Host"] = h.Settings.Host.Value,
+            ["Port"] = h.Settings.Port,
+            ["AlertOnChange"] = h.Settings.AlertOnChange,
+            ["AllowIpv6"] = h.Settings.AllowIpv6,
+            ["LastCheck"] = h.Status.LastCheck,
+            ["LastOutcome"] = h.Status.LastOutcome is { } k ? CheckOutcome.Name(k) : null,
+            ["Addresses"] = JsonSerializer.Serialize(h.Status.Addresses.Select(a => a.ToString())),
+            ["Ttl"] = h.Status.Ttl,
+            ["Reason"] = h.Status.Reason,
+            ["NextCheck"] = h.NextCheck,
+            ["CheckRequested"] = h.CheckRequested,
+            ["IndexBucket"] = h.IndexBucket,
+            ["IndexNonce"] = h.IndexNonce,
+            ["LastCheckToken"] = h.LastCheckToken,
+            ["LastCheckNotable"] = h.LastCheckNotable,
+            ["Change"] = h.Change is null ? null : JsonSerializer.Serialize(StoredChange.From(h.Change)),
+            ["Created"] = h.Created,
+            ["Updated"] = h.Updated,
+        };
+    }
 
     /// <summary>
     /// Null for a row whose domain or host is not a name in its canonical form today (written under looser rules): such

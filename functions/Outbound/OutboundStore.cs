@@ -25,39 +25,36 @@ namespace RelayFunctions.Outbound;
 /// working on the relays.
 /// </remarks>
 public sealed partial class OutboundStore(
-    StorageClients storage, StorageInitializer initializer, MapChanges map, FilterIndex index, Hosting.Queues.QueueWriter queues, TimeProvider time,
+    StorageClients storage, MapChanges map, FilterIndex index, Hosting.Queues.QueueWriter queues, TimeProvider time,
     ILogger<OutboundStore> logger)
 {
-    private const string ClaimRow = "login";
-    private const string KeyRow = "key";
 
     /// <summary>How many removed BCC recipients an account remembers.</summary>
     public const int RemovedBccKept = 50;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private TableClient Accounts => storage.Table("OutboundAccounts");
-    private TableClient Logins => storage.Table("OutboundLogins");
-    private TableClient Keys => storage.Table("OutboundKeys");
+    private TableClient Accounts => storage.Table(StorageNames.OutboundAccounts);
+    private TableClient Logins => storage.Table(StorageNames.OutboundLogins);
+    private TableClient Keys => storage.Table(StorageNames.OutboundKeys);
 
     /// <summary>The account and login an account key names (BCC bounces carry the key); null when none does.</summary>
     public async Task<(string AccountId, string Login)?> FindByKeyAsync(string key, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         if (!IsKey(key))
         {
             return null;
         }
-        var row = await Keys.GetEntityIfExistsAsync<TableEntity>(key, KeyRow, cancellationToken: cancellationToken);
-        return row.HasValue ? (row.Value!.GetString("Account")!, row.Value.GetString("Login")!) : null;
+        var (partition, rowKey) = KeyEntity.Keys(key);
+        var row = await Keys.GetEntityIfExistsAsync<KeyEntity>(partition, rowKey, cancellationToken: cancellationToken);
+        return row.HasValue ? (row.Value!.Account!, row.Value.Login!) : null;
     }
 
     public async Task<IReadOnlyList<OutboundAccount>> ListAsync(string accountId, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var result = new List<OutboundAccount>();
         await foreach (var e in Accounts.QueryAsync<TableEntity>(e => e.PartitionKey == accountId, cancellationToken: cancellationToken))
         {
-            if (TryFromEntity(e) is { } account)
+            if (Read(e) is { } account)
             {
                 result.Add(account);
             }
@@ -67,20 +64,19 @@ public sealed partial class OutboundStore(
 
     public async Task<OutboundAccount?> FindAsync(string accountId, string login, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         if (!IsKey(login))
         {
             return null;
         }
-        var response = await Accounts.GetEntityIfExistsAsync<TableEntity>(accountId, login, cancellationToken: cancellationToken);
-        return response.HasValue ? TryFromEntity(response.Value!) : null;
+        var (partition, row) = KeysOf(accountId, login);
+        var response = await Accounts.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken);
+        return response.HasValue ? Read(response.Value!) : null;
     }
 
     /// <summary>Creates the account, its login taken for good; Conflict when any account has that login.</summary>
     public async Task<Outcome<OutboundAccount>> CreateAsync(
         string accountId, NewOutboundAccount request, string passwordHash, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         if (!await ClaimAsync(accountId, request.Login, cancellationToken))
         {
             return new Outcome<OutboundAccount>.Conflict($"The login {request.Login} is taken.");
@@ -93,13 +89,13 @@ public sealed partial class OutboundStore(
         ETag etag;
         try
         {
-            await Keys.AddEntityAsync(new TableEntity(account.Key, KeyRow) { ["Account"] = accountId, ["Login"] = account.Login }, cancellationToken);
+            await Keys.AddEntityAsync(KeyEntity.For(account), cancellationToken);
             etag = (await Accounts.AddEntityAsync(ToEntity(account), cancellationToken)).Headers.ETag!.Value;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
             await UnscheduleAsync(account, cancellationToken);
-            await Keys.TryDeleteAsync(account.Key, KeyRow, ETag.All, cancellationToken);
+            await Keys.TryDeleteAsync(KeyEntity.Keys(account.Key), ETag.All, cancellationToken);
             return new Outcome<OutboundAccount>.Conflict($"You already have the login {request.Login}.");
         }
         await map.MarkOutboundAsync($"outbound account {request.Login} created", CancellationToken.None);
@@ -114,25 +110,15 @@ public sealed partial class OutboundStore(
     /// </summary>
     public Task<Outcome<OutboundAccount>> UpdateAsync(
         string accountId, string login, ETag? ifMatch, Func<OutboundAccount, Outcome<OutboundAccount>?> change, CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<OutboundAccount>>(async () =>
+        Change(accountId, login, ifMatch, async current =>
         {
-            var current = await FindAsync(accountId, login, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<OutboundAccount>.NotFound();
-            }
-            if (!EntityTags.Satisfied(ifMatch, current.ETag))
-            {
-                return new Outcome<OutboundAccount>.Stale();
-            }
             var proposed = change(current);
             if (proposed is not Outcome<OutboundAccount>.Ok { Value: var next })
             {
                 return proposed ?? new Outcome<OutboundAccount>.Ok(current);
             }
-            return await WriteAsync(current, next with { Updated = time.GetUtcNow() }, cancellationToken)
-                ?? (ifMatch is null || ifMatch == ETag.All ? null : new Outcome<OutboundAccount>.Stale());
-        }, () => new Outcome<OutboundAccount>.Conflict("The outbound account is being changed by someone else; try again."));
+            return await WriteAsync(current, next with { Updated = time.GetUtcNow() }, cancellationToken) ?? Conditional.LostRace<OutboundAccount>(ifMatch);
+        }, cancellationToken);
 
     /// <summary>Records a host-name lookup's result, if the account is still the one that was looked up.</summary>
     public async Task<OutboundAccount?> TryRecordResolutionAsync(OutboundAccount looked, FilterResolution resolution, CancellationToken cancellationToken) =>
@@ -140,38 +126,33 @@ public sealed partial class OutboundStore(
 
     /// <summary>Deletes the account: exactly one of any number of racing callers gets Ok, and only it frees the login.</summary>
     public Task<Outcome<OutboundAccount>> DeleteAsync(string accountId, string login, ETag? ifMatch, CancellationToken cancellationToken) =>
-        Retry.OnStaleAsync<Outcome<OutboundAccount>>(async () =>
+        Change(accountId, login, ifMatch, async current =>
         {
-            var current = await FindAsync(accountId, login, cancellationToken);
-            if (current is null)
-            {
-                return new Outcome<OutboundAccount>.NotFound();
-            }
-            if (!EntityTags.Satisfied(ifMatch, current.ETag))
-            {
-                return new Outcome<OutboundAccount>.Stale();
-            }
-            switch (await Accounts.TryDeleteAsync(accountId, login, current.ETag, cancellationToken))
+            switch (await Accounts.TryDeleteAsync(KeysOf(accountId, login), current.ETag, cancellationToken))
             {
                 case DeleteResult.Gone:
                     return new Outcome<OutboundAccount>.NotFound();
                 case DeleteResult.Changed:
-                    return ifMatch is null || ifMatch == ETag.All ? null : new Outcome<OutboundAccount>.Stale();
+                    return Conditional.LostRace<OutboundAccount>(ifMatch);
             }
             await map.MarkOutboundAsync($"outbound account {login} deleted", CancellationToken.None);
             await UnscheduleAsync(current, CancellationToken.None);
-            await Keys.TryDeleteAsync(current.Key, KeyRow, ETag.All, CancellationToken.None);
+            await Keys.TryDeleteAsync(KeyEntity.Keys(current.Key), ETag.All, CancellationToken.None);
             await ReleaseAsync(accountId, login, CancellationToken.None);
             return new Outcome<OutboundAccount>.Ok(current);
-        }, () => new Outcome<OutboundAccount>.Conflict("The outbound account is being changed by someone else; try again."));
+        }, cancellationToken);
+
+    /// <summary>The opening of every write of a stored outbound account (<see cref="Conditional"/>).</summary>
+    private Task<Outcome<OutboundAccount>> Change(
+        string accountId, string login, ETag? ifMatch, Func<OutboundAccount, Task<Outcome<OutboundAccount>?>> write, CancellationToken cancellationToken) =>
+        Conditional.ChangeAsync("outbound account", ifMatch, () => FindAsync(accountId, login, cancellationToken), a => a.ETag, write);
 
     /// <summary>Every account, for the relay map.</summary>
     public async IAsyncEnumerable<OutboundAccount> AllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         await foreach (var e in Accounts.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
         {
-            if (TryFromEntity(e) is { } account)
+            if (Read(e) is { } account)
             {
                 yield return account;
             }
@@ -272,56 +253,69 @@ public sealed partial class OutboundStore(
     {
         try
         {
-            await Logins.AddEntityAsync(new TableEntity(login, ClaimRow) { ["Account"] = accountId }, cancellationToken);
+            await Logins.AddEntityAsync(LoginEntity.For(login, accountId), cancellationToken);
             return true;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
             // Left by a create of the same account that stopped half-way: it is still ours.
-            var existing = await Logins.GetEntityIfExistsAsync<TableEntity>(login, ClaimRow, cancellationToken: cancellationToken);
-            return existing.HasValue && existing.Value!.GetString("Account") == accountId
-                && !(await Accounts.GetEntityIfExistsAsync<TableEntity>(accountId, login, cancellationToken: cancellationToken)).HasValue;
+            var (partition, row) = LoginEntity.Keys(login);
+            var existing = await Logins.GetEntityIfExistsAsync<LoginEntity>(partition, row, cancellationToken: cancellationToken);
+            var (accountPartition, accountRow) = KeysOf(accountId, login);
+            return existing.HasValue && existing.Value!.Account == accountId
+                && !(await Accounts.GetEntityIfExistsAsync<TableEntity>(accountPartition, accountRow, ["PartitionKey"], cancellationToken)).HasValue;
         }
     }
 
     private async Task ReleaseAsync(string accountId, string login, CancellationToken cancellationToken)
     {
-        var existing = await Logins.GetEntityIfExistsAsync<TableEntity>(login, ClaimRow, cancellationToken: cancellationToken);
-        if (existing.HasValue && existing.Value!.GetString("Account") == accountId)
+        var (partition, row) = LoginEntity.Keys(login);
+        var existing = await Logins.GetEntityIfExistsAsync<LoginEntity>(partition, row, cancellationToken: cancellationToken);
+        if (existing.HasValue && existing.Value!.Account == accountId)
         {
-            await Logins.TryDeleteAsync(login, ClaimRow, existing.Value.ETag, cancellationToken);
+            await Logins.TryDeleteAsync(LoginEntity.Keys(login), existing.Value.ETag, cancellationToken);
         }
     }
 
     /// <summary>Table keys allow no '/', '\', '#', '?' nor control characters; no login has them.</summary>
     private static bool IsKey(string login) => login.Length is > 0 and <= 255 && !login.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c));
 
-    private static TableEntity ToEntity(OutboundAccount a) => new(a.AccountId, a.Login)
+    /// <summary>The one place an outbound account's keys come from: its account's partition, the login.</summary>
+    private static (string PartitionKey, string RowKey) KeysOf(string accountId, string login) => (accountId, login);
+
+    /// <summary>The account a row holds; null, logged, for a row this version cannot read (it is never shown nor published).</summary>
+    private OutboundAccount? Read(TableEntity e) => logger.ReadRow(StorageNames.OutboundAccounts, e, TryFromEntity);
+
+    private static TableEntity ToEntity(OutboundAccount a)
     {
-        ["Type"] = OutboundTypes.ToName(a.Type),
-        ["Domain"] = a.Domain.Value,
-        ["Address"] = a.Address?.ToString(),
-        ["PasswordHash"] = a.PasswordHash,
-        ["Enabled"] = a.Settings.Enabled,
-        ["Filters"] = JsonSerializer.Serialize(StoredFilters.From(a.Settings.Filters), Json),
-        ["AllowIdentities"] = a.Settings.AllowIdentities,
-        ["AllowSubdomains"] = a.Settings.AllowSubdomains,
-        ["Bcc"] = JsonSerializer.Serialize(a.Settings.BccRecipients.Select(b => new StoredBcc(b.Address.ToString(), b.Id)), Json),
-        ["Mirrors"] = JsonSerializer.Serialize(a.Settings.Mirrors.Select(m => m.ToString()), Json),
-        ["SubmissionErrors"] = a.Settings.SubmissionErrors == SubmissionErrors.Always5xx ? "always-5xx" : "automatic",
-        ["Key"] = a.Key,
-        ["MirrorToken"] = a.MirrorToken,
-        ["RemovedBcc"] = JsonSerializer.Serialize(a.RemovedBcc, Json),
-        ["Resolved"] = JsonSerializer.Serialize(a.Resolution.Addresses.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.Select(ip => ip.ToString()).ToArray()), Json),
-        ["LastLookup"] = a.Resolution.LastLookup,
-        ["NextLookup"] = a.Resolution.NextLookup,
-        ["LookupReason"] = a.Resolution.Reason,
-        ["FilterBucket"] = a.Resolution.IndexBucket,
-        ["FilterNonce"] = a.Resolution.IndexNonce,
-        ["FilterCheckToken"] = a.Resolution.LastCheckToken,
-        ["Created"] = a.Created,
-        ["Updated"] = a.Updated,
-    };
+        var (partition, row) = KeysOf(a.AccountId, a.Login);
+        return new TableEntity(partition, row)
+        {
+            ["Type"] = OutboundTypes.ToName(a.Type),
+            ["Domain"] = a.Domain.Value,
+            ["Address"] = a.Address?.ToString(),
+            ["PasswordHash"] = a.PasswordHash,
+            ["Enabled"] = a.Settings.Enabled,
+            ["Filters"] = JsonSerializer.Serialize(StoredFilters.From(a.Settings.Filters), Json),
+            ["AllowIdentities"] = a.Settings.AllowIdentities,
+            ["AllowSubdomains"] = a.Settings.AllowSubdomains,
+            ["Bcc"] = JsonSerializer.Serialize(a.Settings.BccRecipients.Select(b => new StoredBcc(b.Address.ToString(), b.Id)), Json),
+            ["Mirrors"] = JsonSerializer.Serialize(a.Settings.Mirrors.Select(m => m.ToString()), Json),
+            ["SubmissionErrors"] = a.Settings.SubmissionErrors == SubmissionErrors.Always5xx ? "always-5xx" : "automatic",
+            ["Key"] = a.Key,
+            ["MirrorToken"] = a.MirrorToken,
+            ["RemovedBcc"] = JsonSerializer.Serialize(a.RemovedBcc, Json),
+            ["Resolved"] = JsonSerializer.Serialize(a.Resolution.Addresses.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.Select(ip => ip.ToString()).ToArray()), Json),
+            ["LastLookup"] = a.Resolution.LastLookup,
+            ["NextLookup"] = a.Resolution.NextLookup,
+            ["LookupReason"] = a.Resolution.Reason,
+            ["FilterBucket"] = a.Resolution.IndexBucket,
+            ["FilterNonce"] = a.Resolution.IndexNonce,
+            ["FilterCheckToken"] = a.Resolution.LastCheckToken,
+            ["Created"] = a.Created,
+            ["Updated"] = a.Updated,
+        };
+    }
 
     private static OutboundAccount? TryFromEntity(TableEntity e)
     {
@@ -361,5 +355,28 @@ public sealed partial class OutboundStore(
             SourceFilter? Parse(string? text, FilterSlot slot) => text is null ? null : SourceFilter.Parse(text, slot, out _);
             return new OutboundFilters(Parse(Ipv4, FilterSlot.Ipv4), Parse(Ipv6, FilterSlot.Ipv6), Parse(AlternateIpv4, FilterSlot.AlternateIpv4), Parse(AlternateIpv6, FilterSlot.AlternateIpv6));
         }
+    }
+
+    /// <summary>A row of <c>OutboundLogins</c>: login / "login" → the account that holds the login, everywhere.</summary>
+    private sealed class LoginEntity : StoredEntity
+    {
+        public string? Account { get; set; }
+
+        public static (string PartitionKey, string RowKey) Keys(string login) => (login, "login");
+
+        public static LoginEntity For(string login, string accountId) =>
+            new() { PartitionKey = Keys(login).PartitionKey, RowKey = Keys(login).RowKey, Account = accountId };
+    }
+
+    /// <summary>A row of <c>OutboundKeys</c>: key / "key" → the account and login the key names.</summary>
+    private sealed class KeyEntity : StoredEntity
+    {
+        public string? Account { get; set; }
+        public string? Login { get; set; }
+
+        public static (string PartitionKey, string RowKey) Keys(string key) => (key, "key");
+
+        public static KeyEntity For(OutboundAccount a) =>
+            new() { PartitionKey = Keys(a.Key).PartitionKey, RowKey = Keys(a.Key).RowKey, Account = a.AccountId, Login = a.Login };
     }
 }

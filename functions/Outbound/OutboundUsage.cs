@@ -12,13 +12,12 @@ namespace RelayFunctions.Outbound;
 /// copies made of it, each relay in a row of its own (<c>OutboundUsage</c>: <c>account|yyyyMMdd</c> / <c>login|relay</c>),
 /// which they rewrite as they go; here the rows are added up. The Resource Access page of the seed.
 /// </summary>
-public sealed class OutboundUsage(StorageClients storage, StorageInitializer initializer, TimeProvider time)
+public sealed class OutboundUsage(StorageClients storage, TimeProvider time)
 {
     public const string Table = RelayStorageNames.OutboundUsageTable;
 
     public async Task<UsageView> ReadAsync(Account account, int days, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var today = time.GetUtcNow().UtcDateTime.Date;
         var result = new List<UsageDay>();
         for (var i = days - 1; i >= 0; i--)

@@ -1,5 +1,6 @@
 using RelayFunctions.Hosting;
 using RelayFunctions.Scheduling;
+using RelayFunctions.Storage;
 
 namespace RelayFunctions.Outbound;
 
@@ -7,7 +8,7 @@ namespace RelayFunctions.Outbound;
 public sealed class ResolveFiltersFunction(FilterLookup lookup) : IQueueFunction
 {
     public const string FunctionName = "ResolveFilters";
-    public const string Queue = "filter-lookups";
+    public const string Queue = StorageNames.FilterLookupsQueue;
 
     public string Name => FunctionName;
 

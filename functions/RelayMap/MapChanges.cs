@@ -13,7 +13,7 @@ namespace RelayFunctions.RelayMap;
 /// marker. A publication claims the request before it reads the tables, so every change whose marker write found the
 /// request set is in the generation that claims it: a burst costs one message and, mostly, one generation.
 /// </summary>
-public sealed class MapChanges(StorageClients storage, StorageInitializer initializer, QueueWriter queues, TimeProvider time)
+public sealed class MapChanges(StorageClients storage, QueueWriter queues, TimeProvider time)
 {
     /// <summary>The queue <see cref="RelayMapChangedFunction"/> listens on.</summary>
     public const string Queue = "relay-map-changes";
@@ -28,7 +28,7 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
     private const string Row = "dirty";
     private const string RequestedAt = "RequestedAt";
 
-    private TableClient Table => storage.Table("RelayMapState");
+    private TableClient Table => storage.Table(StorageNames.RelayMapState);
 
     /// <summary>The partition of the change log: one row per changed domain (its name), plus <see cref="OutboundRow"/>.</summary>
     public const string ChangePartition = "change";
@@ -50,7 +50,6 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
     /// state the last acknowledged publication saw), for the generation's domain count.</param>
     public async Task RecordAsync(string accountId, string domain, bool published, IEnumerable<string> recipients, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var keys = recipients.ToList();
         while (true)
         {
@@ -103,7 +102,6 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
     /// <summary>An outbound account, or what the relays read of an account, changed: the outbound tables are republished whole.</summary>
     public async Task MarkOutboundAsync(string reason, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         await TouchOutboundAsync(cancellationToken);
         await MarkDirtyAsync(reason, cancellationToken);
     }
@@ -118,7 +116,6 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
     /// <summary>Every row of the change log: pending ones, and the marks publications left on the rows they took.</summary>
     public async Task<IReadOnlyList<MapChange>> ReadLogAsync(CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var changes = new List<MapChange>();
         await foreach (var entity in Table.QueryAsync<TableEntity>(e => e.PartitionKey == ChangePartition, cancellationToken: cancellationToken))
         {
@@ -205,14 +202,12 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
     /// <summary>Asks for a snapshot read from the table (an operator's repair: whatever the chain holds, the relays get what the table says).</summary>
     public async Task RequestRebuildAsync(CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         await queues.SendAsync(Queue, RebuildRequest, cancellationToken: cancellationToken);
     }
 
     /// <summary>Asks for a publication (the change log says what changed).</summary>
     public async Task MarkDirtyAsync(string reason, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         while (true)
         {
             var now = time.GetUtcNow();
@@ -252,7 +247,6 @@ public sealed class MapChanges(StorageClients storage, StorageInitializer initia
     /// </summary>
     public async Task<string?> ClaimAsync(CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         while (true)
         {
             var marker = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, Row, cancellationToken: cancellationToken);

@@ -1,13 +1,11 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using RelayFunctions.Accounts;
 using RelayFunctions.Domains;
 using RelayFunctions.Domains.Verification;
 using RelayFunctions.Outbound;
-using RelayFunctions.Storage;
 
 namespace RelayFunctions.RelayMap;
 
@@ -38,7 +36,7 @@ public sealed record MapFile(string Name, byte[] Content, string Sha256)
 /// </list>
 /// </summary>
 public sealed class RelayMapBuilder(
-    StorageClients storage, StorageInitializer initializer, OutboundStore outbound, AccountStore accountStore, DomainStore domainStore, DomainClaims claims,
+    OutboundStore outbound, AccountStore accountStore, DomainStore domainStore, DomainClaims claims,
     IOptions<RelayMapOptions> options)
 {
     public const string RelayDomains = "relay_domains";
@@ -77,12 +75,11 @@ public sealed class RelayMapBuilder(
     public async Task<int> WriteDomainTablesAsync(
         IReadOnlyDictionary<string, MapTextWriter> tables, CancellationToken cancellationToken, Dictionary<string, bool>? published = null)
     {
-        await initializer.EnsureCreatedAsync();
         var count = 0;
-        await foreach (var entity in storage.Table("Domains").QueryAsync<TableEntity>(cancellationToken: cancellationToken))
+        await foreach (var domain in domainStore.AllAsync(cancellationToken))
         {
             // Only proven domains are relayed: a pending one could be anybody's claim on somebody else's mail.
-            if (DomainStore.TryFromEntity(entity) is not { Verification.IsPublished: true } domain)
+            if (!domain.Verification.IsPublished)
             {
                 continue;
             }

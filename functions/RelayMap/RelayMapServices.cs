@@ -8,7 +8,7 @@ public static class RelayMapServices
     public static IServiceCollection AddRelayMap(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddCheckedOptions<RelayMapOptions>(configuration, RelayMapOptions.Section, RelayMapOptions.Check);
-        services.AddSingleton<MapChanges>().AddSingleton<RelayMapBuilder>().AddSingleton<RelayMapPublisher>()
+        services.AddSingleton<MapChanges>().AddSingleton<RelayReportStore>().AddSingleton<RelayMapBuilder>().AddSingleton<RelayMapPublisher>()
             .AddSingleton<RelayMapPublication>().AddSingleton<ITimerFunction, PublishRelayMapFunction>().AddSingleton<IQueueFunction, RelayMapChangedFunction>();
         return services;
     }

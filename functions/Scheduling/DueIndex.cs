@@ -16,7 +16,7 @@ namespace RelayFunctions.Scheduling;
 /// disagrees is stale and is removed. The nonce is new with every move, so a writer that loses a race removes only its
 /// own entry, never the winner's, even when both chose the same bucket.
 /// </summary>
-public abstract class DueIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options, string table)
+public abstract class DueIndex(StorageClients storage, IOptions<HelperOptions> options, string table, ILogger logger)
 {
     public const int Shards = 16;
 
@@ -58,15 +58,14 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
 
     public async Task AddAsync(string bucket, string accountId, string subject, string nonce, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
-        await Table.UpsertEntityAsync(new TableEntity(bucket, Row(accountId, subject, nonce)), TableUpdateMode.Replace, cancellationToken);
+        await Table.UpsertEntityAsync(Entity(new Key(bucket, accountId, subject, nonce)), TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>Whether the entry is there: asked only when a check finds its subject naming another entry.</summary>
     public async Task<bool> ExistsAsync(string bucket, string accountId, string subject, string nonce, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
-        var response = await Table.GetEntityIfExistsAsync<TableEntity>(bucket, Row(accountId, subject, nonce), ["PartitionKey"], cancellationToken);
+        var key = Entity(new Key(bucket, accountId, subject, nonce));
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(key.PartitionKey, key.RowKey, ["PartitionKey"], cancellationToken);
         return response.HasValue;
     }
 
@@ -77,13 +76,12 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
     /// </summary>
     public async Task MoveAsync(IReadOnlyList<Move> moves, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var actions = new List<(string Partition, string Row, TableTransactionAction Action)>();
         foreach (var move in moves)
         {
             if (move.Add is { } add)
             {
-                var entity = new TableEntity(add.Bucket, Row(add.AccountId, add.Subject, add.Nonce));
+                var entity = Entity(add);
                 if (move.State is { } state && move.SetState is null)
                 {
                     entity["State"] = state;
@@ -93,12 +91,13 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
             if (move.SetState is { } set && move.State is { } carried)
             {
                 // Only onto an entry still there: one removed meanwhile (the subject moved on) stays removed.
-                var entity = new TableEntity(set.Bucket, Row(set.AccountId, set.Subject, set.Nonce)) { ["State"] = carried };
+                var entity = Entity(set);
+                entity["State"] = carried;
                 actions.Add((set.Bucket, entity.RowKey, new TableTransactionAction(TableTransactionActionType.UpdateMerge, entity, ETag.All)));
             }
             if (move.Remove is { } remove)
             {
-                var entity = new TableEntity(remove.Bucket, Row(remove.AccountId, remove.Subject, remove.Nonce));
+                var entity = Entity(remove);
                 actions.Add((remove.Bucket, entity.RowKey, new TableTransactionAction(TableTransactionActionType.Delete, entity, ETag.All)));
             }
         }
@@ -108,8 +107,8 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
     /// <summary>Marks entries as enqueued, each only if unchanged since it was read; returns those marked.</summary>
     public async Task<IReadOnlyList<Entry>> MarkEnqueuedAsync(IReadOnlyList<Entry> entries, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        var actions = entries.Select(e => (e.Bucket, Row(e.AccountId, e.Subject, e.Nonce), new TableTransactionAction(
-            TableTransactionActionType.UpdateMerge, new TableEntity(e.Bucket, Row(e.AccountId, e.Subject, e.Nonce)) { ["EnqueuedAt"] = at }, e.ETag))).ToList();
+        var actions = entries.Select(e => Enqueued(e, at)).Select((row, i) => (row.PartitionKey, row.RowKey,
+            new TableTransactionAction(TableTransactionActionType.UpdateMerge, row, entries[i].ETag))).ToList();
         var chunks = Transactions(actions).ToList();
         if (chunks.Count == 1 && chunks[0].Count == entries.Count && entries.Count > 1)
         {
@@ -192,7 +191,8 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
     {
         try
         {
-            await Table.DeleteEntityAsync(bucket, Row(accountId, subject, nonce), ETag.All, cancellationToken);
+            var key = Entity(new Key(bucket, accountId, subject, nonce));
+            await Table.DeleteEntityAsync(key.PartitionKey, key.RowKey, ETag.All, cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -202,7 +202,6 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
     /// <summary>Entries whose bucket ended before <paramref name="now"/>'s bucket began, oldest first; the caller stops when it has enough.</summary>
     public async IAsyncEnumerable<Entry> DueAsync(DateTimeOffset now, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var size = options.Value.BucketSize.Ticks;
         var current = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % size), TimeSpan.Zero).ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
         var filter = TableClient.CreateQueryFilter($"PartitionKey lt {current}");
@@ -213,6 +212,7 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
             var last = e.RowKey.LastIndexOf('|');
             if (first <= 0 || last <= first + 1)
             {
+                UnreadableRows.Unreadable(logger, table, e.PartitionKey, e.RowKey);
                 continue;
             }
             yield return new Entry(e.PartitionKey, e.RowKey[..first], e.RowKey[(first + 1)..last], e.RowKey[(last + 1)..], e.GetDateTimeOffset("EnqueuedAt"), e.ETag,
@@ -225,8 +225,7 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
     {
         try
         {
-            var update = new TableEntity(entry.Bucket, Row(entry.AccountId, entry.Subject, entry.Nonce)) { ["EnqueuedAt"] = at };
-            await Table.UpdateEntityAsync(update, entry.ETag, TableUpdateMode.Merge, cancellationToken);
+            await Table.UpdateEntityAsync(Enqueued(entry, at), entry.ETag, TableUpdateMode.Merge, cancellationToken);
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
@@ -235,7 +234,16 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
         }
     }
 
-    private static string Row(string accountId, string subject, string nonce) => $"{accountId}|{subject}|{nonce}";
+    /// <summary>The one place an entry's keys come from: its bucket, and <c>account|subject|nonce</c>.</summary>
+    private static TableEntity Entity(Key key) => new(key.Bucket, $"{key.AccountId}|{key.Subject}|{key.Nonce}");
+
+    /// <summary>The merge that marks an entry enqueued at <paramref name="at"/>.</summary>
+    private static TableEntity Enqueued(Entry entry, DateTimeOffset at)
+    {
+        var entity = Entity(new Key(entry.Bucket, entry.AccountId, entry.Subject, entry.Nonce));
+        entity["EnqueuedAt"] = at;
+        return entity;
+    }
 
     // FNV-1a: stable across processes and versions, unlike string.GetHashCode.
     private static int StableHash(string s)
@@ -253,13 +261,13 @@ public abstract class DueIndex(StorageClients storage, StorageInitializer initia
 }
 
 /// <summary>The IP helpers' index (<c>HelperSchedule</c>).</summary>
-public sealed class ScheduleIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
-    : DueIndex(storage, initializer, options, "HelperSchedule");
+public sealed class ScheduleIndex(StorageClients storage, IOptions<HelperOptions> options, ILogger<ScheduleIndex> logger)
+    : DueIndex(storage, options, StorageNames.HelperSchedule, logger);
 
 /// <summary>The domain verifications' index (<c>VerificationSchedule</c>).</summary>
-public sealed class VerificationIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
-    : DueIndex(storage, initializer, options, "VerificationSchedule");
+public sealed class VerificationIndex(StorageClients storage, IOptions<HelperOptions> options, ILogger<VerificationIndex> logger)
+    : DueIndex(storage, options, StorageNames.VerificationSchedule, logger);
 
 /// <summary>The outbound accounts' host-name filter lookups (<c>FilterSchedule</c>), by login.</summary>
-public sealed class FilterIndex(StorageClients storage, StorageInitializer initializer, IOptions<HelperOptions> options)
-    : DueIndex(storage, initializer, options, "FilterSchedule");
+public sealed class FilterIndex(StorageClients storage, IOptions<HelperOptions> options, ILogger<FilterIndex> logger)
+    : DueIndex(storage, options, StorageNames.FilterSchedule, logger);

@@ -26,6 +26,8 @@ public static class StorageServices
         }).Checked("", StorageOptions.Check);
         services.AddSingleton<StorageClients>();
         services.AddSingleton<StorageInitializer>();
+        // Registered before every other hosted service, so the tables are there before a runner or SampleData starts.
+        services.AddHostedService(sp => sp.GetRequiredService<StorageInitializer>());
         return services;
     }
 

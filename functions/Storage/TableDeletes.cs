@@ -22,6 +22,10 @@ public static class TableDeletes
     /// a 404 response instead of an exception, so without this, fifty callers racing to delete one entity would each
     /// believe they had.
     /// </summary>
+    public static Task<DeleteResult> TryDeleteAsync(
+        this TableClient table, (string PartitionKey, string RowKey) keys, ETag ifMatch, CancellationToken cancellationToken) =>
+        table.TryDeleteAsync(keys.PartitionKey, keys.RowKey, ifMatch, cancellationToken);
+
     public static async Task<DeleteResult> TryDeleteAsync(this TableClient table, string partitionKey, string rowKey, ETag ifMatch, CancellationToken cancellationToken)
     {
         try

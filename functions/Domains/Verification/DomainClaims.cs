@@ -12,11 +12,11 @@ namespace RelayFunctions.Domains.Verification;
 /// collide with another is in the same row, and taking a name is one conditional write of that row: two accounts racing
 /// for overlapping names cannot both win. Pending names hold nothing, so nobody can block a real owner by squatting.
 /// </summary>
-public sealed class DomainClaims(StorageClients storage, StorageInitializer initializer)
+public sealed class DomainClaims(StorageClients storage)
 {
     private const string Row = "family";
 
-    private TableClient Families => storage.Table("DomainFamilies");
+    private TableClient Families => storage.Table(StorageNames.DomainFamilies);
 
     /// <summary>One held name.</summary>
     public sealed record Member(string Name, string Skeleton, string Account);
@@ -110,7 +110,6 @@ public sealed class DomainClaims(StorageClients storage, StorageInitializer init
 
     private async Task<(IReadOnlyList<Member> Members, ETag? ETag)> ReadAsync(string family, CancellationToken cancellationToken)
     {
-        await initializer.EnsureCreatedAsync();
         var row = await Families.GetEntityIfExistsAsync<TableEntity>(family, Row, cancellationToken: cancellationToken);
         if (!row.HasValue)
         {

@@ -1,5 +1,6 @@
 using RelayFunctions.Hosting;
 using RelayFunctions.Scheduling;
+using RelayFunctions.Storage;
 
 namespace RelayFunctions.Domains.Verification;
 
@@ -7,7 +8,7 @@ namespace RelayFunctions.Domains.Verification;
 public sealed class VerifyDomainsFunction(VerificationCheck check) : IQueueFunction
 {
     public const string FunctionName = "VerifyDomains";
-    public const string Queue = "domain-verifications";
+    public const string Queue = StorageNames.DomainVerificationsQueue;
 
     public string Name => FunctionName;
 

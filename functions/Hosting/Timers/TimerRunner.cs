@@ -9,7 +9,7 @@ public sealed class TimerRunner(
     TimeProvider time, ILoggerFactory loggers) : BackgroundService
 {
     /// <summary>The container the host keeps its locks and timer status in.</summary>
-    public const string HostsContainer = "azure-webjobs-hosts";
+    public const string HostsContainer = StorageNames.HostsContainer;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {

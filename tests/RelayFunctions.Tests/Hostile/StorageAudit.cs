@@ -25,7 +25,7 @@ internal static partial class StorageAudit
         var domains = new List<TableEntity>();
         var families = new List<TableEntity>();
         var byTable = new Dictionary<string, int>();
-        foreach (var table in StorageInitializer.TableNames)
+        foreach (var table in StorageNames.Tables)
         {
             byTable[table] = 0;
             await foreach (var e in storage.Table(table).QueryAsync<TableEntity>())

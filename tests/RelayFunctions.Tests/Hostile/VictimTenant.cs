@@ -98,7 +98,7 @@ internal sealed class VictimTenant
     public static async Task<SortedDictionary<string, string>> SnapshotAsync(StorageClients storage)
     {
         var rows = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var table in StorageInitializer.TableNames)
+        foreach (var table in StorageNames.Tables)
         {
             await foreach (var e in storage.Table(table).QueryAsync<TableEntity>())
             {

@@ -72,7 +72,7 @@ public sealed class AuthBlockTests(OutboundRelay relay, ITestOutputHelper output
             Assert.Equal(reply, auth[0]);
             Assert.Equal([$"503 5.7.0 Error: access denied for unknown[{Guesser}]", $"503 5.7.0 Error: access denied for unknown[{Guesser}]"], auth.Skip(1));
             Assert.Contains($"{Guesser} {BlockedMap.Reply}\n", await File.ReadAllTextAsync(Path.Combine(Relay.MapDirectory, BlockedMap.Name)));
-            var listed = (await (await app.Operator().GetAsync("/api/admin/relay-blocks")).ReadViewAsync<List<RelayBlockEndpoints.RelayBlock>>()).Single();
+            var listed = (await (await app.Operator().GetAsync("/api/admin/relay-blocks")).ReadViewAsync<List<RelayBlock>>()).Single();
             output.WriteLine(listed.ToString());
             var mail = await RawAsync(Relay.SubmissionPort, Guesser, "EHLO guesser", "MAIL FROM:<someone@outside.example>");
             output.WriteLine(string.Join('\n', mail));

@@ -20,11 +20,12 @@ public sealed class PublishOnChangeTests(ITestOutputHelper output)
 {
     private sealed record Parts(StorageClients Storage, MapChanges Changes, FakeTimeProvider Time);
 
-    private static Parts NewParts()
+    private static async Task<Parts> NewPartsAsync()
     {
         var storage = Azurite.NewStorageClients();
+        await new StorageInitializer(storage).EnsureCreatedAsync();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        return new Parts(storage, new MapChanges(storage, new StorageInitializer(storage), new QueueWriter(storage, new QueueSignals()), time), time);
+        return new Parts(storage, new MapChanges(storage, new QueueWriter(storage, new QueueSignals()), time), time);
     }
 
     private static async Task<int> MessagesAsync(Parts parts) =>
@@ -33,7 +34,7 @@ public sealed class PublishOnChangeTests(ITestOutputHelper output)
     [Fact]
     public async Task ABurstOfChangesSendsOneMessageUntilAPublicationClaimsIt()
     {
-        var parts = NewParts();
+        var parts = await NewPartsAsync();
         await Task.WhenAll(Enumerable.Range(0, 20).Select(i => parts.Changes.MarkDirtyAsync($"change {i}", default)));
         Assert.Equal(1, await MessagesAsync(parts));
 
@@ -49,7 +50,7 @@ public sealed class PublishOnChangeTests(ITestOutputHelper output)
     [Fact]
     public async Task ARequestWhoseMessageWasLostIsAskedForAgainAfterTheLease()
     {
-        var parts = NewParts();
+        var parts = await NewPartsAsync();
         await parts.Changes.MarkDirtyAsync("first", default);
         await parts.Storage.Queue(MapChanges.Queue).ClearMessagesAsync();
 
