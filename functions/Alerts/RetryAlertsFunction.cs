@@ -4,15 +4,10 @@ using RelayFunctions.Storage;
 namespace RelayFunctions.Alerts;
 
 /// <summary>Queue trigger: tries an alert again that the mail service could not take earlier.</summary>
-public sealed class RetryAlertsFunction(AlertOnce alerts) : IQueueFunction
+public sealed class RetryAlertsFunction(AlertOnce alerts) : QueueFunction<AlertRetry>(FunctionName, Queue, AlertRetry.Parse)
 {
     public const string FunctionName = "RetryAlerts";
     public const string Queue = StorageNames.AlertRetriesQueue;
 
-    public string Name => FunctionName;
-
-    public string QueueName => Queue;
-
-    public Task RunAsync(QueueMessage message, CancellationToken cancellationToken) =>
-        alerts.RetryAsync(AlertRetry.Parse(message.Body), cancellationToken);
+    protected override Task RunAsync(AlertRetry message, CancellationToken cancellationToken) => alerts.RetryAsync(message, cancellationToken);
 }

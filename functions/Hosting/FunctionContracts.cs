@@ -35,6 +35,21 @@ public interface IQueueFunction
     Task RunAsync(QueueMessage message, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A queue function whose message is one <typeparamref name="T"/>: the body is read with <paramref name="parse"/>
+/// (which throws <see cref="MalformedMessageException"/> for a body it cannot read), then handled.
+/// </summary>
+public abstract class QueueFunction<T>(string name, string queue, Func<string, T> parse) : IQueueFunction
+{
+    public string Name => name;
+
+    public string QueueName => queue;
+
+    public Task RunAsync(QueueMessage message, CancellationToken cancellationToken) => RunAsync(parse(message.Body), cancellationToken);
+
+    protected abstract Task RunAsync(T message, CancellationToken cancellationToken);
+}
+
 /// <summary>The binding names used in function.json; the invocation payload is keyed by them.</summary>
 public static class BindingNames
 {

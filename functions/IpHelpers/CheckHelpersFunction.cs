@@ -5,15 +5,10 @@ using RelayFunctions.Storage;
 namespace RelayFunctions.IpHelpers;
 
 /// <summary>Queue trigger: runs the helper checks of one batch.</summary>
-public sealed class CheckHelpersFunction(HelperCheck check) : IQueueFunction
+public sealed class CheckHelpersFunction(HelperCheck check) : QueueFunction<CheckBatch>(FunctionName, Queue, CheckBatch.Parse)
 {
     public const string FunctionName = "CheckHelpers";
     public const string Queue = StorageNames.HelperChecksQueue;
 
-    public string Name => FunctionName;
-
-    public string QueueName => Queue;
-
-    public Task RunAsync(QueueMessage message, CancellationToken cancellationToken) =>
-        check.RunAsync(CheckBatch.Parse(message.Body), cancellationToken);
+    protected override Task RunAsync(CheckBatch message, CancellationToken cancellationToken) => check.RunAsync(message, cancellationToken);
 }

@@ -9,18 +9,13 @@ namespace RelayFunctions.Outbound;
 /// (<see cref="OutboundAccount.RemovedBcc"/>, shown by the API), as the seed promises. A bounce for a recipient already
 /// gone (a replay, an older copy) changes nothing.
 /// </summary>
-public sealed partial class BccBouncesFunction(OutboundStore store, TimeProvider time, ILogger<BccBouncesFunction> logger) : IQueueFunction
+public sealed partial class BccBouncesFunction(OutboundStore store, TimeProvider time, ILogger<BccBouncesFunction> logger) : QueueFunction<BccBounce>(FunctionName, Queue, BccBounce.Parse)
 {
     public const string FunctionName = "BccBounces";
     public const string Queue = RelayStorageNames.BccBouncesQueue;
 
-    public string Name => FunctionName;
-
-    public string QueueName => Queue;
-
-    public async Task RunAsync(QueueMessage message, CancellationToken cancellationToken)
+    protected override async Task RunAsync(BccBounce bounce, CancellationToken cancellationToken)
     {
-        var bounce = BccBounce.Parse(message.Body);
         if (await store.FindByKeyAsync(bounce.Key, cancellationToken) is not var (accountId, login))
         {
             return;
