@@ -143,7 +143,7 @@ public sealed class MapBench(StorageClients storage, IServiceProvider services, 
         var now = DateTimeOffset.UtcNow;
         var verified = VerificationRules.ByOperator(DomainVerification.New(now), now);
         var files = new List<ManifestFile>();
-        foreach (var table in RelayMapBuilder.DomainTables)
+        foreach (var table in MapTables.DomainTables)
         {
             await using var writer = await MapTextWriter.OpenAsync(container.GetBlockBlobClient($"{folder}/{table}"), table, default);
             for (var i = 0; i < to; i++)
@@ -157,7 +157,7 @@ public sealed class MapBench(StorageClients storage, IServiceProvider services, 
             }
             files.Add(await writer.CompleteAsync(default));
         }
-        foreach (var name in new[] { RelayMapBuilder.SenderLoginsPcre, RelayMapBuilder.SenderLogins, RelayMapBuilder.SaslAccess, RelayMapBuilder.OutboundAccounts, RelayMapBuilder.Passwd })
+        foreach (var name in new[] { MapTables.SenderLoginsPcre, MapTables.SenderLogins, MapTables.SaslAccess, MapTables.OutboundAccounts, MapTables.Passwd })
         {
             var path = $"{folder}/{name}";
             await container.GetBlobClient(path).UploadAsync(BinaryData.FromString(""), overwrite: true);

@@ -6,6 +6,7 @@ using RelayFunctions.Accounts;
 using RelayFunctions.Domains;
 using RelayFunctions.Domains.Verification;
 using RelayFunctions.Outbound;
+using RelayShared;
 
 namespace RelayFunctions.RelayMap;
 
@@ -39,23 +40,10 @@ public sealed class RelayMapBuilder(
     OutboundStore outbound, AccountStore accountStore, DomainStore domainStore, DomainClaims claims,
     IOptions<RelayMapOptions> options)
 {
-    public const string RelayDomains = "relay_domains";
-    public const string Transport = "transport";
-    public const string RelayRecipients = "relay_recipients";
-    public const string SizeLimits = "message_size_limits";
-    public const string Passwd = "passwd";
-    public const string SenderLogins = "sender_logins";
-    public const string SenderLoginsPcre = "sender_logins_sub.pcre";
-    public const string SaslAccess = "sasl_access";
-    public const string OutboundAccounts = "outbound_accounts";
-
-    /// <summary>The tables keyed by domain, which deltas change entry by entry, in the order a relay adds to them.</summary>
-    public static readonly string[] DomainTables = [Transport, SizeLimits, RelayRecipients, RelayDomains];
-
     /// <summary>The whole map as it is now, in memory: every table, and how many domains (tests and tools; publishing streams).</summary>
     public async Task<(IReadOnlyList<MapFile> Files, int Domains)> BuildAsync(CancellationToken cancellationToken)
     {
-        var writers = DomainTables.ToDictionary(t => t, MapTextWriter.InMemory, StringComparer.Ordinal);
+        var writers = MapTables.DomainTables.ToDictionary(t => t, MapTextWriter.InMemory, StringComparer.Ordinal);
         var count = await WriteDomainTablesAsync(writers, cancellationToken);
         var files = new List<MapFile>();
         foreach (var (table, writer) in writers)
@@ -101,25 +89,25 @@ public sealed class RelayMapBuilder(
     {
         var name = domain.Name.Value;
         var next = NextHop(domain.Settings);
-        yield return (Transport, name, next);
-        yield return (Transport, "." + name, next);
-        yield return (SizeLimits, name, domain.Settings.MessageSizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        yield return (MapTables.Transport, name, next);
+        yield return (MapTables.Transport, "." + name, next);
+        yield return (MapTables.SizeLimits, name, domain.Settings.MessageSizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (domain.Settings.Recipients.Count == 0)
         {
-            yield return (RelayRecipients, "@" + name, "OK");
+            yield return (MapTables.RelayRecipients, "@" + name, "OK");
         }
         foreach (var recipient in domain.Settings.Recipients)
         {
-            yield return (RelayRecipients, recipient, "OK");
+            yield return (MapTables.RelayRecipients, recipient, "OK");
         }
-        yield return (RelayDomains, name, "OK");
+        yield return (MapTables.RelayDomains, name, "OK");
     }
 
     /// <summary>The domain an entry of a domain table belongs to: <c>.example.com</c> and <c>user@example.com</c> are example.com's.</summary>
     public static string DomainOf(string table, string key) => table switch
     {
-        RelayRecipients => key[(key.LastIndexOf('@') + 1)..],
-        Transport when key.StartsWith('.') => key[1..],
+        MapTables.RelayRecipients => key[(key.LastIndexOf('@') + 1)..],
+        MapTables.Transport when key.StartsWith('.') => key[1..],
         _ => key,
     };
 
@@ -160,8 +148,8 @@ public sealed class RelayMapBuilder(
             var kept = entries.Select(e => (e.Table, e.Key)).ToHashSet();
             // Every key the domain can have had: those that follow from its name, and the recipients it listed.
             IEnumerable<(string, string)> possible =
-                [(Transport, name), (Transport, "." + name), (SizeLimits, name), (RelayRecipients, "@" + name), (RelayDomains, name),
-                 .. change.Stale.Where(r => Within(DomainOf(RelayRecipients, r), name)).Select(r => (RelayRecipients, r))];
+                [(MapTables.Transport, name), (MapTables.Transport, "." + name), (MapTables.SizeLimits, name), (MapTables.RelayRecipients, "@" + name), (MapTables.RelayDomains, name),
+                 .. change.Stale.Where(r => Within(DomainOf(MapTables.RelayRecipients, r), name)).Select(r => (MapTables.RelayRecipients, r))];
             deletes.AddRange(possible.Distinct().Where(k => !kept.Contains(k)).Select(k => (k.Item1, k.Item2, name)));
             added += (domain is null ? 0 : 1) - (change.WasPublished ? 1 : 0);
             published[name] = domain is not null;
@@ -181,7 +169,7 @@ public sealed class RelayMapBuilder(
                 lines.Append("- ").Append(table).Append(' ').Append(key).Append('\n');
             }
         }
-        return new MapDelta(MapFile.Create("delta", lines), added, changes.Any(c => c.IsOutbound), published);
+        return new MapDelta(MapFile.Create(RelayMapBlobs.Delta, lines), added, changes.Any(c => c.IsOutbound), published);
     }
 
     /// <summary>
@@ -190,7 +178,7 @@ public sealed class RelayMapBuilder(
     /// </summary>
     private async Task<bool> ListedBelowAsync(string table, string key, string domain, CancellationToken cancellationToken)
     {
-        if (table != RelayRecipients)
+        if (table != MapTables.RelayRecipients)
         {
             return false;
         }
@@ -230,9 +218,9 @@ public sealed class RelayMapBuilder(
         var tables = OutboundTables.Build(accounts);
         return
         [
-            MapFile.Create(SenderLoginsPcre, new StringBuilder(tables.SenderLoginsPcre)), MapFile.Create(SenderLogins, new StringBuilder(tables.SenderLogins)),
-            MapFile.Create(SaslAccess, new StringBuilder(tables.SaslAccess)), MapFile.Create(OutboundAccounts, new StringBuilder(OutboundTables.SubmissionData(accounts, owners, domainsOf))),
-            MapFile.Create(Passwd, new StringBuilder(tables.Passwd)),
+            MapFile.Create(MapTables.SenderLoginsPcre, new StringBuilder(tables.SenderLoginsPcre)), MapFile.Create(MapTables.SenderLogins, new StringBuilder(tables.SenderLogins)),
+            MapFile.Create(MapTables.SaslAccess, new StringBuilder(tables.SaslAccess)), MapFile.Create(MapTables.OutboundAccounts, new StringBuilder(OutboundTables.SubmissionData(accounts, owners, domainsOf))),
+            MapFile.Create(MapTables.Passwd, new StringBuilder(tables.Passwd)),
         ];
     }
 

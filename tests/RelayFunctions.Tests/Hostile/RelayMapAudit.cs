@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Azure;
-using RelayFunctions.RelayMap;
 using RelayFunctions.Storage;
 using RelayShared;
 
@@ -69,7 +68,7 @@ internal static class RelayMapAudit
     {
         foreach (var line in text.Split('\n').Where(l => l.Length > 0))
         {
-            if (file == RelayMapBuilder.OutboundAccounts)
+            if (file == MapTables.OutboundAccounts)
             {
                 Submission(line, bad);
                 continue;
@@ -81,7 +80,7 @@ internal static class RelayMapAudit
             }
             StorageAudit.Text("line", line, bad);
             var parts = line.Split(' ', 4);
-            if (parts.Length < 3 || !RelayMapBuilder.DomainTables.Contains(parts[1]) || (parts[0], parts.Length) is not (("+", 4) or ("-", 3)))
+            if (parts.Length < 3 || !MapTables.DomainTables.Contains(parts[1]) || (parts[0], parts.Length) is not (("+", 4) or ("-", 3)))
             {
                 bad($"delta line '{StorageAudit.Show(line)}' is neither '+ table key value' nor '- table key'");
             }
@@ -150,10 +149,10 @@ internal static class RelayMapAudit
         }
         switch (file)
         {
-            case RelayMapBuilder.RelayDomains:
+            case MapTables.RelayDomains:
                 StorageAudit.Name("domain", key, bad);
                 break;
-            case RelayMapBuilder.Transport:
+            case MapTables.Transport:
                 StorageAudit.Name("domain", key.TrimStart('.'), bad);
                 if (value is null)
                 {
@@ -173,7 +172,7 @@ internal static class RelayMapAudit
                     bad($"next hop '{StorageAudit.Show(value)}' is not one the relay uses");
                 }
                 break;
-            case RelayMapBuilder.RelayRecipients:
+            case MapTables.RelayRecipients:
                 if (key.StartsWith('@'))
                 {
                     StorageAudit.Name("catch-all", key[1..], bad);
@@ -183,7 +182,7 @@ internal static class RelayMapAudit
                     bad($"recipient '{StorageAudit.Show(key)}' is not a canonical address");
                 }
                 break;
-            case RelayMapBuilder.SizeLimits:
+            case MapTables.SizeLimits:
                 StorageAudit.Name("domain", key, bad);
                 if (value is not null && !long.TryParse(value, out _))
                 {
