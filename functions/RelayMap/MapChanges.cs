@@ -26,9 +26,17 @@ public sealed class MapChanges(StorageClients storage, QueueWriter queues, TimeP
 
     private const string Partition = "map";
     private const string Row = "dirty";
-    private const string RequestedAt = "RequestedAt";
 
     private TableClient Table => storage.Table(StorageNames.RelayMapState);
+
+    /// <summary>
+    /// The one place the table's keys come from: the change log's row of <paramref name="key"/> (a domain's name, or
+    /// <see cref="OutboundRow"/>); the marker and the generation counter are the two rows of the map's partition.
+    /// </summary>
+    private static (string PartitionKey, string RowKey) ChangeKeys(string key) => (ChangePartition, key);
+
+    private static readonly (string PartitionKey, string RowKey) MarkerKeys = (Partition, Row);
+    private static readonly (string PartitionKey, string RowKey) GenerationKeys = (Partition, "generation");
 
     /// <summary>The partition of the change log: one row per changed domain (its name), plus <see cref="OutboundRow"/>.</summary>
     public const string ChangePartition = "change";
@@ -53,7 +61,7 @@ public sealed class MapChanges(StorageClients storage, QueueWriter queues, TimeP
         var keys = recipients.ToList();
         while (true)
         {
-            var row = await Table.GetEntityIfExistsAsync<TableEntity>(ChangePartition, domain, cancellationToken: cancellationToken);
+            var row = await FindAsync<TableEntity>(ChangeKeys(domain), cancellationToken);
             var change = row.HasValue ? MapChange.From(row.Value!) : new MapChange(domain, accountId, [], false, published, default);
             if (change.Consumed)
             {
@@ -62,8 +70,7 @@ public sealed class MapChanges(StorageClients storage, QueueWriter queues, TimeP
             }
             var stale = change.Stale.Union(keys, StringComparer.Ordinal).ToList();
             var overflow = change.Overflow || stale.Sum(k => k.Length + 3) > MaxStaleChars;
-            var entity = new TableEntity(ChangePartition, domain) { ["Account"] = accountId, ["Overflow"] = overflow, ["WasPublished"] = change.WasPublished, ["ChangedAt"] = time.GetUtcNow() };
-            EntityText.Write(entity, "StaleChunks", "Stale", overflow ? [] : stale);
+            var entity = ToEntity(domain, accountId, overflow, change.WasPublished, time.GetUtcNow(), overflow ? [] : stale);
             try
             {
                 if (row.HasValue)
@@ -107,7 +114,7 @@ public sealed class MapChanges(StorageClients storage, QueueWriter queues, TimeP
     }
 
     private Task TouchOutboundAsync(CancellationToken cancellationToken) =>
-        Table.UpsertEntityAsync(new TableEntity(ChangePartition, OutboundRow) { ["ChangedAt"] = time.GetUtcNow() }, TableUpdateMode.Replace, cancellationToken);
+        Table.UpsertEntityAsync(At(ChangeKeys(OutboundRow), new ChangedEntity { ChangedAt = time.GetUtcNow() }), TableUpdateMode.Replace, cancellationToken);
 
     /// <summary>The pending rows of the change log (what the next delta holds), with the ETags to acknowledge them by.</summary>
     public async Task<IReadOnlyList<MapChange>> PendingAsync(CancellationToken cancellationToken) =>
@@ -140,10 +147,10 @@ public sealed class MapChanges(StorageClients storage, QueueWriter queues, TimeP
             {
                 if (change.IsOutbound || !published.TryGetValue(change.Key, out var state))
                 {
-                    await Table.DeleteEntityAsync(ChangePartition, change.Key, change.ETag, ct);
+                    await DeleteAsync(change, ct);
                     return;
                 }
-                var mark = new TableEntity(ChangePartition, change.Key) { ["Account"] = change.Account, ["Consumed"] = true, ["PublishedNow"] = state, ["ChangedAt"] = now };
+                var mark = At(ChangeKeys(change.Key), new MarkEntity { Account = change.Account, Consumed = true, PublishedNow = state, ChangedAt = now });
                 try
                 {
                     await Table.UpdateEntityAsync(mark, change.ETag, TableUpdateMode.Replace, ct);
@@ -164,14 +171,15 @@ public sealed class MapChanges(StorageClients storage, QueueWriter queues, TimeP
     {
         while (true)
         {
-            var row = await Table.GetEntityIfExistsAsync<TableEntity>(ChangePartition, domain, cancellationToken: cancellationToken);
+            var row = await FindAsync<TableEntity>(ChangeKeys(domain), cancellationToken);
             if (!row.HasValue || MapChange.From(row.Value!).Consumed)
             {
                 return;
             }
             try
             {
-                await Table.UpdateEntityAsync(new TableEntity(ChangePartition, domain) { ["WasPublished"] = published }, row.Value!.ETag, TableUpdateMode.Merge, cancellationToken);
+                // Merge: only the column this entity has.
+                await Table.UpdateEntityAsync(At(ChangeKeys(domain), new WasPublishedEntity { WasPublished = published }), row.Value!.ETag, TableUpdateMode.Merge, cancellationToken);
                 return;
             }
             catch (RequestFailedException e) when (Retry.IsConflict(e))
@@ -188,7 +196,7 @@ public sealed class MapChanges(StorageClients storage, QueueWriter queues, TimeP
         {
             try
             {
-                await Table.DeleteEntityAsync(ChangePartition, mark.Key, mark.ETag, ct);
+                await DeleteAsync(mark, ct);
             }
             catch (RequestFailedException e) when (e.Status is 404 or 412)
             {
@@ -211,15 +219,15 @@ public sealed class MapChanges(StorageClients storage, QueueWriter queues, TimeP
         while (true)
         {
             var now = time.GetUtcNow();
-            var marker = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, Row, cancellationToken: cancellationToken);
-            var change = new TableEntity(Partition, Row) { ["ChangedAt"] = now, ["Reason"] = reason };
-            if (marker.HasValue && marker.Value!.GetDateTimeOffset(RequestedAt) is { } requested && now - requested < RequestLease)
+            var marker = await FindAsync<RequestEntity>(MarkerKeys, cancellationToken);
+            if (marker.HasValue && marker.Value!.RequestedAt is { } requested && now - requested < RequestLease)
             {
                 // A publication is asked for and has not claimed it yet: it will read the tables after this change.
-                await Table.UpsertEntityAsync(change, TableUpdateMode.Merge, cancellationToken);
+                // Merge, without RequestedAt (the entity has no such column): the request stays as it is.
+                await Table.UpsertEntityAsync(At(MarkerKeys, new MarkerEntity { ChangedAt = now, Reason = reason }), TableUpdateMode.Merge, cancellationToken);
                 return;
             }
-            change[RequestedAt] = now;
+            var change = At(MarkerKeys, new RequestEntity { ChangedAt = now, Reason = reason, RequestedAt = now });
             try
             {
                 if (marker.HasValue)
@@ -249,18 +257,18 @@ public sealed class MapChanges(StorageClients storage, QueueWriter queues, TimeP
     {
         while (true)
         {
-            var marker = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, Row, cancellationToken: cancellationToken);
+            var marker = await FindAsync<RequestEntity>(MarkerKeys, cancellationToken);
             if (!marker.HasValue)
             {
                 return null;
             }
             var entity = marker.Value!;
-            if (entity.GetDateTimeOffset(RequestedAt) is null)
+            if (entity.RequestedAt is null)
             {
                 return entity.ETag.ToString();
             }
             // Replace, not merge: a merge cannot remove a property.
-            var claimed = new TableEntity(Partition, Row) { ["ChangedAt"] = entity["ChangedAt"], ["Reason"] = entity["Reason"] };
+            var claimed = At(MarkerKeys, new MarkerEntity { ChangedAt = entity.ChangedAt, Reason = entity.Reason });
             try
             {
                 var response = await Table.UpdateEntityAsync(claimed, entity.ETag, TableUpdateMode.Replace, cancellationToken);
@@ -270,6 +278,99 @@ public sealed class MapChanges(StorageClients storage, QueueWriter queues, TimeP
             {
             }
         }
+    }
+
+    /// <summary>
+    /// The number of the next generation: a counter row (<c>map</c>/<c>generation</c>) updated with ETags, so two
+    /// publications never get the same number. The first is 1.
+    /// </summary>
+    public async Task<long> NextGenerationAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var row = await FindAsync<GenerationEntity>(GenerationKeys, cancellationToken);
+            try
+            {
+                if (!row.HasValue)
+                {
+                    await Table.AddEntityAsync(At(GenerationKeys, new GenerationEntity { Value = 1 }), cancellationToken);
+                    return 1;
+                }
+                var next = (row.Value!.Value ?? 0) + 1;
+                await Table.UpdateEntityAsync(At(GenerationKeys, new GenerationEntity { Value = next }), row.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+                return next;
+            }
+            catch (RequestFailedException e) when (Retry.IsConflict(e))
+            {
+            }
+        }
+    }
+
+    private Task<NullableResponse<T>> FindAsync<T>((string PartitionKey, string RowKey) keys, CancellationToken cancellationToken)
+        where T : class, ITableEntity =>
+        Table.GetEntityIfExistsAsync<T>(keys.PartitionKey, keys.RowKey, cancellationToken: cancellationToken);
+
+    private Task DeleteAsync(MapChange change, CancellationToken cancellationToken)
+    {
+        var (partition, row) = ChangeKeys(change.Key);
+        return Table.DeleteEntityAsync(partition, row, change.ETag, cancellationToken);
+    }
+
+    private static T At<T>((string PartitionKey, string RowKey) keys, T entity)
+        where T : StoredEntity
+    {
+        (entity.PartitionKey, entity.RowKey) = keys;
+        return entity;
+    }
+
+    /// <summary>A domain's pending row: its stale keys are chunked JSON (<see cref="EntityText"/>), so it stays a <see cref="TableEntity"/>.</summary>
+    private static TableEntity ToEntity(string domain, string accountId, bool overflow, bool wasPublished, DateTimeOffset changedAt, IReadOnlyList<string> stale)
+    {
+        var (partition, row) = ChangeKeys(domain);
+        var entity = new TableEntity(partition, row) { ["Account"] = accountId, ["Overflow"] = overflow, ["WasPublished"] = wasPublished, ["ChangedAt"] = changedAt };
+        EntityText.Write(entity, "StaleChunks", "Stale", stale);
+        return entity;
+    }
+
+    // The typed rows. A merge writes every property of its entity (a null one too), so each has only the columns its
+    // write means; the column names are those the rows have always had.
+
+    /// <summary>The outbound row of the change log (replaced whole).</summary>
+    private class ChangedEntity : StoredEntity
+    {
+        public DateTimeOffset? ChangedAt { get; set; }
+    }
+
+    /// <summary>The mark a publication leaves on a domain's row it took (replaced whole).</summary>
+    private sealed class MarkEntity : ChangedEntity
+    {
+        public string? Account { get; set; }
+        public bool Consumed { get; set; }
+        public bool PublishedNow { get; set; }
+    }
+
+    /// <summary>The one column a correction merges into a domain's row.</summary>
+    private sealed class WasPublishedEntity : StoredEntity
+    {
+        public bool WasPublished { get; set; }
+    }
+
+    /// <summary>The marker without its request: merged by a change that finds the request set, or written by a claim.</summary>
+    private class MarkerEntity : ChangedEntity
+    {
+        public string? Reason { get; set; }
+    }
+
+    /// <summary>The marker with its request: what is read, and what a change that asks for a publication merges.</summary>
+    private sealed class RequestEntity : MarkerEntity
+    {
+        public DateTimeOffset? RequestedAt { get; set; }
+    }
+
+    /// <summary>The generation counter.</summary>
+    private sealed class GenerationEntity : StoredEntity
+    {
+        public long? Value { get; set; }
     }
 }
 

@@ -1,5 +1,4 @@
 using Azure;
-using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
@@ -18,12 +17,12 @@ public sealed record PublishResult(long Generation, bool BecameCurrent, int Doma
 /// change log (<see cref="MapChanges"/>) says changed, so its cost follows the changes, not the map; and every
 /// <see cref="RelayMapOptions.SnapshotAfter"/> deltas (or <see cref="RelayMapOptions.SnapshotInterval"/>) a new snapshot
 /// is written beside the delta by streaming the previous snapshot through the deltas since (the table is not read
-/// again). Generation numbers come from a counter row updated with ETags; <c>current.json</c> moves with a conditional
-/// write, only from the generation a publication was built on, so the chain never forks and never goes back; the
-/// change log's rows are removed only after their generation became current.
+/// again). Generation numbers come from a counter row updated with ETags (<see cref="MapChanges.NextGenerationAsync"/>);
+/// <c>current.json</c> moves with a conditional write, only from the generation a publication was built on, so the chain
+/// never forks and never goes back; the change log's rows are removed only after their generation became current.
 /// </summary>
 public sealed partial class RelayMapPublisher(
-    StorageClients storage, StorageInitializer initializer, RelayMapBuilder builder, MapChanges changes, TimeProvider time,
+    StorageClients storage, RelayMapBuilder builder, MapChanges changes, TimeProvider time,
     IOptions<RelayMapOptions> options, ILogger<RelayMapPublisher> logger)
 {
     private BlobContainerClient Container => storage.Container(RelayMapBlobs.Container);
@@ -44,7 +43,7 @@ public sealed partial class RelayMapPublisher(
             // Read before the tables: a change written after this is in the log for the next publication.
             var log = await changes.ReadLogAsync(cancellationToken);
             var pending = log.Where(c => !c.Consumed).ToList();
-            var generation = await NextGenerationAsync(cancellationToken);
+            var generation = await changes.NextGenerationAsync(cancellationToken);
             var now = time.GetUtcNow();
             MapPointer next;
             IReadOnlyDictionary<string, bool> published = new Dictionary<string, bool>();
@@ -281,30 +280,6 @@ public sealed partial class RelayMapPublisher(
         catch (RequestFailedException e) when (e.Status == 404)
         {
             return (null, null);
-        }
-    }
-
-    private async Task<long> NextGenerationAsync(CancellationToken cancellationToken)
-    {
-        await initializer.EnsureCreatedAsync();
-        var table = storage.Table("RelayMapState");
-        while (true)
-        {
-            var row = await table.GetEntityIfExistsAsync<TableEntity>("map", "generation", cancellationToken: cancellationToken);
-            try
-            {
-                if (!row.HasValue)
-                {
-                    await table.AddEntityAsync(new TableEntity("map", "generation") { ["Value"] = 1L }, cancellationToken);
-                    return 1;
-                }
-                var next = (row.Value!.GetInt64("Value") ?? 0) + 1;
-                await table.UpdateEntityAsync(new TableEntity("map", "generation") { ["Value"] = next }, row.Value.ETag, TableUpdateMode.Replace, cancellationToken);
-                return next;
-            }
-            catch (RequestFailedException e) when (Retry.IsConflict(e))
-            {
-            }
         }
     }
 

@@ -108,21 +108,30 @@ public sealed class DomainClaims(StorageClients storage)
         return Confusables.Key(Confusables.Skeleton(DomainName.Parse(registrable)));
     }
 
+    /// <summary>The one place a family row's keys come from: the family, one row.</summary>
+    private static (string PartitionKey, string RowKey) KeysOf(string family) => (family, Row);
+
+    /// <summary>A family's row: its members as chunked JSON (<see cref="EntityText"/>), so it stays a <see cref="TableEntity"/>.</summary>
+    private static TableEntity ToEntity(string family, IReadOnlyList<Member> members)
+    {
+        var (partition, row) = KeysOf(family);
+        var entity = new TableEntity(partition, row);
+        EntityText.Write(entity, "MemberChunks", "Members", members);
+        return entity;
+    }
+
+    private static IReadOnlyList<Member> FromEntity(TableEntity entity) => EntityText.Read<List<Member>>(entity, "MemberChunks", "Members") ?? [];
+
     private async Task<(IReadOnlyList<Member> Members, ETag? ETag)> ReadAsync(string family, CancellationToken cancellationToken)
     {
-        var row = await Families.GetEntityIfExistsAsync<TableEntity>(family, Row, cancellationToken: cancellationToken);
-        if (!row.HasValue)
-        {
-            return ([], null);
-        }
-        var entity = row.Value!;
-        return (EntityText.Read<List<Member>>(entity, "MemberChunks", "Members") ?? [], entity.ETag);
+        var (partition, row) = KeysOf(family);
+        var found = await Families.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken);
+        return found.HasValue ? (FromEntity(found.Value!), found.Value!.ETag) : ([], null);
     }
 
     private async Task<bool> TryWriteAsync(string family, IReadOnlyList<Member> members, ETag? etag, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(family, Row);
-        EntityText.Write(entity, "MemberChunks", "Members", members);
+        var entity = ToEntity(family, members);
         if (EntityText.SizeOf(entity) > EntityText.MaxEntityBytes)
         {
             // Thousands of verified names under one registrable domain: more than one row holds. Refuse the newcomer.
