@@ -54,8 +54,7 @@ public sealed class HelperService(HelperStore helpers, ScheduleIndex index, Doma
                 return new Outcome<HelperView>.Stale();
             }
             var written = await helpers.TryReplaceAsync(existing, Due(existing) with { Settings = settings }, ct);
-            return written is not null ? new Outcome<HelperView>.Ok(HelperView.From(written, mailDomain))
-                : ifMatch is null || ifMatch == ETag.All ? null : new Outcome<HelperView>.Stale();
+            return written is not null ? new Outcome<HelperView>.Ok(HelperView.From(written, mailDomain)) : Storage.Conditional.LostRace<HelperView>(ifMatch);
         }, Busy);
 
     /// <summary>
@@ -74,35 +73,27 @@ public sealed class HelperService(HelperStore helpers, ScheduleIndex index, Doma
     }
 
     public Task<Outcome<HelperView>> RequestCheckAsync(string accountId, string name, CancellationToken ct) =>
-        Storage.Retry.OnStaleAsync<Outcome<HelperView>>(async () =>
+        Change(accountId, name, null, async helper =>
         {
-            if (!DomainName.TryParse(name, out var domain, out _) || await helpers.FindAsync(accountId, domain, ct) is not { } helper)
-            {
-                return new Outcome<HelperView>.NotFound();
-            }
             var written = await helpers.TryReplaceAsync(helper, Due(helper), ct);
-            return written is null ? null : new Outcome<HelperView>.Ok(HelperView.From(written, await domains.FindAsync(accountId, domain, ct)));
-        }, Busy);
+            return written is null ? null : new Outcome<HelperView>.Ok(HelperView.From(written, await domains.FindAsync(accountId, helper.Domain, ct)));
+        }, ct);
 
-    public async Task<Outcome<HelperView>> RemoveAsync(string accountId, string name, ETag? ifMatch, CancellationToken ct)
-    {
-        if (!DomainName.TryParse(name, out var domain, out _) || await helpers.FindAsync(accountId, domain, ct) is not { } helper)
-        {
-            return new Outcome<HelperView>.NotFound();
-        }
-        if (!EntityTags.Satisfied(ifMatch, helper.ETag))
-        {
-            return new Outcome<HelperView>.Stale();
-        }
+    public Task<Outcome<HelperView>> RemoveAsync(string accountId, string name, ETag? ifMatch, CancellationToken ct) =>
         // With the ETag just read even without If-Match: of racing deletes, one deletes it and the others find it gone.
-        return await helpers.RemoveAsync(helper, helper.ETag, ct) switch
+        Change(accountId, name, ifMatch, async helper => await helpers.RemoveAsync(helper, helper.ETag, ct) switch
         {
             Storage.DeleteResult.Deleted => new Outcome<HelperView>.Ok(HelperView.From(helper, null)),
             Storage.DeleteResult.Gone => new Outcome<HelperView>.NotFound(),
             _ when ifMatch is null || ifMatch == ETag.All => new Outcome<HelperView>.Conflict("The helper was changed while it was being deleted; try again."),
             _ => new Outcome<HelperView>.Stale(),
-        };
-    }
+        }, ct);
+
+    /// <summary>The opening of every change of a stored helper (<see cref="Storage.Conditional"/>): 404 when there is none, 412 when If-Match fails.</summary>
+    private Task<Outcome<HelperView>> Change(
+        string accountId, string name, ETag? ifMatch, Func<IpHelper, Task<Outcome<HelperView>?>> write, CancellationToken ct) =>
+        Storage.Conditional.ChangeAsync("helper", ifMatch,
+            async () => DomainName.TryParse(name, out var domain, out _) ? await helpers.FindAsync(accountId, domain, ct) : null, h => h.ETag, write);
 
     public async Task<Outcome<HistoryPage>> HistoryAsync(string accountId, string name, int limit, string? cursor, CancellationToken ct)
     {

@@ -13,24 +13,25 @@ public static class Conditional
     /// <summary>
     /// Runs <paramref name="write"/> on the current value when it exists and <paramref name="ifMatch"/> holds; a null
     /// from <paramref name="write"/> (a lost race, see <see cref="LostRace{T}"/>) reads again, up to
-    /// <see cref="Retry.Attempts"/> times, then answers Conflict naming <paramref name="what"/>.
+    /// <see cref="Retry.Attempts"/> times, then answers Conflict naming <paramref name="what"/>. The outcome is of the
+    /// stored value itself, or of what the caller makes of it (a view).
     /// </summary>
-    public static Task<Outcome<T>> ChangeAsync<T>(
-        string what, ETag? ifMatch, Func<Task<T?>> find, Func<T, ETag> etagOf, Func<T, Task<Outcome<T>?>> write)
+    public static Task<Outcome<TResult>> ChangeAsync<T, TResult>(
+        string what, ETag? ifMatch, Func<Task<T?>> find, Func<T, ETag> etagOf, Func<T, Task<Outcome<TResult>?>> write)
         where T : class =>
-        Retry.OnStaleAsync<Outcome<T>>(async () =>
+        Retry.OnStaleAsync<Outcome<TResult>>(async () =>
         {
             var current = await find();
             if (current is null)
             {
-                return new Outcome<T>.NotFound();
+                return new Outcome<TResult>.NotFound();
             }
             if (!EntityTags.Satisfied(ifMatch, etagOf(current)))
             {
-                return new Outcome<T>.Stale();
+                return new Outcome<TResult>.Stale();
             }
             return await write(current);
-        }, () => new Outcome<T>.Conflict($"The {what} is being changed by someone else; try again."));
+        }, () => new Outcome<TResult>.Conflict($"The {what} is being changed by someone else; try again."));
 
     /// <summary>
     /// A write that lost a race (its stored ETag changed between the read and the write): null (read again and re-apply)
