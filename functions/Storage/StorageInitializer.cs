@@ -75,13 +75,9 @@ public sealed partial class StorageInitializer(StorageClients clients, ILogger<S
         }
     }
 
-    private static async Task CreateAsync(StorageClients clients)
-    {
-        foreach (var name in StorageNames.Tables)
-        {
-            await IgnoreConflict(() => clients.Table(name).CreateIfNotExistsAsync());
-        }
-    }
+    // All at once: one round trip's wait at start-up, not one a table.
+    private static Task CreateAsync(StorageClients clients) =>
+        Task.WhenAll(StorageNames.Tables.Select(name => IgnoreConflict(() => clients.Table(name).CreateIfNotExistsAsync())));
 
     // Two instances may race to create the same table; the loser's 409 is harmless.
     private static async Task IgnoreConflict(Func<Task> create)
