@@ -6,19 +6,6 @@ namespace RelayFunctions.Api;
 /// <summary>Maps store outcomes to HTTP: problem details (RFC 9457) for every failure, an ETag on success.</summary>
 public static class OutcomeResults
 {
-    public static IResult ToHttp<T>(
-        this Outcome<T> outcome, HttpContext http, string what, Func<T, object> view, Func<T, ETag> etag, Func<T, string>? location = null) =>
-        outcome switch
-        {
-            Outcome<T>.Ok { Created: true } ok when location is not null => WithTag(http, etag(ok.Value), TypedResults.Created(location(ok.Value), view(ok.Value))),
-            Outcome<T>.Ok ok => WithTag(http, etag(ok.Value), TypedResults.Ok(view(ok.Value))),
-            Outcome<T>.NotFound => NotFound(what),
-            Outcome<T>.Conflict c => new ConflictProblem(c.Reason),
-            Outcome<T>.Stale => PreconditionFailed(what),
-            Outcome<T>.Invalid invalid => TypedResults.ValidationProblem(invalid.Errors),
-            _ => throw new InvalidOperationException($"Unmapped outcome {outcome}."),
-        };
-
     /// <summary>A change of an existing resource: its view, or why not.</summary>
     public static Results<Ok<TView>, NotFoundProblem, ConflictProblem, PreconditionFailedProblem, ValidationProblem> ToChanged<T, TView>(
         this Outcome<T> outcome, HttpContext http, string what, Func<T, TView> view, Func<T, ETag> etag) =>
@@ -29,6 +16,17 @@ public static class OutcomeResults
             Outcome<T>.Conflict c => new ConflictProblem(c.Reason),
             Outcome<T>.Stale => new PreconditionFailedProblem(what),
             Outcome<T>.Invalid invalid => TypedResults.ValidationProblem(invalid.Errors),
+            _ => throw new InvalidOperationException($"Unmapped outcome {outcome}."),
+        };
+
+    /// <summary>A change that takes no precondition and no body: its view, or 404, or 409 (a collision, a lost race).</summary>
+    public static Results<Ok<TView>, NotFoundProblem, ConflictProblem> ToApplied<T, TView>(
+        this Outcome<T> outcome, HttpContext http, string what, Func<T, TView> view, Func<T, ETag> etag) =>
+        outcome switch
+        {
+            Outcome<T>.Ok ok => Tagged(http, etag(ok.Value), TypedResults.Ok(view(ok.Value))),
+            Outcome<T>.NotFound => NotFoundProblem.InAccount(what),
+            Outcome<T>.Conflict c => new ConflictProblem(c.Reason),
             _ => throw new InvalidOperationException($"Unmapped outcome {outcome}."),
         };
 
@@ -78,19 +76,7 @@ public static class OutcomeResults
             _ => throw new InvalidOperationException($"Unmapped outcome {outcome}."),
         };
 
-    public static IResult NotFound(string what) => NotFoundProblem.InAccount(what);
-
-    public static IResult PreconditionFailed(string what) => new PreconditionFailedProblem(what);
-
-    public static IResult Invalid(FieldErrors errors) => TypedResults.ValidationProblem(errors.ToDictionary());
-
     private static TResult Tagged<TResult>(HttpContext http, ETag tag, TResult result)
-    {
-        EntityTags.Set(http.Response, tag);
-        return result;
-    }
-
-    private static IResult WithTag(HttpContext http, ETag tag, IResult result)
     {
         EntityTags.Set(http.Response, tag);
         return result;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Azure.Data.Tables;
+using Microsoft.AspNetCore.Http.HttpResults;
 using RelayFunctions.Accounts;
 using RelayFunctions.Api;
 using RelayFunctions.Storage;
@@ -69,18 +70,17 @@ public static class UsageEndpoints
 {
     public static void MapUsageEndpoints(this RouteGroupBuilder scoped)
     {
-        scoped.MapGet("/account/usage", async (string? days, Caller caller, OutboundUsage usage, CancellationToken ct) =>
+        scoped.MapGet("/account/usage", async Task<Results<Ok<UsageView>, ValidationProblem>> (string? days, Caller caller, OutboundUsage usage, CancellationToken ct) =>
         {
             var count = 7;
             if (days is not null && (!int.TryParse(days, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > 31))
             {
                 var errors = new FieldErrors();
                 errors.Add("days", "A whole number of days from 1 to 31.");
-                return OutcomeResults.Invalid(errors);
+                return TypedResults.ValidationProblem(errors.ToDictionary());
             }
             return TypedResults.Ok(await usage.ReadAsync(caller.Account, count, ct));
         }).WithName("GetUsage").WithTags("Account")
-            .WithSummary("What the account submitted through the relays, per day (UTC), newest last, and its limits.")
-            .Produces<UsageView>().ProducesValidationProblem();
+            .WithSummary("What the account submitted through the relays, per day (UTC), newest last, and its limits.");
     }
 }

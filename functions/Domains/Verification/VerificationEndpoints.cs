@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RelayFunctions.Accounts;
 using RelayFunctions.Api;
@@ -45,38 +46,42 @@ public static class VerificationEndpoints
 {
     public static void MapVerificationEndpoints(this RouteGroupBuilder scoped)
     {
-        scoped.MapPost("/domains/{name}/verify", async (string name, HttpContext http, Caller caller, DomainStore domains, DomainViews views, TimeProvider time, CancellationToken ct) =>
+        scoped.MapPost("/domains/{name}/verify", async Task<Results<Accepted<DomainView>, NotFoundProblem, ConflictProblem>> (
+            string name, Caller caller, DomainStore domains, DomainViews views, TimeProvider time, CancellationToken ct) =>
         {
             if (!DomainName.TryParse(name, out var parsed, out _))
             {
-                return OutcomeResults.NotFound($"Domain '{name}'");
+                return NotFoundProblem.InAccount($"Domain '{name}'");
             }
             var outcome = await domains.UpdateVerificationAsync(caller.AccountId, parsed, d =>
                 // An operator's word needs no DNS; checking it could only take it away.
                 d.Verification.Method == VerificationMethods.Operator ? null : VerificationRules.CheckNow(d.Verification, time.GetUtcNow()), ct);
-            return outcome is Outcome<MailDomain>.Ok ok
-                ? TypedResults.Accepted($"/api/domains/{ok.Value.Name.Value}", views.From(ok.Value))
-                : outcome.ToHttp(http, $"Domain '{name}'", views.From, d => d.ETag);
+            return outcome switch
+            {
+                Outcome<MailDomain>.Ok ok => TypedResults.Accepted($"/api/domains/{ok.Value.Name.Value}", views.From(ok.Value)),
+                Outcome<MailDomain>.Conflict c => new ConflictProblem(c.Reason),
+                // No precondition and no body: nothing else can come of it.
+                _ => NotFoundProblem.InAccount($"Domain '{name}'"),
+            };
         }).WithName("VerifyDomain").WithTags("Domains")
-            .WithSummary("Asks for a check of the domain's proof of control at the next tick (about a minute).")
-            .Produces<DomainView>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .WithSummary("Asks for a check of the domain's proof of control at the next tick (about a minute).");
     }
 
     public static void MapAdminVerificationEndpoints(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/accounts/{accountId}/domains/{name}/verify", async (
+        admin.MapPost("/accounts/{accountId}/domains/{name}/verify", async Task<Results<Ok<DomainView>, NotFoundProblem, ConflictProblem>> (
             string accountId, string name, HttpContext http, DomainStore domains, DomainClaims claims, DomainViews views, TimeProvider time,
             CancellationToken ct) =>
         {
             if (!AccountId.TryParse(accountId, out var account) || !DomainName.TryParse(name, out var parsed, out _)
                 || await domains.FindAsync(account.Value, parsed, ct) is null)
             {
-                return OutcomeResults.NotFound($"Domain '{name}' of account '{accountId}'");
+                return NotFoundProblem.InAccount($"Domain '{name}' of account '{accountId}'");
             }
             var claim = await claims.ClaimAsync(account.Value, parsed, ct);
             if (claim.Conflict is { } held)
             {
-                return TypedResults.Problem(title: "Conflict.", detail: DomainStore.Collision(parsed, held), statusCode: StatusCodes.Status409Conflict);
+                return new ConflictProblem(DomainStore.Collision(parsed, held));
             }
             var outcome = await domains.UpdateVerificationAsync(account.Value, parsed, d => VerificationRules.ByOperator(d.Verification, time.GetUtcNow()), ct);
             if (outcome is not Outcome<MailDomain>.Ok && claim.Took)
@@ -87,9 +92,8 @@ public static class VerificationEndpoints
             {
                 await domains.HoldIfPublishedAsync(account.Value, parsed, ct);
             }
-            return outcome.ToHttp(http, $"Domain '{name}'", views.From, d => d.ETag);
+            return outcome.ToApplied(http, $"Domain '{name}'", views.From, d => d.ETag);
         }).WithName("VerifyDomainAsOperator").WithTags("Operators")
-            .WithSummary("Marks a customer's domain verified on the operator's word (no DNS check, never withdrawn by one).")
-            .Produces<DomainView>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithETag();
+            .WithSummary("Marks a customer's domain verified on the operator's word (no DNS check, never withdrawn by one).").WithETag();
     }
 }
