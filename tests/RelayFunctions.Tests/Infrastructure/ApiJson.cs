@@ -6,7 +6,9 @@ namespace RelayFunctions.Tests.Infrastructure;
 
 /// <summary>
 /// The JSON the app answers in (its HTTP JSON options in AppServices: web defaults, nulls written, numbers only as
-/// numbers; enums are strings by their own converters), so tests read answers as the API's view records.
+/// numbers; enums are strings by their own converters), so tests read answers as the API's view records. Every member
+/// of a view must be in the answer: a field the app left out fails the read, so a test that reads a null has seen the
+/// app write <c>null</c>, as it always does.
 /// </summary>
 public static class ApiJson
 {
@@ -14,6 +16,7 @@ public static class ApiJson
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         NumberHandling = JsonNumberHandling.Strict,
+        RespectRequiredConstructorParameters = true,
     };
 
     /// <summary>Reads the answer as the view <typeparamref name="T"/>, failing the test if its body is <c>null</c>.</summary>
