@@ -33,7 +33,7 @@ public sealed partial class AlertOnce(
         var retry = new AlertRetry(subject, token, message, 1, time.GetUtcNow());
         // Queued before the first try, so whatever becomes of that try (a mail server that is down, the app stopping),
         // the alert is tried again. A retry that finds the alert sent does nothing.
-        await queues.SendAsync(RetryAlertsFunction.Queue, retry.ToJson(), o.FirstRetry, cancellationToken);
+        await queues.SendAsync(StorageNames.AlertRetriesQueue, retry.ToJson(), o.FirstRetry, cancellationToken);
         var row = AlertEntity.Sending(subject, token);
         try
         {
@@ -67,7 +67,7 @@ public sealed partial class AlertOnce(
             {
                 case Sending when time.GetUtcNow() - (row.Timestamp ?? time.GetUtcNow()) < StuckAfter:
                     // The first try is still under way: look again later.
-                    await queues.SendAsync(RetryAlertsFunction.Queue, retry.ToJson(), o.FirstRetry, cancellationToken);
+                    await queues.SendAsync(StorageNames.AlertRetriesQueue, retry.ToJson(), o.FirstRetry, cancellationToken);
                     return;
                 case Sending:
                     Log.Stuck(logger, retry.Subject);
@@ -151,7 +151,7 @@ public sealed partial class AlertOnce(
         await Table.UpsertEntityAsync(row, TableUpdateMode.Replace, CancellationToken.None);
         if (state == Retrying && next is not null)
         {
-            await queues.SendAsync(RetryAlertsFunction.Queue, next.ToJson(), delay, CancellationToken.None);
+            await queues.SendAsync(StorageNames.AlertRetriesQueue, next.ToJson(), delay, CancellationToken.None);
         }
     }
 

@@ -5,10 +5,9 @@ using RelayFunctions.Storage;
 namespace RelayFunctions.IpHelpers;
 
 /// <summary>Queue trigger: runs the helper checks of one batch.</summary>
-public sealed class CheckHelpersFunction(HelperCheck check) : QueueFunction<CheckBatch>(FunctionName, Queue, CheckBatch.Parse)
+public sealed class CheckHelpersFunction(HelperCheck check) : QueueFunction<CheckBatch>(FunctionName, StorageNames.HelperChecksQueue, CheckBatch.Parse)
 {
     public const string FunctionName = "CheckHelpers";
-    public const string Queue = StorageNames.HelperChecksQueue;
 
     protected override Task RunAsync(CheckBatch message, CancellationToken cancellationToken) => check.RunAsync(message, cancellationToken);
 }

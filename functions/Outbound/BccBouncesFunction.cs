@@ -1,5 +1,6 @@
 using RelayFunctions.Api;
 using RelayFunctions.Hosting;
+using RelayFunctions.Storage;
 using RelayShared;
 
 namespace RelayFunctions.Outbound;
@@ -9,10 +10,9 @@ namespace RelayFunctions.Outbound;
 /// (<see cref="OutboundAccount.RemovedBcc"/>, shown by the API), as the seed promises. A bounce for a recipient already
 /// gone (a replay, an older copy) changes nothing.
 /// </summary>
-public sealed partial class BccBouncesFunction(OutboundStore store, TimeProvider time, ILogger<BccBouncesFunction> logger) : QueueFunction<BccBounce>(FunctionName, Queue, BccBounce.Parse)
+public sealed partial class BccBouncesFunction(OutboundStore store, TimeProvider time, ILogger<BccBouncesFunction> logger) : QueueFunction<BccBounce>(FunctionName, StorageNames.BccBouncesQueue, BccBounce.Parse)
 {
     public const string FunctionName = "BccBounces";
-    public const string Queue = RelayStorageNames.BccBouncesQueue;
 
     protected override async Task RunAsync(BccBounce bounce, CancellationToken cancellationToken)
     {

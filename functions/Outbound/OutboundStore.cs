@@ -229,7 +229,7 @@ public sealed partial class OutboundStore(
             var request = new CheckRequest(account.AccountId, account.Login, bucket, nonce, Guid.NewGuid().ToString("N"));
             try
             {
-                await queues.SendAsync(ResolveFiltersFunction.Queue, request.ToJson(), cancellationToken: CancellationToken.None);
+                await queues.SendAsync(StorageNames.FilterLookupsQueue, request.ToJson(), cancellationToken: CancellationToken.None);
             }
             catch (Exception e) when (StorageFailure.IsUnavailable(e) || e is RequestFailedException)
             {

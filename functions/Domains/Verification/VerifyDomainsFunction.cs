@@ -5,10 +5,9 @@ using RelayFunctions.Storage;
 namespace RelayFunctions.Domains.Verification;
 
 /// <summary>Queue trigger: checks one domain's proof of control.</summary>
-public sealed class VerifyDomainsFunction(VerificationCheck check) : QueueFunction<CheckRequest>(FunctionName, Queue, CheckRequest.Parse)
+public sealed class VerifyDomainsFunction(VerificationCheck check) : QueueFunction<CheckRequest>(FunctionName, StorageNames.DomainVerificationsQueue, CheckRequest.Parse)
 {
     public const string FunctionName = "VerifyDomains";
-    public const string Queue = StorageNames.DomainVerificationsQueue;
 
     protected override Task RunAsync(CheckRequest message, CancellationToken cancellationToken) => check.RunAsync(message, cancellationToken);
 }

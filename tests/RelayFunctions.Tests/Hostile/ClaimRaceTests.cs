@@ -45,7 +45,7 @@ public sealed class ClaimRaceTests(ITestOutputHelper output)
             (await owner.PostAsJsonAsync("/api/domains", new { name = $"race{i}.owner-race.example", mode = "hold" })).EnsureSuccessStatusCode();
         }
         (await host.PostAsync("/ScheduleChecks", new StringContent("""{"Data":{"timer":{}}}"""))).EnsureSuccessStatusCode();
-        var queue = storage.Queue(RelayFunctions.Domains.Verification.VerifyDomainsFunction.Queue);
+        var queue = storage.Queue(StorageNames.DomainVerificationsQueue);
         // One tick, one check per domain: the queue is this app's own (see AppFactory.HostQueueNames), and nothing else
         // ticks under the host.
         var checks = new List<string>();

@@ -39,7 +39,7 @@ public sealed class CheckSchedulerTests
             }
         }
         string[] due = ["d0.example", "d1.example", "d2.example", "d3.example", "d4.example"];
-        var queue = storage.Queue(CheckHelpersFunction.Queue);
+        var queue = storage.Queue(StorageNames.HelperChecksQueue);
         async Task<IEnumerable<string>> QueuedAsync() =>
             (await queue.PeekMessagesAsync(32)).Value.SelectMany(m => CheckBatch.Parse(m.Body.ToString()).Items).Select(i => i.Subject).Order();
         clock.Advance(TimeSpan.FromMilliseconds(1100));

@@ -43,7 +43,7 @@ public sealed class HelperBatchTests(Xunit.Abstractions.ITestOutputHelper output
             Clock.Advance(advance);
             await App.Services.GetRequiredService<CheckScheduler>().TickAsync(default);
             var function = App.Services.GetServices<IQueueFunction>().Single(f => f.Name == CheckHelpersFunction.FunctionName);
-            var queue = App.Services.GetRequiredService<StorageClients>().Queue(CheckHelpersFunction.Queue);
+            var queue = App.Services.GetRequiredService<StorageClients>().Queue(StorageNames.HelperChecksQueue);
             var checks = 0;
             while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value is { Length: > 0 } messages)
             {
@@ -150,7 +150,7 @@ public sealed class HelperBatchTests(Xunit.Abstractions.ITestOutputHelper output
         engine.Clock.Advance(TimeSpan.FromMinutes(62));
         await engine.App.Services.GetRequiredService<CheckScheduler>().TickAsync(default);
         var check = engine.App.Services.GetRequiredService<HelperCheck>();
-        var queue = engine.App.Services.GetRequiredService<StorageClients>().Queue(CheckHelpersFunction.Queue);
+        var queue = engine.App.Services.GetRequiredService<StorageClients>().Queue(StorageNames.HelperChecksQueue);
         var batches = 0;
         while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value is { Length: > 0 } messages)
         {
@@ -203,7 +203,7 @@ public sealed class HelperBatchTests(Xunit.Abstractions.ITestOutputHelper output
         await engine.App.Services.GetRequiredService<CheckScheduler>().TickAsync(default);
         await HelperApp.AttachAsync(client, domains[3], hosts[3], 2526);
         var check = engine.App.Services.GetRequiredService<HelperCheck>();
-        var queue = engine.App.Services.GetRequiredService<StorageClients>().Queue(CheckHelpersFunction.Queue);
+        var queue = engine.App.Services.GetRequiredService<StorageClients>().Queue(StorageNames.HelperChecksQueue);
         var batches = 0;
         while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value is { Length: > 0 } messages)
         {
